@@ -1,0 +1,195 @@
+"""IR → compiled definition: immutable, indexed and content-hashed. Pure, except
+``load_definition``/``load_directory`` which read files through ``loader``.
+
+The content hash is taken over a canonical JSON form of the parsed model, so
+comments and formatting do not change it but any change of meaning does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import DefinitionInvalid, Problem, UnknownDefinition
+from .loader import Lines, load_yaml_file, load_yaml_text
+from .parse import parse_model
+from .schema import ProcessDefinition, StateSpec, TransitionSpec
+from .validate import validate
+
+
+def content_hash(defn: ProcessDefinition) -> str:
+    body = json.dumps(defn.model_dump(mode="json"), sort_keys=True, ensure_ascii=False,
+                      separators=(",", ":"))
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class CompiledDefinition:
+    """A validated definition with the look-ups the engine needs."""
+
+    spec: ProcessDefinition
+    content_hash: str
+    source: str | None = None
+    states: Mapping[str, StateSpec] = field(default_factory=dict)
+    by_trigger_source: Mapping[tuple[str, str], tuple[TransitionSpec, ...]] = field(
+        default_factory=dict)
+    triggers_from: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def process(self) -> str:
+        return self.spec.process
+
+    @property
+    def version(self) -> int:
+        return self.spec.version
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.spec.process, self.spec.version)
+
+    @property
+    def initial(self) -> str:
+        return next(s.id for s in self.spec.states if s.initial)
+
+    @property
+    def triggers(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(t.trigger for t in self.spec.transitions))
+
+    def is_final(self, state: str) -> bool:
+        return self.states[state].final
+
+    def state_label(self, state: str, lang: str = "zh") -> str:
+        spec = self.states.get(state)
+        return spec.labels.get(lang) if spec else state
+
+    def trigger_label(self, trigger: str, lang: str = "zh") -> str:
+        for t in self.spec.transitions:
+            if t.trigger == trigger:
+                return t.labels.get(lang)
+        return trigger
+
+    def role_label(self, role: str, lang: str = "zh") -> str:
+        spec = self.spec.roles.get(role)
+        if spec is None:
+            return {"zh": "系統(tǒng)", "en": "System"}["zh" if lang.startswith("zh") else "en"] \
+                if role == "system" else role
+        return spec.labels.get(lang)
+
+
+def compile_definition(defn: ProcessDefinition, source: str | None = None) -> CompiledDefinition:
+    """Index an already validated definition."""
+    index: dict[tuple[str, str], list[TransitionSpec]] = {}
+    from_state: dict[str, list[str]] = {}
+    for t in defn.transitions:
+        for src in t.source:
+            index.setdefault((t.trigger, src), []).append(t)
+            lst = from_state.setdefault(src, [])
+            if t.trigger not in lst:
+                lst.append(t.trigger)
+    return CompiledDefinition(
+        spec=defn,
+        content_hash=content_hash(defn),
+        source=source,
+        states={s.id: s for s in defn.states},
+        by_trigger_source={k: tuple(v) for k, v in index.items()},
+        triggers_from={k: tuple(v) for k, v in from_state.items()},
+    )
+
+
+def build_definition(data: Any, lines: Lines | None = None, source: str | None = None,
+                     known_guards: Collection[str] | None = None) -> CompiledDefinition:
+    """Parse, validate and compile plain data.
+
+    Raises:
+        DefinitionInvalid: listing every problem with path and line.
+    """
+    lines = lines or {}
+    defn = parse_model(ProcessDefinition, data, lines, source)
+    validate(defn, lines, source, known_guards)
+    return compile_definition(defn, source)
+
+
+def load_definition(path: str | Path,
+                    known_guards: Collection[str] | None = None) -> CompiledDefinition:
+    """Read, parse, validate and compile one definition file."""
+    data, lines, _ = load_yaml_file(path)
+    return build_definition(data, lines, str(path), known_guards)
+
+
+def definition_from_text(text: str, source: str = "<string>",
+                         known_guards: Collection[str] | None = None) -> CompiledDefinition:
+    data, lines = load_yaml_text(text, source)
+    return build_definition(data, lines, source, known_guards)
+
+
+def definition_from_json(body: Mapping[str, Any]) -> CompiledDefinition:
+    """Rebuild a definition stored by the engine (already validated once)."""
+    return compile_definition(ProcessDefinition.model_validate(body), "<stored>")
+
+
+class DefinitionSet:
+    """The definitions an engine knows, by (process, version)."""
+
+    def __init__(self, definitions: Collection[CompiledDefinition] = ()) -> None:
+        self._by_key: dict[tuple[str, int], CompiledDefinition] = {}
+        for d in definitions:
+            self.add(d)
+
+    def add(self, d: CompiledDefinition) -> None:
+        old = self._by_key.get(d.key)
+        if old is not None and old.content_hash != d.content_hash:
+            raise DefinitionInvalid([Problem(
+                "version", f"two files define '{d.process}' version {d.version} differently "
+                f"({old.source} and {d.source})",
+                f"兩個(gè)文件對(duì) '{d.process}' 第 {d.version} 版的定義不同({old.source} 與 {d.source})",
+                None, d.source)], d.source)
+        self._by_key[d.key] = d
+
+    def get(self, process: str, version: int | None = None) -> CompiledDefinition:
+        """The given version, or the latest when ``version`` is None.
+
+        Raises:
+            UnknownDefinition: no such process or version.
+        """
+        if version is not None:
+            found = self._by_key.get((process, version))
+            if found is None:
+                raise UnknownDefinition(process, version, self.processes())
+            return found
+        versions = [d for (p, _), d in self._by_key.items() if p == process]
+        if not versions:
+            raise UnknownDefinition(process, None, self.processes())
+        return max(versions, key=lambda d: d.version)
+
+    def processes(self) -> list[str]:
+        return sorted({p for p, _ in self._by_key})
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(sorted(self._by_key.values(), key=lambda d: d.key))
+
+    def __len__(self) -> int:
+        return len(self._by_key)
+
+
+def load_directory(directory: str | Path,
+                   known_guards: Collection[str] | None = None) -> DefinitionSet:
+    """Load every ``*.yaml`` of a processes folder; all problems of all files at once."""
+    problems: list[Problem] = []
+    loaded: list[CompiledDefinition] = []
+    for path in sorted(Path(directory).glob("*.yaml")):
+        try:
+            loaded.append(load_definition(path, known_guards))
+        except DefinitionInvalid as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise DefinitionInvalid(problems, str(directory))
+    return DefinitionSet(loaded)
+
+
+SHIPPED = Path(__file__).resolve().parent
+SHIPPED_PROCESSES = SHIPPED / "processes"
+SHIPPED_ORG = SHIPPED / "org.example.yaml"

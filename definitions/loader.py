@@ -1,0 +1,123 @@
+"""The only YAML reader. I/O.
+
+PyYAML's safe loader follows YAML 1.1, which turns ``on``/``off``/``yes``/``no``
+into booleans (the "Norway problem"); this loader keeps them as strings and
+accepts only ``true``/``false``. It also records the line of every mapping key
+and sequence item, so that problems found later can name their line.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import DefinitionInvalid, Problem
+
+Lines = dict[tuple[str | int, ...], int]
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+# Rebuild the implicit resolvers without YAML 1.1's yes/no/on/off booleans.
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def _no_duplicates(node: yaml.Node, path: tuple[str | int, ...], problems: list[Problem],
+                   lines: Lines) -> None:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                problems.append(Problem(
+                    _dotted((*path, key)),
+                    f"duplicate key '{key}' (first at line {seen[key]})",
+                    f"重復(fù)的鍵 '{key}'(首次出現(xiàn)在第 {seen[key]} 行)", line))
+            seen[key] = line
+            _no_duplicates(value_node, (*path, key), problems, lines)
+            lines[(*path, key)] = line
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _no_duplicates(item, (*path, i), problems, lines)
+
+
+def _dotted(path: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def load_yaml_text(text: str, source: str = "<string>") -> tuple[Any, Lines]:
+    """Parse YAML text into plain data and a map from key path to line number.
+
+    Raises:
+        DefinitionInvalid: the text is not well-formed YAML, or repeats a key.
+    """
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise DefinitionInvalid(
+            [Problem("", f"malformed YAML: {reason}", f"YAML 格式錯(cuò)誤:{reason}", line, source)],
+            source,
+        ) from None
+    if node is None:
+        raise DefinitionInvalid(
+            [Problem("", "the file is empty", "文件為空", 1, source)], source)
+    problems: list[Problem] = []
+    lines: Lines = {}
+    _no_duplicates(node, (), problems, lines)
+    if problems:
+        raise DefinitionInvalid([_with_file(p, source) for p in problems], source)
+    data = _Loader(text).get_single_data()
+    return data, lines
+
+
+def load_yaml_file(path: str | Path) -> tuple[Any, Lines, str]:
+    """Read a YAML file; returns (data, lines, text).
+
+    Raises:
+        DefinitionInvalid: unreadable file or malformed YAML.
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DefinitionInvalid(
+            [Problem("", f"cannot read the file: {exc}", f"無(wú)法讀取文件:{exc}", None, str(p))],
+            str(p),
+        ) from None
+    data, lines = load_yaml_text(text, str(p))
+    return data, lines, text
+
+
+def line_of(lines: Lines, path: tuple[str | int, ...]) -> int | None:
+    """The line of ``path`` or of its nearest ancestor that has one."""
+    while path:
+        if path in lines:
+            return lines[path]
+        path = path[:-1]
+    return lines.get(())
+
+
+def _with_file(p: Problem, source: str) -> Problem:
+    return Problem(p.path, p.en, p.zh, p.line, source)
+
+
+dotted = _dotted

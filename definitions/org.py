@@ -1,0 +1,169 @@
+"""The organisation: jurisdiction tree and users, read from ``org*.yaml``. Pure
+apart from ``load_org`` (which reads through ``loader``).
+
+Units form a tree (county → township → village/community, or district union →
+enterprise union); a user sits at one unit and acts inside its subtree. A user
+may declare relations to applicants (by ID number) and is then kept off their
+cases (四個(gè)嚴(yán)禁: no favouring relatives and friends).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from difflib import get_close_matches
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+
+from .errors import DefinitionInvalid, Problem
+from .loader import Lines, dotted, line_of, load_yaml_file, load_yaml_text
+from .parse import parse_model
+from .schema import Identifier, Labels, _Frozen
+
+UnitId = str
+
+
+class UnitSpec(_Frozen):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=64)
+    labels: Labels
+    kind: str = Field(min_length=1)
+    parent: str | None = None
+    first_responsible: tuple[str, ...] = ()
+
+
+class RelationSpec(_Frozen):
+    id_number: str = Field(min_length=15, max_length=18)
+    relation: str = Field(min_length=1)
+
+
+class UserSpec(_Frozen):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=64)
+    name: str = Field(min_length=1)
+    unit: str
+    roles: tuple[Identifier, ...] = Field(min_length=1)
+    phone: str | None = None
+    relations: tuple[RelationSpec, ...] = ()
+
+
+class OrgSpec(_Frozen):
+    org: str = Field(min_length=1)
+    labels: Labels
+    units: tuple[UnitSpec, ...] = Field(min_length=1)
+    users: tuple[UserSpec, ...] = ()
+
+
+def normalise_id_number(value: str) -> str:
+    """ID numbers compare upper-cased and without spaces (the check digit may be 'x')."""
+    return "".join(value.split()).upper()
+
+
+@dataclass(frozen=True)
+class Org:
+    spec: OrgSpec
+    units: Mapping[str, UnitSpec] = field(default_factory=dict)
+    users: Mapping[str, UserSpec] = field(default_factory=dict)
+    ancestors: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    relations: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def in_subtree(self, unit: str, root: str) -> bool:
+        """Is ``unit`` equal to ``root`` or below it?"""
+        return unit == root or root in self.ancestors.get(unit, ())
+
+    def unit_label(self, unit: str, lang: str = "zh") -> str:
+        spec = self.units.get(unit)
+        return spec.labels.get(lang) if spec else unit
+
+    def unit_path(self, unit: str, lang: str = "zh") -> str:
+        chain = [*reversed(self.ancestors.get(unit, ())), unit]
+        return " / ".join(self.unit_label(u, lang) for u in chain)
+
+    def children(self, unit: str) -> list[str]:
+        return [u.id for u in self.spec.units if u.parent == unit]
+
+    def related(self, user: str, id_number: str | None) -> bool:
+        if not id_number:
+            return False
+        return normalise_id_number(id_number) in self.relations.get(user, frozenset())
+
+
+def build_org(data: Any, lines: Lines | None = None, source: str | None = None,
+              known_roles: Collection[str] | None = None) -> Org:
+    """Parse and check an org file.
+
+    Raises:
+        DefinitionInvalid: unknown parent or unit, a cycle, duplicate ids,
+            unknown roles (when ``known_roles`` is given).
+    """
+    lines = lines or {}
+    spec = parse_model(OrgSpec, data, lines, source)
+    problems: list[Problem] = []
+
+    def add(path: tuple[str | int, ...], en: str, zh: str) -> None:
+        problems.append(Problem(dotted(path), en, zh, line_of(lines, path), source))
+
+    units: dict[str, UnitSpec] = {}
+    for i, u in enumerate(spec.units):
+        if u.id in units:
+            add(("units", i, "id"), f"duplicate unit id '{u.id}'", f"重復(fù)的單位 id '{u.id}'")
+        units[u.id] = u
+    roots = [u for u in spec.units if u.parent is None]
+    if len(roots) != 1:
+        add(("units",), f"exactly one unit must have no parent (found {len(roots)})",
+            f"必須有且只有一個(gè)沒(méi)有上級(jí)的單位(現(xiàn)有 {len(roots)} 個(gè))")
+    ancestors: dict[str, tuple[str, ...]] = {}
+    for i, u in enumerate(spec.units):
+        chain: list[str] = []
+        cur = u.parent
+        while cur is not None:
+            if cur not in units:
+                close = get_close_matches(cur, list(units), n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                add(("units", i, "parent"), f"unknown parent unit '{cur}'{hint}",
+                    f"未知的上級(jí)單位 '{cur}'")
+                break
+            if cur in chain or cur == u.id:
+                add(("units", i, "parent"), f"unit '{u.id}' is its own ancestor",
+                    f"單位 '{u.id}' 的上級(jí)鏈形成了循環(huán)")
+                break
+            chain.append(cur)
+            cur = units[cur].parent
+        ancestors[u.id] = tuple(chain)
+
+    users: dict[str, UserSpec] = {}
+    relations: dict[str, frozenset[str]] = {}
+    for i, usr in enumerate(spec.users):
+        if usr.id in users:
+            add(("users", i, "id"), f"duplicate user id '{usr.id}'", f"重復(fù)的用戶 id '{usr.id}'")
+        users[usr.id] = usr
+        if usr.unit not in units:
+            close = get_close_matches(usr.unit, list(units), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            add(("users", i, "unit"), f"unknown unit '{usr.unit}'{hint}",
+                f"未知的單位 '{usr.unit}'")
+        for k, r in enumerate(usr.roles):
+            if known_roles is not None and r not in known_roles:
+                close = get_close_matches(r, list(known_roles), n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                add(("users", i, "roles", k), f"unknown role '{r}'{hint}", f"未知的角色 '{r}'")
+        relations[usr.id] = frozenset(normalise_id_number(r.id_number) for r in usr.relations)
+    for i, u in enumerate(spec.units):
+        for k, who in enumerate(u.first_responsible):
+            if who not in {x.id for x in spec.users}:
+                add(("units", i, "first_responsible", k), f"unknown user '{who}'",
+                    f"未知的用戶 '{who}'")
+    if problems:
+        raise DefinitionInvalid(problems, source)
+    return Org(spec, units, users, ancestors, relations)
+
+
+def load_org(path: str | Path, known_roles: Collection[str] | None = None) -> Org:
+    data, lines, _ = load_yaml_file(path)
+    return build_org(data, lines, str(path), known_roles)
+
+
+def org_from_text(text: str, source: str = "<org>",
+                  known_roles: Collection[str] | None = None) -> Org:
+    data, lines = load_yaml_text(text, source)
+    return build_org(data, lines, source, known_roles)

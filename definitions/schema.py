@@ -1,0 +1,173 @@
+"""The definition language as frozen pydantic models: the IR. Pure.
+
+A process definition file (``definitions/processes/*.yaml``) parses into a
+``ProcessDefinition``; ``schema.json`` beside the shipped files is generated
+from these models (``bangfu definitions schema``) so editors can autocomplete.
+Structural rules live here; graph and reference rules live in ``validate.py``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+
+DURATION_RE = re.compile(
+    r"^\s*(?P<n>\d+)\s*(?P<unit>d|h|m|days?|hours?|minutes?|wd|working[ _]days?)\s*$")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Labels(_Frozen):
+    """A text in Chinese and English; both are required."""
+
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+    def get(self, lang: str) -> str:
+        return self.zh if lang.startswith("zh") else self.en
+
+
+class RoleSpec(_Frozen):
+    """A role the process knows.
+
+    ``scope`` says which cases a holder may act on: ``jurisdiction`` (cases in
+    the subtree of the user's unit), ``own`` (cases the user applied for), or
+    ``anyone`` (any case; e.g. the public raising an objection).
+    """
+
+    labels: Labels
+    scope: Literal["jurisdiction", "own", "anyone"] = "jurisdiction"
+
+
+class FieldSpec(_Frozen):
+    """A field of the case data."""
+
+    type: Literal["string", "text", "integer", "money", "boolean", "date", "enum"]
+    labels: Labels
+    values: tuple[str, ...] = ()
+    value_labels: dict[str, Labels] = Field(default_factory=dict)
+    min: int | None = None
+    max: int | None = None
+    pii: Literal["id_number", "phone", "name"] | None = None
+
+
+class GuardRef(_Frozen):
+    """A named predicate from the Python guard registry, with parameters."""
+
+    name: Identifier
+    params: dict[str, str | int | bool] = Field(default_factory=dict)
+
+
+class TimerSpec(_Frozen):
+    """A deadline or window attached to a state (behaviour comes with the scheduler).
+
+    Exactly one of ``after`` (a duration from ``anchor``) or ``at`` (a named
+    deadline of the campaign calendar) is given.
+    """
+
+    id: Identifier
+    labels: Labels | None = None
+    after: str | None = None
+    at: str | None = None
+    anchor: Literal["state_entry", "first_entry", "case_created"] = "state_entry"
+    fire: Identifier | None = None
+    remind: tuple[str, ...] = ()
+    escalate_every: str | None = None
+    escalate_to: tuple[Identifier, ...] = ()
+
+    @field_validator("after", "escalate_every")
+    @classmethod
+    def _duration(cls, v: str | None) -> str | None:
+        if v is not None and not DURATION_RE.match(v):
+            raise ValueError(f"'{v}' is not a duration such as '3d', '2 working days' or '12h'")
+        return v
+
+    @field_validator("remind")
+    @classmethod
+    def _durations(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for item in v:
+            if not DURATION_RE.match(item):
+                raise ValueError(f"'{item}' is not a duration such as '2d' or '1 working day'")
+        return v
+
+
+class StateSpec(_Frozen):
+    id: Identifier
+    labels: Labels
+    initial: bool = False
+    final: bool = False
+    responsible: Identifier | None = None
+    timers: tuple[TimerSpec, ...] = ()
+
+
+class TransitionSpec(_Frozen):
+    """One edge: ``trigger`` from any of ``source`` to ``dest``.
+
+    ``roles`` lists who may fire it; an empty list means nobody (deny by
+    default). ``guards`` are named predicates, ``when`` declarative
+    conditions over the case data; all must hold. ``required`` names data
+    fields that must be present after the command. ``comment: required``
+    makes a reason mandatory (e.g. every rejection). ``duty`` tags the work
+    for separation-of-duties rules.
+    """
+
+    trigger: Identifier
+    source: tuple[Identifier, ...]
+    dest: Identifier
+    labels: Labels
+    roles: tuple[Identifier, ...] = ()
+    guards: tuple[GuardRef, ...] = ()
+    when: tuple[str, ...] = ()
+    required: tuple[Identifier, ...] = ()
+    comment: Literal["required", "optional"] = "optional"
+    duty: Identifier | None = None
+
+    @field_validator("source", "roles", "when", "required", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: object) -> object:
+        return [v] if isinstance(v, str) else v
+
+    @field_validator("guards", mode="before")
+    @classmethod
+    def _guard_names(cls, v: object) -> object:
+        if isinstance(v, str):
+            v = [v]
+        if isinstance(v, list):
+            return [{"name": g} if isinstance(g, str) else g for g in v]
+        return v
+
+
+class SubmitSpec(_Frozen):
+    """Who may open a case and which fields an application must carry."""
+
+    roles: tuple[Identifier, ...]
+    required: tuple[Identifier, ...] = ()
+
+
+class SeparationRule(_Frozen):
+    """No single user may perform more than one of these duties on a case."""
+
+    duties: tuple[Identifier, ...] = Field(min_length=2)
+    labels: Labels
+
+
+class ProcessDefinition(_Frozen):
+    """A whole process: the root of a ``processes/*.yaml`` file."""
+
+    process: Identifier
+    version: int = Field(ge=1)
+    labels: Labels
+    case_prefix: str = Field(pattern=r"^[A-Z][A-Z0-9]{0,7}$")
+    roles: dict[Identifier, RoleSpec]
+    fields: dict[Identifier, FieldSpec]
+    submit: SubmitSpec
+    states: tuple[StateSpec, ...] = Field(min_length=2)
+    transitions: tuple[TransitionSpec, ...] = Field(min_length=1)
+    separation_of_duties: tuple[SeparationRule, ...] = ()
+    applicant_id_field: Identifier | None = None

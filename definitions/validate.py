@@ -1,0 +1,183 @@
+"""Graph and reference checks of a parsed definition, with "did you mean". Pure.
+
+``validate`` collects every problem before raising, so an author fixes a file
+in one pass.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from collections.abc import Collection, Iterable
+from difflib import get_close_matches
+
+from .conditions import check_condition
+from .errors import DefinitionInvalid, Problem
+from .loader import Lines, dotted, line_of
+from .schema import ProcessDefinition
+
+Path = tuple[str | int, ...]
+
+
+class _Collector:
+    def __init__(self, lines: Lines, source: str | None) -> None:
+        self.lines, self.source = lines, source
+        self.problems: list[Problem] = []
+
+    def add(self, path: Path, en: str, zh: str) -> None:
+        self.problems.append(Problem(dotted(path), en, zh, line_of(self.lines, path), self.source))
+
+    def unknown(self, path: Path, what_en: str, what_zh: str, name: str,
+                known: Iterable[str]) -> None:
+        close = get_close_matches(name, list(known), n=1)
+        hint_en = f"; did you mean '{close[0]}'?" if close else ""
+        hint_zh = f";是否指 '{close[0]}'?" if close else ""
+        self.add(path, f"unknown {what_en} '{name}'{hint_en}", f"未知的{what_zh} '{name}'{hint_zh}")
+
+
+def validate(defn: ProcessDefinition, lines: Lines | None = None, source: str | None = None,
+             known_guards: Collection[str] | None = None) -> None:
+    """Check references and the state graph of ``defn``.
+
+    Args:
+        known_guards: names of the registered guard predicates; ``None`` skips
+            that check (the definitions layer does not know the registry).
+
+    Raises:
+        DefinitionInvalid: listing every problem found.
+    """
+    c = _Collector(lines or {}, source)
+    states = [s.id for s in defn.states]
+    roles = set(defn.roles)
+    fields = set(defn.fields)
+
+    seen: dict[str, int] = {}
+    for i, s in enumerate(defn.states):
+        if s.id in seen:
+            c.add(("states", i, "id"), f"duplicate state id '{s.id}' (also states[{seen[s.id]}])",
+                  f"重復(fù)的狀態(tài) id '{s.id}'(與 states[{seen[s.id]}] 相同)")
+        seen.setdefault(s.id, i)
+        if s.initial and s.final:
+            c.add(("states", i), f"state '{s.id}' cannot be both initial and final",
+                  f"狀態(tài) '{s.id}' 不能既是初始狀態(tài)又是终止状态")
+        if s.responsible is not None and s.responsible not in roles:
+            c.unknown(("states", i, "responsible"), "role", "角色", s.responsible, roles)
+        timer_ids: set[str] = set()
+        for j, t in enumerate(s.timers):
+            tp: Path = ("states", i, "timers", j)
+            if t.id in timer_ids:
+                c.add((*tp, "id"), f"duplicate timer id '{t.id}'", f"重復(fù)的計(jì)時(shí)器 id '{t.id}'")
+            timer_ids.add(t.id)
+            if (t.after is None) == (t.at is None):
+                c.add(tp, f"timer '{t.id}' needs exactly one of 'after' or 'at'",
+                      f"計(jì)時(shí)器 '{t.id}' 必須且只能設(shè)置 'after' 或 'at' 之一")
+            if t.fire is not None and not any(
+                    tr.trigger == t.fire and s.id in tr.source for tr in defn.transitions):
+                c.add((*tp, "fire"), f"timer '{t.id}' fires '{t.fire}', which has no transition "
+                      f"from state '{s.id}'",
+                      f"計(jì)時(shí)器 '{t.id}' 觸發(fā)的 '{t.fire}' 在狀態(tài) '{s.id}' 下沒(méi)有對(duì)應(yīng)的流轉(zhuǎn)")
+            for k, r in enumerate(t.escalate_to):
+                if r not in roles:
+                    c.unknown((*tp, "escalate_to", k), "role", "角色", r, roles)
+    initial = [s.id for s in defn.states if s.initial]
+    if len(initial) != 1:
+        c.add(("states",), f"exactly one state must be initial (found {len(initial)})",
+              f"必須有且只有一個(gè)初始狀態(tài)(現(xiàn)有 {len(initial)} 個(gè))")
+    finals = {s.id for s in defn.states if s.final}
+    if not finals:
+        c.add(("states",), "no state is final", "沒(méi)有终止状态")
+
+    for f, spec in defn.fields.items():
+        if spec.type == "enum" and not spec.values:
+            c.add(("fields", f, "values"), f"enum field '{f}' lists no values",
+                  f"枚舉字段 '{f}' 沒(méi)有列出取值")
+        for v in spec.value_labels:
+            if v not in spec.values:
+                c.unknown(("fields", f, "value_labels", v), "value", "取值", v, spec.values)
+    if defn.applicant_id_field is not None:
+        spec0 = defn.fields.get(defn.applicant_id_field)
+        if spec0 is None:
+            c.unknown(("applicant_id_field",), "field", "字段", defn.applicant_id_field, fields)
+        elif spec0.pii != "id_number":
+            c.add(("applicant_id_field",), f"field '{defn.applicant_id_field}' must be marked "
+                  "'pii: id_number'", f"字段 '{defn.applicant_id_field}' 必須標(biāo)記為 'pii: id_number'")
+
+    for k, r in enumerate(defn.submit.roles):
+        if r not in roles:
+            c.unknown(("submit", "roles", k), "role", "角色", r, roles)
+    for k, f in enumerate(defn.submit.required):
+        if f not in fields:
+            c.unknown(("submit", "required", k), "field", "字段", f, fields)
+
+    duties: set[str] = set()
+    edges: dict[str, set[str]] = defaultdict(set)
+    by_key: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, t in enumerate(defn.transitions):
+        tp = ("transitions", i)
+        for k, src in enumerate(t.source):
+            if src not in seen:
+                c.unknown((*tp, "source", k), "state", "狀態(tài)", src, states)
+            elif src in finals:
+                c.add((*tp, "source", k), f"final state '{src}' cannot have outgoing transitions",
+                      f"终止状态 '{src}' 不能再有流轉(zhuǎn)")
+            else:
+                edges[src].add(t.dest)
+                by_key[(t.trigger, src)].append(i)
+        if t.dest not in seen:
+            c.unknown((*tp, "dest"), "state", "狀態(tài)", t.dest, states)
+        if not t.roles:
+            c.add((*tp, "roles"), f"transition '{t.trigger}' names no role, so nobody could fire it",
+                  f"流轉(zhuǎn) '{t.trigger}' 沒(méi)有指定角色,任何人都無(wú)法執(zhí)行")
+        for k, r in enumerate(t.roles):
+            if r not in roles and r != "system":
+                c.unknown((*tp, "roles", k), "role", "角色", r, [*roles, "system"])
+        for k, g in enumerate(t.guards):
+            if known_guards is not None and g.name not in known_guards:
+                c.unknown((*tp, "guards", k), "guard", "條件函數(shù)", g.name, known_guards)
+        for k, cond in enumerate(t.when):
+            names, err = check_condition(cond)
+            if err:
+                c.add((*tp, "when", k), f"condition '{cond}': {err}", f"條件 '{cond}' 無(wú)效:{err}")
+            for name in sorted(names - fields):
+                c.unknown((*tp, "when", k), "field in condition", "條件中的字段", name, fields)
+        for k, f in enumerate(t.required):
+            if f not in fields:
+                c.unknown((*tp, "required", k), "field", "字段", f, fields)
+        if t.duty:
+            duties.add(t.duty)
+
+    for (trigger, src), idx in by_key.items():
+        for a_pos, a in enumerate(idx):
+            for b in idx[a_pos + 1:]:
+                ta, tb = defn.transitions[a], defn.transitions[b]
+                conds_a = (ta.guards, ta.when)
+                conds_b = (tb.guards, tb.when)
+                if conds_a == conds_b:
+                    c.add(("transitions", b), f"transitions[{a}] and transitions[{b}] both fire "
+                          f"'{trigger}' from '{src}' with no condition telling them apart",
+                          f"transitions[{a}] 與 transitions[{b}] 都在狀態(tài) '{src}' 下響應(yīng) "
+                          f"'{trigger}',且沒(méi)有區(qū)分二者的條件")
+
+    for r_i, rule in enumerate(defn.separation_of_duties):
+        for k, d in enumerate(rule.duties):
+            if d not in duties:
+                c.unknown(("separation_of_duties", r_i, "duties", k), "duty", "職責(zé)", d, duties)
+
+    if len(initial) == 1:
+        reached = {initial[0]}
+        queue = deque(initial)
+        while queue:
+            for nxt in edges[queue.popleft()]:
+                if nxt not in reached:
+                    reached.add(nxt)
+                    queue.append(nxt)
+        for i, s in enumerate(defn.states):
+            if s.id not in reached and seen.get(s.id) == i:
+                c.add(("states", i, "id"), f"state '{s.id}' is unreachable from the initial "
+                      f"state '{initial[0]}'", f"狀態(tài) '{s.id}' 無(wú)法從初始狀態(tài) '{initial[0]}' 到達(dá)")
+    for i, s in enumerate(defn.states):
+        if not s.final and not edges.get(s.id) and seen.get(s.id) == i:
+            c.add(("states", i, "id"), f"state '{s.id}' is not final but has no way out",
+                  f"狀態(tài) '{s.id}' 不是终止状态,卻沒(méi)有任何流出的流轉(zhuǎn)")
+
+    if c.problems:
+        raise DefinitionInvalid(c.problems, source)

@@ -1,0 +1,152 @@
+"""Persistence: SQLModel tables, SQLAlchemy Core on the command path, and the
+wiring that opens an Engine on a database URL.
+
+``init_database`` creates a database (real or simulated clock, with its org);
+``open_engine`` opens one for the CLI, the HTTP API or a portal.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from definitions.compile import (
+    SHIPPED_ORG,
+    SHIPPED_PROCESSES,
+    DefinitionSet,
+    definition_from_json,
+    load_directory,
+)
+from definitions.loader import load_yaml_file
+from definitions.org import build_org, org_from_text
+from workflow.clock import Clock, SimulatedClock, SystemClock
+from workflow.engine import Engine
+from workflow.errors import StorageError
+from workflow.guards import REGISTRY
+
+from .db import DEFAULT_DB, make_engine, resolve_url
+from .sql import SqlStore
+from .tables import SCHEMA_VERSION, metadata
+
+__all__ = ["DEFAULT_DB", "SqlStore", "definitions_dir", "init_database", "open_engine",
+           "resolve_url"]
+
+
+def definitions_dir(given: str | Path | None = None) -> Path:
+    """``--definitions``/``BANGFU_DEFINITIONS``, else the shipped processes."""
+    value = given or os.environ.get("BANGFU_DEFINITIONS")
+    return Path(value) if value else SHIPPED_PROCESSES
+
+
+def _load_definitions(directory: str | Path | None) -> DefinitionSet:
+    return load_directory(definitions_dir(directory), known_guards=REGISTRY)
+
+
+def _roles(defs: DefinitionSet) -> set[str]:
+    return {r for d in defs for r in d.spec.roles}
+
+
+def _sqlite_path(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        return Path(str(parsed.database))
+    return None
+
+
+def _initialised(store: SqlStore) -> bool:
+    try:
+        return "bangfu_meta" in inspect(store.engine).get_table_names() and \
+            store.get_meta("schema_version") is not None
+    except OperationalError as exc:
+        raise StorageError(f"cannot open the database: {exc.orig}",
+                           f"無(wú)法打開(kāi)數(shù)據(jù)庫(kù):{exc.orig}") from None
+
+
+def init_database(db: str | None = None, *, org: str | Path | None = None,
+                  definitions: str | Path | None = None,
+                  simulated_start: datetime | None = None) -> str:
+    """Create Bangfu's tables and record the org and the clock mode; returns the URL.
+
+    Raises:
+        StorageError: the database is already initialised or unreachable.
+        DefinitionInvalid: the org or a definition file has problems.
+    """
+    url = resolve_url(db)
+    defs = _load_definitions(definitions)
+    org_path = Path(org) if org else SHIPPED_ORG
+    data, lines, text = load_yaml_file(org_path)
+    build_org(data, lines, str(org_path), _roles(defs))
+    path = _sqlite_path(url)
+    if path is not None and not path.parent.exists():
+        raise StorageError(f"folder '{path.parent}' does not exist",
+                           f"目錄 '{path.parent}' 不存在")
+    store = SqlStore(make_engine(url))
+    try:
+        if _initialised(store):
+            raise StorageError(
+                f"database '{_shown(url)}' is already initialised; use another --db or "
+                "'bangfu org load' to replace the org",
+                f"數(shù)據(jù)庫(kù) '{_shown(url)}' 已初始化;請(qǐng)換一個(gè) --db,或用 'bangfu org load' 更換組織架構(gòu)")
+        metadata.create_all(store.engine)
+        clock: Clock = SimulatedClock(simulated_start) if simulated_start else SystemClock()
+        now = clock.now()
+        for d in defs:
+            store.register_definition(d, now)
+        store.set_meta("org_yaml", text)
+        store.set_meta("org_source", str(org_path))
+        store.set_meta("clock_mode", "simulated" if simulated_start else "system")
+        store.set_meta("clock_now", now.isoformat())
+        store.set_meta("created_at", now.isoformat())
+        store.set_meta("schema_version", SCHEMA_VERSION)
+    except SQLAlchemyError as exc:
+        raise StorageError(f"cannot initialise '{_shown(url)}': {exc}",
+                           f"無(wú)法初始化數(shù)據(jù)庫(kù) '{_shown(url)}':{exc}") from None
+    finally:
+        store.engine.dispose()
+    return url
+
+
+def open_engine(db: str | None = None, *, definitions: str | Path | None = None) -> Engine:
+    """An Engine on an initialised database.
+
+    Registers the definitions on disk (a changed file under an unchanged
+    version is refused) and keeps every version cases are pinned to.
+
+    Raises:
+        StorageError: no database there, or not initialised.
+        DefinitionInvalid, DefinitionVersionConflict: bad definitions.
+    """
+    url = resolve_url(db)
+    path = _sqlite_path(url)
+    if path is not None and not path.exists():
+        raise StorageError(f"no database at '{path}'; create one with 'bangfu init'",
+                           f"'{path}' 處沒(méi)有數(shù)據(jù)庫(kù);請(qǐng)先運(yùn)行 'bangfu init' 創(chuàng)建")
+    store = SqlStore(make_engine(url))
+    if not _initialised(store):
+        raise StorageError(f"database '{_shown(url)}' is not initialised; run 'bangfu init'",
+                           f"數(shù)據(jù)庫(kù) '{_shown(url)}' 尚未初始化;請(qǐng)先運(yùn)行 'bangfu init'")
+    defs = _load_definitions(definitions)
+    mode = store.get_meta("clock_mode")
+    clock: Clock
+    if mode == "simulated":
+        clock = SimulatedClock(datetime.fromisoformat(store.get_meta("clock_now") or ""))
+    else:
+        clock = SystemClock()
+    for d in defs:
+        store.register_definition(d, clock.now())
+    known = {d.key for d in defs}
+    for body in store.stored_definitions():
+        if (body["process"], body["version"]) not in known:
+            defs.add(definition_from_json(body["body"]))
+    org = org_from_text(store.get_meta("org_yaml") or "", store.get_meta("org_source") or "org",
+                        _roles(defs))
+    return Engine(store, defs, org, clock)
+
+
+def _shown(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)

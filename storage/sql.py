@@ -1,0 +1,214 @@
+"""``workflow.ports`` implemented with SQLAlchemy Core on the SQLModel tables.
+
+The command path (``unit_of_work``) uses Core statements only: the ORM
+session costs several times more per transition. ``append`` updates the case
+row only if its version is still the one the decision was based on, and
+inserts the event under ``UNIQUE(case_id, seq)``: two writers cannot both win.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from definitions.compile import CompiledDefinition
+from definitions.errors import DefinitionVersionConflict
+from workflow.errors import ConcurrencyConflict, StorageError
+from workflow.model import Case, Decision, Event
+
+from .db import is_sqlite
+from .tables import cases, counters, definitions, events, meta
+
+
+def row_to_case(r: Any) -> Case:
+    return Case(
+        id=r.id, number=r.number, process=r.process, definition_version=r.definition_version,
+        definition_hash=r.definition_hash, state=r.state, unit=r.unit, data=r.data,
+        version=r.version, created_at=r.created_at, updated_at=r.updated_at,
+        state_entered_at=r.state_entered_at, submitted_by=r.submitted_by,
+        applicant_user=r.applicant_user,
+        duties={k: tuple(v) for k, v in (r.duties or {}).items()},
+        first_entered=r.first_entered or {},
+    )
+
+
+def row_to_event(r: Any) -> Event:
+    return Event(
+        case_id=r.case_id, seq=r.seq, at=r.at, kind=r.kind, actor=r.actor, role=r.role,
+        trigger=r.trigger, source=r.source, dest=r.dest, data=r.data, comment=r.comment,
+        definition_version=r.definition_version, idempotency_key=r.idempotency_key,
+        request_hash=r.request_hash, meta=r.meta or {},
+    )
+
+
+def _case_values(c: Case) -> dict[str, Any]:
+    return {
+        "state": c.state, "data": dict(c.data), "version": c.version,
+        "updated_at": c.updated_at, "state_entered_at": c.state_entered_at,
+        "duties": {k: list(v) for k, v in c.duties.items()},
+        "first_entered": dict(c.first_entered),
+    }
+
+
+def _event_values(e: Event) -> dict[str, Any]:
+    return {
+        "case_id": e.case_id, "seq": e.seq, "at": e.at, "kind": e.kind, "actor": e.actor,
+        "role": e.role, "trigger": e.trigger, "source": e.source, "dest": e.dest,
+        "data": dict(e.data), "comment": e.comment,
+        "definition_version": e.definition_version, "idempotency_key": e.idempotency_key,
+        "request_hash": e.request_hash, "meta": dict(e.meta),
+    }
+
+
+def _by_ref(ref: str) -> Any:
+    return or_(cases.c.id == ref, cases.c.number == ref.upper())
+
+
+class SqlUnitOfWork:
+    def __init__(self, conn: Connection, lock_rows: bool) -> None:
+        self.conn = conn
+        self._lock_rows = lock_rows
+
+    def load_case(self, ref: str) -> Case | None:
+        stmt = select(cases).where(_by_ref(ref))
+        if self._lock_rows:
+            stmt = stmt.with_for_update()
+        row = self.conn.execute(stmt).first()
+        return row_to_case(row) if row is not None else None
+
+    def find_by_idempotency_key(self, key: str) -> Event | None:
+        row = self.conn.execute(select(events).where(events.c.idempotency_key == key)).first()
+        return row_to_event(row) if row is not None else None
+
+    def next_number(self, prefix: str) -> int:
+        got = self.conn.execute(
+            update(counters).where(counters.c.name == prefix)
+            .values(value=counters.c.value + 1).returning(counters.c.value)).scalar()
+        if got is None:
+            self.conn.execute(insert(counters).values(name=prefix, value=1))
+            return 1
+        return int(got)
+
+    def append(self, decision: Decision) -> None:
+        c, e = decision.case, decision.event
+        try:
+            if decision.previous_version is None:
+                self.conn.execute(insert(cases).values(
+                    id=c.id, number=c.number, process=c.process,
+                    definition_version=c.definition_version, definition_hash=c.definition_hash,
+                    unit=c.unit, applicant_user=c.applicant_user, submitted_by=c.submitted_by,
+                    created_at=c.created_at, **_case_values(c)))
+            else:
+                done = self.conn.execute(
+                    update(cases)
+                    .where(cases.c.id == c.id, cases.c.version == decision.previous_version)
+                    .values(**_case_values(c))).rowcount
+                if done != 1:
+                    actual = self.conn.execute(
+                        select(cases.c.version).where(cases.c.id == c.id)).scalar()
+                    raise ConcurrencyConflict(c.number, decision.previous_version, actual or 0)
+            self.conn.execute(insert(events).values(**_event_values(e)))
+        except IntegrityError:
+            raise ConcurrencyConflict(c.number, decision.previous_version or 0,
+                                      (decision.previous_version or 0) + 1) from None
+
+
+class SqlStore:
+    """A CaseStore on any SQLAlchemy engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sqlite = is_sqlite(engine)
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[SqlUnitOfWork]:
+        conn = self.engine.connect()
+        if self._sqlite:
+            conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+        try:
+            with conn.begin():
+                yield SqlUnitOfWork(conn, lock_rows=not self._sqlite)
+        except OperationalError as exc:
+            raise StorageError(f"the database refused the write: {exc.orig}",
+                               f"數(shù)據(jù)庫(kù)拒絕寫(xiě)入:{exc.orig}") from None
+        finally:
+            conn.close()
+
+    def get_case(self, ref: str) -> Case | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(cases).where(_by_ref(ref))).first()
+        return row_to_case(row) if row is not None else None
+
+    def list_cases(self, *, process: str | None = None, states: Sequence[str] | None = None,
+                   units: Sequence[str] | None = None, applicant_user: str | None = None,
+                   limit: int | None = None, offset: int = 0) -> list[Case]:
+        stmt = select(cases)
+        if process:
+            stmt = stmt.where(cases.c.process == process)
+        if states is not None:
+            stmt = stmt.where(cases.c.state.in_(list(states)))
+        if units is not None:
+            stmt = stmt.where(cases.c.unit.in_(list(units)))
+        if applicant_user is not None:
+            stmt = stmt.where(cases.c.applicant_user == applicant_user)
+        stmt = stmt.order_by(cases.c.created_at, cases.c.number).offset(offset)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        with self.engine.connect() as conn:
+            return [row_to_case(r) for r in conn.execute(stmt)]
+
+    def iter_cases(self, batch: int = 1000) -> Iterator[Case]:
+        last = ""
+        while True:
+            with self.engine.connect() as conn:
+                rows = conn.execute(select(cases).where(cases.c.id > last)
+                                    .order_by(cases.c.id).limit(batch)).all()
+            if not rows:
+                return
+            for r in rows:
+                yield row_to_case(r)
+            last = rows[-1].id
+
+    def count_cases(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(cases)).scalar() or 0)
+
+    def history(self, case_id: str) -> list[Event]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(events).where(events.c.case_id == case_id)
+                                .order_by(events.c.seq)).all()
+        return [row_to_event(r) for r in rows]
+
+    def register_definition(self, definition: CompiledDefinition, at: datetime) -> None:
+        with self.engine.begin() as conn:
+            known = conn.execute(select(definitions.c.content_hash).where(
+                definitions.c.process == definition.process,
+                definitions.c.version == definition.version)).scalar()
+            if known is None:
+                conn.execute(insert(definitions).values(
+                    process=definition.process, version=definition.version,
+                    content_hash=definition.content_hash,
+                    body=definition.spec.model_dump(mode="json"),
+                    registered_at=at))
+            elif known != definition.content_hash:
+                raise DefinitionVersionConflict(definition.process, definition.version,
+                                                known, definition.content_hash)
+
+    def stored_definitions(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(select(definitions))]
+
+    def get_meta(self, key: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(meta.c.value).where(meta.c.key == key)).scalar()
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.engine.begin() as conn:
+            done = conn.execute(update(meta).where(meta.c.key == key).values(value=value)).rowcount
+            if not done:
+                conn.execute(insert(meta).values(key=key, value=value))

@@ -1,0 +1,117 @@
+"""The tables, as SQLModel models. Rows are built only from validated domain
+objects (``table=True`` models do not validate), and the command path writes
+them with SQLAlchemy Core statements on these tables (see ``sql.py``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, String, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+SCHEMA_VERSION = "1"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware datetimes, stored in UTC on every backend."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _dt(nullable: bool = False) -> Any:
+    return Field(sa_column=Column(UTCDateTime(), nullable=nullable))
+
+
+def _json() -> Any:
+    return Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class MetaRow(SQLModel, table=True):
+    __tablename__ = "bangfu_meta"
+    key: str = Field(primary_key=True, max_length=64)
+    value: str
+
+
+class CounterRow(SQLModel, table=True):
+    __tablename__ = "counters"
+    name: str = Field(primary_key=True, max_length=32)
+    value: int
+
+
+class DefinitionRow(SQLModel, table=True):
+    __tablename__ = "definitions"
+    process: str = Field(primary_key=True, max_length=64)
+    version: int = Field(primary_key=True)
+    content_hash: str = Field(max_length=64)
+    body: dict[str, Any] = _json()
+    registered_at: datetime = _dt()
+
+
+class CaseRow(SQLModel, table=True):
+    __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_process_state", "process", "state"),)
+    id: str = Field(primary_key=True, max_length=32)
+    number: str = Field(sa_column=Column(String(32), unique=True, nullable=False))
+    process: str = Field(max_length=64)
+    definition_version: int
+    definition_hash: str = Field(max_length=64)
+    state: str = Field(max_length=64)
+    unit: str = Field(max_length=64, index=True)
+    applicant_user: str | None = Field(default=None, max_length=64, index=True)
+    submitted_by: str = Field(max_length=64)
+    data: dict[str, Any] = _json()
+    duties: dict[str, Any] = _json()
+    first_entered: dict[str, Any] = _json()
+    version: int
+    created_at: datetime = _dt()
+    updated_at: datetime = _dt()
+    state_entered_at: datetime = _dt()
+
+
+class EventRow(SQLModel, table=True):
+    """Append-only: the engine inserts events and never updates or deletes one."""
+
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_events_case_seq"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="cases.id", max_length=32)
+    seq: int
+    at: datetime = _dt()
+    kind: str = Field(max_length=16)
+    actor: str = Field(max_length=64)
+    role: str | None = Field(default=None, max_length=64)
+    trigger: str = Field(max_length=64)
+    source: str | None = Field(default=None, max_length=64)
+    dest: str = Field(max_length=64)
+    data: dict[str, Any] = _json()
+    comment: str | None = None
+    definition_version: int
+    idempotency_key: str | None = Field(
+        default=None, sa_column=Column(String(128), unique=True, nullable=True))
+    request_hash: str | None = Field(default=None, max_length=64)
+    meta: dict[str, Any] = _json()
+
+
+metadata = SQLModel.metadata
+cases = CaseRow.__table__  # type: ignore[attr-defined]
+events = EventRow.__table__  # type: ignore[attr-defined]
+counters = CounterRow.__table__  # type: ignore[attr-defined]
+meta = MetaRow.__table__  # type: ignore[attr-defined]
+definitions = DefinitionRow.__table__  # type: ignore[attr-defined]

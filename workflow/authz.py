@@ -1,0 +1,108 @@
+"""Who may do what: roles, jurisdiction, separation of duties, conflicts of
+interest. Pure.
+
+Deny by default: a transition names the roles that may fire it, and nothing
+else may. A role's ``scope`` in the definition decides which cases it reaches:
+``jurisdiction`` (the case's unit lies in the user's subtree), ``own`` (the
+user applied for the case) or ``anyone``. The built-in ``system`` role (timers)
+reaches every case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from definitions.compile import CompiledDefinition
+from definitions.org import Org
+from definitions.schema import TransitionSpec
+
+from .model import SYSTEM, Actor, Case
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    reason: str
+    en: str
+    zh: str
+
+
+def _roles_text(defn: CompiledDefinition, roles: Sequence[str], lang: str) -> str:
+    sep = "、" if lang == "zh" else ", "
+    return sep.join(defn.role_label(r, lang) for r in roles) or ("無(wú)" if lang == "zh" else "none")
+
+
+def role_reaches(defn: CompiledDefinition, org: Org, role: str, actor: Actor,
+                 unit: str, applicant_user: str | None) -> bool:
+    """Does ``actor`` acting as ``role`` reach a case at ``unit``?"""
+    if role == SYSTEM:
+        return actor.is_system
+    scope = defn.spec.roles[role].scope
+    if scope == "anyone":
+        return True
+    if scope == "own":
+        return applicant_user is not None and applicant_user == actor.id
+    return org.in_subtree(unit, actor.unit)
+
+
+def authorize(defn: CompiledDefinition, org: Org, case: Case, actor: Actor,
+              spec: TransitionSpec) -> tuple[str | None, Refusal | None]:
+    """Return (the role the actor acts in, None) or (None, why not)."""
+    held = [r for r in spec.roles if r in actor.roles]
+    trig = spec.labels
+    if not held:
+        return None, Refusal(
+            "role",
+            f"user '{actor.id}' ({_roles_text(defn, actor.roles, 'en')}) may not "
+            f"'{spec.trigger}' ({trig.en}); allowed roles: {_roles_text(defn, spec.roles, 'en')}",
+            f"用戶 '{actor.id}'({_roles_text(defn, actor.roles, 'zh')})無(wú)權(quán)執(zhí)行「{trig.zh}」;"
+            f"有權(quán)執(zhí)行的角色:{_roles_text(defn, spec.roles, 'zh')}",
+        )
+    reaching = [r for r in held if role_reaches(defn, org, r, actor, case.unit, case.applicant_user)]
+    if not reaching:
+        if all(r != SYSTEM and defn.spec.roles[r].scope == "own" for r in held):
+            return None, Refusal(
+                "own_case",
+                f"user '{actor.id}' may '{spec.trigger}' only on their own application, and "
+                f"case '{case.number}' is not theirs",
+                f"用戶 '{actor.id}' 只能對(duì)本人的申請(qǐng)執(zhí)行「{trig.zh}」,案件 '{case.number}' 不是本人的申請(qǐng)",
+            )
+        return None, Refusal(
+            "jurisdiction",
+            f"case '{case.number}' belongs to '{org.unit_path(case.unit, 'en')}', outside the "
+            f"jurisdiction of user '{actor.id}' ('{org.unit_path(actor.unit, 'en')}')",
+            f"案件 '{case.number}' 屬于「{org.unit_path(case.unit)}」,不在用戶 '{actor.id}'"
+            f"(「{org.unit_path(actor.unit)}」)的管轄范圍內(nèi)",
+        )
+    role = reaching[0]
+    if actor.is_system:
+        return role, None
+    if spec.duty is not None:
+        for rule in defn.spec.separation_of_duties:
+            if spec.duty not in rule.duties:
+                continue
+            for other in rule.duties:
+                if other != spec.duty and actor.id in case.duties.get(other, ()):
+                    return None, Refusal(
+                        "separation_of_duties",
+                        f"user '{actor.id}' already did '{other}' on case '{case.number}' and may "
+                        f"not also do '{spec.duty}' ({rule.labels.en})",
+                        f"用戶 '{actor.id}' 已對(duì)案件 '{case.number}' 履行「{other}」職責(zé),"
+                        f"不能再履行「{spec.duty}」職責(zé)({rule.labels.zh})",
+                    )
+    if defn.spec.roles[role].scope != "own" and conflicted(defn, org, case, actor):
+        return None, Refusal(
+            "conflict_of_interest",
+            f"user '{actor.id}' declared a relation to the applicant of case '{case.number}' and "
+            "must not act on it",
+            f"用戶 '{actor.id}' 已申報(bào)與案件 '{case.number}' 的申請(qǐng)人存在親屬等關(guān)系,須回避,不得辦理此案件",
+        )
+    return role, None
+
+
+def conflicted(defn: CompiledDefinition, org: Org, case: Case, actor: Actor) -> bool:
+    field = defn.spec.applicant_id_field
+    if field is None:
+        return False
+    value = case.data.get(field)
+    return isinstance(value, str) and org.related(actor.id, value)

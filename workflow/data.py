@@ -1,0 +1,128 @@
+"""Case data against the definition's fields: type checks and text coercion. Pure.
+
+The API takes typed values (money as integer fen); the CLI takes text and
+coerces it here (money as yuan, '600' or '600.50', converted exactly with
+Decimal).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from difflib import get_close_matches
+from typing import Any
+
+from definitions.compile import CompiledDefinition
+from definitions.schema import FieldSpec
+
+from .errors import InvalidData
+
+DataProblem = tuple[str, str, str]
+
+_TRUE = {"true", "yes", "y", "1", "是", "對(duì)", "已簽"}
+_FALSE = {"false", "no", "n", "0", "否", "未簽"}
+
+
+def _check(name: str, spec: FieldSpec, value: Any) -> DataProblem | None:
+    kind = spec.type
+    if kind in ("string", "text"):
+        if not isinstance(value, str):
+            return (name, "must be text", "應(yīng)為文本")
+        if not value.strip():
+            return (name, "must not be empty", "不能為空")
+        if kind == "string" and len(value) > 200:
+            return (name, "is longer than 200 characters", "超過(guò) 200 個(gè)字符")
+        return None
+    if kind in ("integer", "money"):
+        if isinstance(value, bool) or not isinstance(value, int):
+            what = "an amount in integer fen" if kind == "money" else "a whole number"
+            return (name, f"must be {what}", "應(yīng)為以分為單位的整數(shù)金額" if kind == "money" else "應(yīng)為整數(shù)")
+        if spec.min is not None and value < spec.min:
+            return (name, f"must be at least {spec.min}", f"不能小于 {spec.min}")
+        if spec.max is not None and value > spec.max:
+            return (name, f"must be at most {spec.max}", f"不能大于 {spec.max}")
+        return None
+    if kind == "boolean":
+        return None if isinstance(value, bool) else (name, "must be true or false", "應(yīng)為是或否")
+    if kind == "date":
+        try:
+            date.fromisoformat(value)
+        except (TypeError, ValueError):
+            return (name, "must be a date like 2027-01-17", "應(yīng)為日期,格式如 2027-01-17")
+        return None
+    if value not in spec.values:
+        close = get_close_matches(str(value), list(spec.values), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        hint_zh = f";是否指 '{close[0]}'?" if close else ""
+        return (name, f"'{value}' is not one of {', '.join(spec.values)}{hint}",
+                f"'{value}' 不是允許的取值({'、'.join(spec.values)}){hint_zh}")
+    return None
+
+
+def check_data(defn: CompiledDefinition, data: Mapping[str, Any]) -> None:
+    """Raise InvalidData listing every unknown field and every bad value."""
+    problems: list[DataProblem] = []
+    fields = defn.spec.fields
+    for name, value in data.items():
+        spec = fields.get(name)
+        if spec is None:
+            close = get_close_matches(name, list(fields), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            hint_zh = f";是否指 '{close[0]}'?" if close else ""
+            problems.append((name, f"is not a field of '{defn.process}'{hint}",
+                             f"不是流程 '{defn.process}' 的字段{hint_zh}"))
+            continue
+        found = _check(name, spec, value)
+        if found:
+            problems.append(found)
+    if problems:
+        raise InvalidData(problems)
+
+
+def coerce_text(defn: CompiledDefinition, raw: Mapping[str, str]) -> dict[str, Any]:
+    """Turn ``name=value`` texts (CLI) into typed values; money is given in yuan."""
+    out: dict[str, Any] = {}
+    problems: list[DataProblem] = []
+    for name, text in raw.items():
+        spec = defn.spec.fields.get(name)
+        if spec is None:
+            out[name] = text  # reported by check_data with a suggestion
+            continue
+        t = text.strip()
+        if spec.type == "integer":
+            try:
+                out[name] = int(t)
+            except ValueError:
+                problems.append((name, f"'{text}' is not a whole number", f"'{text}' 不是整數(shù)"))
+        elif spec.type == "money":
+            try:
+                amount = Decimal(t.lstrip("¥¥").replace(",", ""))
+                fen = amount * 100
+                if fen != fen.to_integral_value():
+                    raise InvalidOperation
+                out[name] = int(fen)
+            except InvalidOperation:
+                problems.append((name, f"'{text}' is not an amount in yuan (e.g. 600 or 600.50)",
+                                 f"'{text}' 不是以元為單位的金額(如 600 或 600.50)"))
+        elif spec.type == "boolean":
+            if t.lower() in _TRUE:
+                out[name] = True
+            elif t.lower() in _FALSE:
+                out[name] = False
+            else:
+                problems.append((name, f"'{text}' is not yes or no", f"'{text}' 應(yīng)為 是 或 否"))
+        else:
+            out[name] = t
+    if problems:
+        raise InvalidData(problems)
+    return out
+
+
+def field_label(defn: CompiledDefinition, name: str, lang: str = "zh") -> str:
+    spec = defn.spec.fields.get(name)
+    return spec.labels.get(lang) if spec else name
+
+
+def pii_kinds(defn: CompiledDefinition) -> dict[str, str | None]:
+    return {name: spec.pii for name, spec in defn.spec.fields.items()}

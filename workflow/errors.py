@@ -1,0 +1,181 @@
+"""One exception tree for everything the engine refuses. Pure.
+
+::
+
+    BangfuError                       (definitions.errors)
+    ├── DefinitionError ...           (definitions.errors)
+    ├── UnknownUser
+    ├── CaseNotFound
+    ├── CommandRejected               a command the rules refuse; nothing written
+    │   ├── InvalidTrigger            not a trigger of this state
+    │   ├── CaseClosed                the case is in a final state
+    │   ├── PermissionDenied          role, jurisdiction, separation of duties,
+    │   │                             conflict of interest (``reason`` says which)
+    │   ├── GuardFailed               conditions that did not hold, each named
+    │   ├── CommentRequired
+    │   ├── MissingData
+    │   └── InvalidData
+    ├── ConcurrencyConflict           someone else changed the case first
+    ├── IdempotencyKeyReused          same key, different command
+    ├── ClockError                    clock commands on a real-clock database, time going back
+    └── StorageError                  database missing, not initialised, unreachable
+
+Each message is one sentence (or one short paragraph) with identifiers quoted,
+in English (``str``) and Chinese (``localized('zh')``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from difflib import get_close_matches
+
+from definitions.errors import BangfuError
+
+
+class UnknownUser(BangfuError):
+    code = "unknown_user"
+
+    def __init__(self, user: str, known: Sequence[str] = ()) -> None:
+        self.user = user
+        close = get_close_matches(user, list(known), n=1)
+        super().__init__(
+            f"Unknown user '{user}'" + (f"; did you mean '{close[0]}'?" if close else ""),
+            f"未知的用戶 '{user}'" + (f";是否指 '{close[0]}'?" if close else ""),
+        )
+
+
+class CaseNotFound(BangfuError):
+    code = "case_not_found"
+
+    def __init__(self, ref: str) -> None:
+        self.ref = ref
+        super().__init__(f"No case '{ref}'", f"找不到案件 '{ref}'")
+
+
+class CommandRejected(BangfuError):
+    """The rules refuse the command; nothing was written."""
+
+    code = "command_rejected"
+
+
+class InvalidTrigger(CommandRejected):
+    code = "invalid_trigger"
+
+    def __init__(self, case: str, trigger: str, state: str, state_label: str,
+                 available: Sequence[str], all_triggers: Sequence[str]) -> None:
+        self.case, self.trigger, self.state = case, trigger, state
+        self.available = tuple(available)
+        if trigger not in all_triggers:
+            close = get_close_matches(trigger, list(all_triggers), n=1)
+            hint_en = f"; did you mean '{close[0]}'?" if close else ""
+            hint_zh = f";是否指 '{close[0]}'?" if close else ""
+            super().__init__(f"Unknown trigger '{trigger}' for case '{case}'{hint_en}",
+                             f"案件 '{case}' 沒(méi)有名為 '{trigger}' 的操作{hint_zh}")
+            return
+        opts = ", ".join(f"'{t}'" for t in available) or "none"
+        opts_zh = "、".join(f"'{t}'" for t in available) or "無(wú)"
+        super().__init__(
+            f"Cannot '{trigger}' case '{case}' in state '{state}'; possible here: {opts}",
+            f"案件 '{case}' 當(dāng)前處于「{state_label}」,不能執(zhí)行 '{trigger}';此時(shí)可執(zhí)行:{opts_zh}",
+        )
+
+
+class CaseClosed(CommandRejected):
+    code = "case_closed"
+
+    def __init__(self, case: str, state: str, state_label: str) -> None:
+        self.case, self.state = case, state
+        super().__init__(f"Case '{case}' is closed (state '{state}'); nothing can be done to it",
+                         f"案件 '{case}' 已辦結(jié)(「{state_label}」),不能再操作")
+
+
+class PermissionDenied(CommandRejected):
+    """``reason`` is one of: role, jurisdiction, own_case, separation_of_duties,
+    conflict_of_interest."""
+
+    code = "permission_denied"
+
+    def __init__(self, reason: str, en: str, zh: str) -> None:
+        self.reason = reason
+        super().__init__(en, zh)
+
+    def to_dict(self, lang: str = "zh") -> dict[str, object]:
+        return {**super().to_dict(lang), "reason": self.reason}
+
+
+class GuardFailed(CommandRejected):
+    code = "guard_failed"
+
+    def __init__(self, case: str, trigger: str, failures: Sequence[tuple[str, str]]) -> None:
+        self.case, self.trigger = case, trigger
+        self.failures = tuple(failures)
+        super().__init__(
+            f"Cannot '{trigger}' case '{case}': " + "; ".join(en for en, _ in failures),
+            f"案件 '{case}' 不能執(zhí)行 '{trigger}':" + ";".join(zh for _, zh in failures),
+        )
+
+    def to_dict(self, lang: str = "zh") -> dict[str, object]:
+        zh = lang.startswith("zh")
+        return {**super().to_dict(lang), "failed": [z if zh else e for e, z in self.failures]}
+
+
+class CommentRequired(CommandRejected):
+    code = "comment_required"
+
+    def __init__(self, case: str, trigger: str) -> None:
+        super().__init__(f"'{trigger}' on case '{case}' needs a comment giving the reason",
+                         f"對(duì)案件 '{case}' 執(zhí)行 '{trigger}' 必須填寫(xiě)理由")
+
+
+class MissingData(CommandRejected):
+    code = "missing_data"
+
+    def __init__(self, case: str, trigger: str, fields: Sequence[tuple[str, str]]) -> None:
+        self.fields = tuple(f for f, _ in fields)
+        names = ", ".join(f"'{f}'" for f, _ in fields)
+        labels = "、".join(f"{label}({f})" for f, label in fields)
+        super().__init__(f"'{trigger}' on case '{case}' needs the data {names}",
+                         f"對(duì)案件 '{case}' 執(zhí)行 '{trigger}' 還缺少:{labels}")
+
+
+class InvalidData(CommandRejected):
+    code = "invalid_data"
+
+    def __init__(self, problems: Sequence[tuple[str, str, str]]) -> None:
+        """``problems``: (field, English text, Chinese text)."""
+        self.problems = tuple(problems)
+        super().__init__(
+            "Invalid data: " + "; ".join(f"'{f}': {en}" for f, en, _ in problems),
+            "數(shù)據(jù)有誤:" + ";".join(f"'{f}' {zh}" for f, _, zh in problems),
+        )
+
+
+class ConcurrencyConflict(BangfuError):
+    code = "conflict"
+
+    def __init__(self, case: str, expected: int, actual: int) -> None:
+        self.case, self.expected, self.actual = case, expected, actual
+        super().__init__(
+            f"Case '{case}' was changed by someone else (version {actual}, you had version "
+            f"{expected}); reload it and try again",
+            f"案件 '{case}' 已被他人修改(當(dāng)前版本 {actual},你看到的是版本 {expected}),請(qǐng)刷新后重試",
+        )
+
+
+class IdempotencyKeyReused(BangfuError):
+    code = "idempotency_key_reused"
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        super().__init__(
+            f"Idempotency key '{key}' was already used for a different command",
+            f"冪等鍵 '{key}' 已用于另一條不同的命令",
+        )
+
+
+class ClockError(BangfuError):
+    code = "clock_error"
+
+
+class StorageError(BangfuError):
+    code = "storage_error"

@@ -1,0 +1,81 @@
+"""Named guard predicates: domain rules written in Python. Pure.
+
+A definition refers to a guard by name (``guards: [{name: window_elapsed,
+params: {timer: notice_window}}]``). A guard returns ``None`` when it holds,
+or an (English, Chinese) pair saying what is missing, so a refusal always
+names the condition that failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from definitions.compile import CompiledDefinition
+
+from .durations import parse_duration
+from .model import Actor, Case
+
+Failure = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class GuardContext:
+    definition: CompiledDefinition
+    case: Case
+    data: Mapping[str, Any]
+    actor: Actor
+    now: datetime
+
+
+Guard = Callable[..., Failure | None]
+REGISTRY: dict[str, Guard] = {}
+
+
+def guard(name: str) -> Callable[[Guard], Guard]:
+    """Register ``fn`` as the guard ``name``."""
+
+    def register(fn: Guard) -> Guard:
+        if name in REGISTRY:
+            raise ValueError(f"guard '{name}' is registered twice")
+        REGISTRY[name] = fn
+        return fn
+
+    return register
+
+
+def _find_timer(defn: CompiledDefinition, timer_id: str) -> tuple[str, Any] | None:
+    for s in defn.spec.states:
+        for t in s.timers:
+            if t.id == timer_id:
+                return s.id, t
+    return None
+
+
+@guard("window_elapsed")
+def window_elapsed(ctx: GuardContext, timer: str) -> Failure | None:
+    """The window of timer ``timer`` (e.g. the 3-day public notice) has ended."""
+    found = _find_timer(ctx.definition, timer)
+    if found is None or found[1].after is None:
+        return (f"timer '{timer}' has no window", f"計(jì)時(shí)器 '{timer}' 沒(méi)有設(shè)定期限")
+    state, spec = found
+    duration = parse_duration(spec.after)
+    if duration.working:
+        return (f"the window '{timer}' is counted in working days, which needs a working-day "
+                "calendar", f"期限 '{timer}' 按工作日計(jì)算,需要工作日歷")
+    start = ctx.case.state_entered_at
+    if spec.anchor == "first_entry" and state in ctx.case.first_entered:
+        start = datetime.fromisoformat(ctx.case.first_entered[state])
+    elif spec.anchor == "case_created":
+        start = ctx.case.created_at
+    ends = start + duration.as_timedelta()
+    if ctx.now >= ends:
+        return None
+    label = spec.labels.get("en") if spec.labels else timer
+    label_zh = spec.labels.get("zh") if spec.labels else timer
+    local = ends.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    return (f"the {label.lower()} ({spec.after}) runs until {local} (Asia/Shanghai)",
+            f"{label_zh}({spec.after})至 {local} 才結(jié)束")

@@ -1,0 +1,61 @@
+"""Logging: structlog configured once, in the shell.
+
+JSON lines (``ensure_ascii=False``) when stderr is not a terminal, readable
+console output when it is; stdlib loggers (APScheduler, SQLAlchemy) go through
+the same formatter. A processor masks ID-card and phone numbers in every
+value, so none reaches a log whatever a caller binds.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from typing import Any
+
+import structlog
+
+from .pii import scrub
+
+_configured = False
+
+
+def _mask(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    return {k: scrub(v) for k, v in event_dict.items()}
+
+
+def configure(json_lines: bool | None = None, level: str = "WARNING") -> None:
+    """Set up structlog and the stdlib root logger; later calls only change the level."""
+    global _configured
+    if json_lines is None:
+        json_lines = not sys.stderr.isatty()
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _mask,
+    ]
+    renderer: Any = (
+        structlog.processors.JSONRenderer(serializer=lambda o, **kw: json.dumps(
+            o, ensure_ascii=False, default=str))
+        if json_lines else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        foreign_pre_chain=shared,
+    ))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+    _configured = True
+
+
+def get_logger(name: str = "bangfu") -> Any:
+    return structlog.get_logger(name)

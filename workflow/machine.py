@@ -1,0 +1,125 @@
+"""The only importer of ``transitions``: one Machine per compiled definition. Pure.
+
+Each (process, version, hash) gets one ``Machine(model=None,
+auto_transitions=False, send_event=True)``, built once and cached; a command
+fires ``machine.events[trigger].trigger(adapter)`` on a throw-away adapter, so
+no case is ever attached to the machine. Every transition's condition runs
+its guards and ``when`` conditions and records what failed on the adapter:
+the silent ``False`` of a failed condition becomes a refusal naming it.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+from functools import partial
+from typing import Any
+
+from simpleeval import EvalWithCompoundTypes, InvalidExpression
+from transitions import EventData, Machine, MachineError
+
+from definitions.compile import CompiledDefinition
+from definitions.schema import TransitionSpec
+
+from .guards import REGISTRY, Failure, GuardContext
+
+_CACHE: dict[tuple[str, int, str], CompiledMachine] = {}
+
+
+class Adapter:
+    """What ``transitions`` sees of a case during one command."""
+
+    __slots__ = ("state", "ctx", "failures", "taken", "allowed")
+
+    def __init__(self, state: str, ctx: GuardContext,
+                 allowed: frozenset[int] | None = None) -> None:
+        self.state = state
+        self.ctx = ctx
+        #: ids of the transition specs the actor may take; None means all
+        self.allowed = allowed
+        self.failures: list[Failure] = []
+        self.taken: TransitionSpec | None = None
+
+
+def _condition_holds(expr: str, tree: ast.AST, data: Mapping[str, Any],
+                     names: Mapping[str, None]) -> bool:
+    evaluator = EvalWithCompoundTypes(names={**names, **data}, functions={})
+    try:
+        return bool(evaluator.eval(expr, previously_parsed=tree))
+    except (InvalidExpression, TypeError, ValueError):
+        return False
+
+
+class CompiledMachine:
+    """A definition's state machine plus its compiled conditions."""
+
+    def __init__(self, definition: CompiledDefinition) -> None:
+        self.definition = definition
+        spec = definition.spec
+        self._names: dict[str, None] = dict.fromkeys(spec.fields)
+        self.machine = Machine(
+            model=None,
+            states=[s.id for s in spec.states],
+            initial=definition.initial,
+            auto_transitions=False,
+            send_event=True,
+        )
+        for t in spec.transitions:
+            trees = [(expr, ast.parse(expr.strip()).body[0]) for expr in t.when]
+            self.machine.add_transition(
+                t.trigger, list(t.source), t.dest,
+                conditions=[partial(self._check, t, trees)],
+                after=[partial(self._took, t)],
+            )
+
+    def _check(self, spec: TransitionSpec, trees: list[tuple[str, ast.AST]],
+               event: EventData) -> bool:
+        adapter: Adapter = event.model
+        if adapter.allowed is not None and id(spec) not in adapter.allowed:
+            return False
+        ctx = adapter.ctx
+        ok = True
+        for g in spec.guards:
+            failure = REGISTRY[g.name](ctx, **g.params)
+            if failure is not None:
+                adapter.failures.append(failure)
+                ok = False
+        for expr, tree in trees:
+            if not _condition_holds(expr, tree, ctx.data, self._names):
+                adapter.failures.append((f"condition '{expr}' does not hold",
+                                         f"條件「{expr}」不成立"))
+                ok = False
+        return ok
+
+    @staticmethod
+    def _took(spec: TransitionSpec, event: EventData) -> None:
+        event.model.taken = spec
+
+    def fire(self, trigger: str, state: str, ctx: GuardContext,
+             allowed: frozenset[int] | None = None) -> Adapter:
+        """Run ``trigger`` from ``state``, considering only the ``allowed``
+        transition specs; ``adapter.taken`` is the transition taken, or None
+        with ``adapter.failures`` saying why none was."""
+        adapter = Adapter(state, ctx, allowed)
+        try:
+            self.machine.events[trigger].trigger(adapter)
+        except MachineError:
+            adapter.taken = None
+        return adapter
+
+    def would_pass(self, spec: TransitionSpec, ctx: GuardContext) -> list[Failure]:
+        """The failures of one transition's conditions, without firing."""
+        adapter = Adapter(ctx.case.state, ctx)
+        trees = [(expr, ast.parse(expr.strip()).body[0]) for expr in spec.when]
+        event = EventData(None, None, self.machine, adapter, (), {})
+        self._check(spec, trees, event)
+        return adapter.failures
+
+
+def machine_for(definition: CompiledDefinition) -> CompiledMachine:
+    """The cached machine of a definition (built on first use)."""
+    key = (definition.process, definition.version, definition.content_hash)
+    found = _CACHE.get(key)
+    if found is None:
+        found = _CACHE[key] = CompiledMachine(definition)
+    return found

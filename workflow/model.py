@@ -1,0 +1,140 @@
+"""Value types of the engine: actors, cases, commands, events, decisions. Pure.
+
+All times are timezone-aware UTC ``datetime``s; money in data is integer fen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+SYSTEM = "system"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Someone (or the system) acting on cases."""
+
+    id: str
+    name: str
+    unit: str
+    roles: tuple[str, ...]
+
+    @property
+    def is_system(self) -> bool:
+        return self.id == SYSTEM
+
+
+SYSTEM_ACTOR = Actor(SYSTEM, "系統(tǒng)", "", (SYSTEM,))
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """A case as stored: ``version`` is the row version, bumped by every event."""
+
+    id: str
+    number: str
+    process: str
+    definition_version: int
+    definition_hash: str
+    state: str
+    unit: str
+    data: Mapping[str, Any]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    state_entered_at: datetime
+    submitted_by: str
+    applicant_user: str | None = None
+    #: who performed which duty (for separation of duties), and when each state
+    #: was first entered (for windows anchored at the first entry)
+    duties: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    first_entered: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Submit:
+    """Open a new case."""
+
+    process: str
+    actor: str
+    data: Mapping[str, Any]
+    unit: str | None = None
+    comment: str | None = None
+    idempotency_key: str | None = None
+    process_version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Fire:
+    """Fire ``trigger`` on a case (by id or case number)."""
+
+    case: str
+    trigger: str
+    actor: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+    comment: str | None = None
+    expected_version: int | None = None
+    idempotency_key: str | None = None
+
+
+Command = Submit | Fire
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One entry of a case's history (``seq`` counts from 1; after it the case
+    is at row version ``seq``)."""
+
+    case_id: str
+    seq: int
+    at: datetime
+    kind: Literal["submitted", "transition"]
+    actor: str
+    role: str | None
+    trigger: str
+    source: str | None
+    dest: str
+    data: Mapping[str, Any]
+    comment: str | None
+    definition_version: int
+    idempotency_key: str | None = None
+    request_hash: str | None = None
+    #: kind-specific facts; a submission records number, unit and applicant
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the pure core decided: the event to append and the case after it."""
+
+    event: Event
+    case: Case
+    previous_version: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class CommandResult:
+    """What a command answers; a replayed idempotent command answers the same."""
+
+    case_id: str
+    case_number: str
+    state: str
+    version: int
+    event: Event
+    replayed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerOption:
+    """Whether an actor may fire a trigger now, and if not, why."""
+
+    trigger: str
+    label: str
+    allowed: bool
+    dest: tuple[str, ...]
+    reasons: tuple[str, ...] = ()
+    comment_required: bool = False
+    required: tuple[str, ...] = ()

@@ -1,0 +1,84 @@
+"""What the engine needs from the outside world, as Protocols.
+
+``storage.sql`` implements them for SQLAlchemy URLs; the contract tests in
+``tests/storage`` run against every backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any, Protocol
+
+from definitions.compile import CompiledDefinition
+
+from .model import Case, Decision, Event
+
+
+class UnitOfWork(Protocol):
+    """One write transaction; everything in it commits together or not at all."""
+
+    def load_case(self, ref: str) -> Case | None:
+        """The case with this id or case number, read inside the transaction."""
+        ...
+
+    def find_by_idempotency_key(self, key: str) -> Event | None:
+        """The event recorded under ``key``, if any."""
+        ...
+
+    def next_number(self, prefix: str) -> int:
+        """The next sequence number of case numbers with ``prefix`` (1, 2, ...)."""
+        ...
+
+    def append(self, decision: Decision) -> None:
+        """Write the decision's event and case.
+
+        Raises:
+            ConcurrencyConflict: the case's row version is no longer
+                ``decision.previous_version`` (someone else wrote first).
+        """
+        ...
+
+
+class CaseStore(Protocol):
+    def unit_of_work(self) -> AbstractContextManager[UnitOfWork]:
+        """A write transaction that serialises with other writers of the same case."""
+        ...
+
+    def get_case(self, ref: str) -> Case | None:
+        """The case with this id or case number."""
+        ...
+
+    def list_cases(self, *, process: str | None = None, states: Sequence[str] | None = None,
+                   units: Sequence[str] | None = None, applicant_user: str | None = None,
+                   limit: int | None = None, offset: int = 0) -> list[Case]:
+        """Cases matching every given filter, oldest first."""
+        ...
+
+    def iter_cases(self, batch: int = 1000) -> Iterator[Case]:
+        """Every case, streamed."""
+        ...
+
+    def history(self, case_id: str) -> list[Event]:
+        """The case's events in order."""
+        ...
+
+    def register_definition(self, definition: CompiledDefinition, at: datetime) -> None:
+        """Remember a definition version so cases pinned to it can always be read.
+
+        Raises:
+            DefinitionVersionConflict: the same (process, version) is already
+                registered with another content hash.
+        """
+        ...
+
+    def stored_definitions(self) -> list[dict[str, Any]]:
+        """Every registered definition body (for versions no longer on disk)."""
+        ...
+
+    def get_meta(self, key: str) -> str | None:
+        ...
+
+    def set_meta(self, key: str, value: str) -> None:
+        ...
