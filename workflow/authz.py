@@ -83,12 +83,15 @@ def authorize(defn: CompiledDefinition, org: Org, case: Case, actor: Actor,
                 continue
             for other in rule.duties:
                 if other != spec.duty and actor.id in case.duties.get(other, ()):
+                    did_en, did_zh = _duty_label(defn, other)
+                    now_en, now_zh = _duty_label(defn, spec.duty)
                     return None, Refusal(
                         "separation_of_duties",
-                        f"user '{actor.id}' already did '{other}' on case '{case.number}' and may "
-                        f"not also do '{spec.duty}' ({rule.labels.en})",
-                        f"用戶 '{actor.id}' 已對(duì)案件 '{case.number}' 履行「{other}」職責(zé),"
-                        f"不能再履行「{spec.duty}」職責(zé)({rule.labels.zh})",
+                        f"user '{actor.id}' already did the {did_en.lower()} of case "
+                        f"'{case.number}' and may not also do the {now_en.lower()} "
+                        f"({rule.labels.en})",
+                        f"用戶 '{actor.id}' 已辦理案件 '{case.number}' 的「{did_zh}」,"
+                        f"不能再辦理「{now_zh}」({rule.labels.zh})",
                     )
     if defn.spec.roles[role].scope != "own" and conflicted(defn, org, case, actor):
         return None, Refusal(
@@ -98,6 +101,12 @@ def authorize(defn: CompiledDefinition, org: Org, case: Case, actor: Actor,
             f"用戶 '{actor.id}' 已申報(bào)與案件 '{case.number}' 的申請(qǐng)人存在親屬等關(guān)系,須回避,不得辦理此案件",
         )
     return role, None
+
+
+def _duty_label(defn: CompiledDefinition, duty: str) -> tuple[str, str]:
+    """Duties named after a state read as that state's label."""
+    state = defn.states.get(duty)
+    return (state.labels.en, state.labels.zh) if state else (duty, duty)
 
 
 def conflicted(defn: CompiledDefinition, org: Org, case: Case, actor: Actor) -> bool:

@@ -86,10 +86,17 @@ class CompiledMachine:
                 ok = False
         for expr, tree in trees:
             if not _condition_holds(expr, tree, ctx.data, self._names):
-                adapter.failures.append((f"condition '{expr}' does not hold",
-                                         f"條件「{expr}」不成立"))
+                adapter.failures.append(self._explain(expr, tree))
                 ok = False
         return ok
+
+    def _explain(self, expr: str, tree: ast.AST) -> Failure:
+        node = tree.value if isinstance(tree, ast.Expr) else tree
+        fields = self.definition.spec.fields
+        if isinstance(node, ast.Name) and node.id in fields:
+            label = fields[node.id].labels
+            return (f"'{label.en}' ({node.id}) must be yes", f"「{label.zh}」({node.id})必須為是")
+        return (f"condition '{expr}' does not hold", f"條件「{expr}」不成立")
 
     @staticmethod
     def _took(spec: TransitionSpec, event: EventData) -> None:
@@ -123,3 +130,27 @@ def machine_for(definition: CompiledDefinition) -> CompiledMachine:
     if found is None:
         found = _CACHE[key] = CompiledMachine(definition)
     return found
+
+
+def mermaid(definition: CompiledDefinition, lang: str = "zh") -> str:
+    """A Mermaid state diagram, drawn by a throw-away GraphMachine (no Graphviz)."""
+    from transitions.extensions import GraphMachine
+
+    class _Model:
+        pass
+
+    model = _Model()
+    spec = definition.spec
+    graph = GraphMachine(
+        model=model, states=[s.id for s in spec.states], initial=definition.initial,
+        auto_transitions=False, graph_engine="mermaid", show_conditions=True,
+        title=f"{spec.labels.get(lang)} v{spec.version}",
+    )
+    for t in spec.transitions:
+        graph.add_transition(t.labels.get(lang), list(t.source), t.dest,
+                             conditions=[*(g.name for g in t.guards), *t.when])
+    text: str = model.get_graph().draw(None)  # type: ignore[attr-defined]
+    for s in spec.states:
+        text = text.replace(f'state "{s.id}" as {s.id}\n',
+                            f'state "{s.labels.get(lang)}" as {s.id}\n')
+    return text

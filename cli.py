@@ -1,0 +1,717 @@
+"""The ``bangfu`` command line: parse, call the engine, render. No rules here.
+
+Every command takes ``--db`` (or ``BANGFU_DB``), ``--lang zh|en`` (or
+``BANGFU_LANG``) and ``--json``; commands that act take ``--as USER`` (or
+``BANGFU_USER``). Refusals print one paragraph in the chosen language and exit
+non-zero: 1 refused or invalid, 3 conflict (someone else changed the case),
+4 not found, 70 internal error. No traceback reaches a user unless
+``BANGFU_DEBUG=1``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from definitions import (
+    SHIPPED,
+    BangfuError,
+    CompiledDefinition,
+    DefinitionInvalid,
+    load_definition,
+)
+from definitions.schema import ProcessDefinition
+from storage import init_database, open_engine
+from workflow import CaseNotFound, ConcurrencyConflict, Engine
+from workflow.clock import local
+from workflow.data import field_label, pii_kinds
+from workflow.durations import parse_duration
+from workflow.errors import ClockError, InvalidData, UnknownUser
+from workflow.guards import REGISTRY
+from workflow.logs import configure
+from workflow.machine import mermaid
+from workflow.model import Case, CommandResult, Event
+from workflow.pii import mask_data, mask_text
+
+app = typer.Typer(help="幫扶 Bangfu: 困難幫扶審批流程引擎 / hardship-relief workflow engine",
+                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+definitions_app = typer.Typer(help="流程定義 / process definitions", no_args_is_help=True)
+case_app = typer.Typer(help="案件 / cases", no_args_is_help=True)
+clock_app = typer.Typer(help="模擬時(shí)鐘 / the simulated clock", no_args_is_help=True)
+app.add_typer(definitions_app, name="definitions")
+app.add_typer(case_app, name="case")
+app.add_typer(clock_app, name="clock")
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+DbOpt = Annotated[str | None, typer.Option("--db", envvar="BANGFU_DB",
+                                           help="數(shù)據(jù)庫(kù):SQLite 文件路徑或 SQLAlchemy URL")]
+LangOpt = Annotated[str, typer.Option("--lang", envvar="BANGFU_LANG",
+                                      help="界面語(yǔ)言 zh 或 en / language")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="輸出 JSON / print JSON")]
+AsOpt = Annotated[str | None, typer.Option("--as", envvar="BANGFU_USER",
+                                           help="以哪個(gè)用戶身份操作 / acting user")]
+DefsOpt = Annotated[Path | None, typer.Option("--definitions", envvar="BANGFU_DEFINITIONS",
+                                              help="流程定義目錄 / folder of process definitions")]
+SetOpt = Annotated[list[str] | None, typer.Option(
+    "--set", "-s", help="數(shù)據(jù)字段 name=value(金額以元為單位)/ data field, money in yuan")]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class Ui:
+    lang: str = "zh"
+    as_json: bool = False
+
+    @property
+    def zh(self) -> bool:
+        return self.lang.startswith("zh")
+
+    def t(self, zh: str, en: str) -> str:
+        return zh if self.zh else en
+
+
+def _fail(ui: Ui, exc: BangfuError, code: int) -> NoReturn:
+    if ui.as_json:
+        print(json.dumps(exc.to_dict(ui.lang), ensure_ascii=False, indent=2))
+    else:
+        err.print(f"[bold red]{ui.t('錯(cuò)誤', 'Error')}:[/] {exc.localized(ui.lang)}", markup=True,
+                  soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def handled(fn: F) -> F:
+    """Turn Bangfu errors into one paragraph and an exit code; never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        lang = kwargs.get("lang") or "zh"
+        if lang not in ("zh", "en"):
+            err.print(f"--lang must be 'zh' or 'en', not '{lang}'")
+            raise typer.Exit(2)
+        ui = Ui(lang, bool(kwargs.get("as_json")))
+        configure(level=os.environ.get("BANGFU_LOG_LEVEL", "WARNING"))
+        try:
+            return fn(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except ConcurrencyConflict as exc:
+            _fail(ui, exc, 3)
+        except (CaseNotFound, UnknownUser) as exc:
+            _fail(ui, exc, 4)
+        except BangfuError as exc:
+            _fail(ui, exc, 1)
+        except Exception as exc:  # the last line of defence: no traceback for users
+            if os.environ.get("BANGFU_DEBUG"):
+                raise
+            err.print(ui.t(f"內(nèi)部錯(cuò)誤:{type(exc).__name__}: {mask_text(str(exc))}"
+                           "(設(shè)置 BANGFU_DEBUG=1 可查看詳細(xì)信息)",
+                           f"Internal error: {type(exc).__name__}: {mask_text(str(exc))} "
+                           "(set BANGFU_DEBUG=1 for details)"))
+            raise typer.Exit(70) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _emit(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def _parse_sets(pairs: list[str] | None) -> dict[str, str]:
+    raw: dict[str, str] = {}
+    for pair in pairs or []:
+        if "=" not in pair:
+            raise InvalidData([(pair, "must be written name=value", "應(yīng)寫(xiě)作 字段名=值")])
+        name, value = pair.split("=", 1)
+        raw[name.strip()] = value
+    return raw
+
+
+def _need_user(ui: Ui, user: str | None) -> str:
+    if not user:
+        raise BangfuError(
+            "say who is acting with --as USER or BANGFU_USER",
+            "請(qǐng)用 --as 用戶名 或環(huán)境變量 BANGFU_USER 指明操作人")
+    return user
+
+
+def _open(db: str | None, defs: Path | None = None) -> Engine:
+    return open_engine(db, definitions=defs)
+
+
+# -- rendering --------------------------------------------------------------
+
+def _case_dict(engine: Engine, case: Case, ui: Ui, reveal: bool) -> dict[str, Any]:
+    defn = engine.definition_for(case)
+    data = dict(case.data) if reveal else mask_data(case.data, pii_kinds(defn), names=False)
+    return {
+        "id": case.id,
+        "number": case.number,
+        "process": case.process,
+        "definition_version": case.definition_version,
+        "definition_hash": case.definition_hash,
+        "state": case.state,
+        "state_label": defn.state_label(case.state, ui.lang),
+        "final": defn.is_final(case.state),
+        "version": case.version,
+        "jurisdiction": {"unit": case.unit, "path": engine.org.unit_path(case.unit, ui.lang)},
+        "applicant_user": case.applicant_user,
+        "submitted_by": case.submitted_by,
+        "created_at": case.created_at.isoformat(),
+        "updated_at": case.updated_at.isoformat(),
+        "state_entered_at": case.state_entered_at.isoformat(),
+        "data": data,
+    }
+
+
+def _value_text(defn: CompiledDefinition, name: str, value: Any, ui: Ui) -> str:
+    spec = defn.spec.fields.get(name)
+    if spec is not None and spec.type == "money" and isinstance(value, int):
+        return f"¥{value // 100:,}.{value % 100:02d}"
+    if spec is not None and spec.type == "enum" and value in spec.value_labels:
+        return spec.value_labels[value].get(ui.lang)
+    if isinstance(value, bool):
+        return ui.t("是", "yes") if value else ui.t("否", "no")
+    return str(value)
+
+
+def _event_dict(defn: CompiledDefinition, ev: Event, ui: Ui) -> dict[str, Any]:
+    return {
+        "seq": ev.seq, "at": ev.at.isoformat(), "local_time": local(ev.at), "kind": ev.kind,
+        "actor": ev.actor, "role": ev.role, "trigger": ev.trigger,
+        "trigger_label": defn.trigger_label(ev.trigger, ui.lang) if ev.kind != "submitted"
+        else ui.t("提交申請(qǐng)", "Submit"),
+        "source": ev.source, "dest": ev.dest,
+        "data": mask_data(ev.data, pii_kinds(defn), names=False),
+        "comment": mask_text(ev.comment) if ev.comment else None,
+        "definition_version": ev.definition_version,
+    }
+
+
+def _result(engine: Engine, res: CommandResult, ui: Ui) -> None:
+    case = engine.get_case(res.case_id)
+    defn = engine.definition_for(case)
+    if ui.as_json:
+        _emit({"case": res.case_number, "id": res.case_id, "state": res.state,
+               "state_label": defn.state_label(res.state, ui.lang), "version": res.version,
+               "event_seq": res.event.seq, "replayed": res.replayed})
+        return
+    again = ui.t("(重復(fù)請(qǐng)求,返回首次結(jié)果)", " (repeated request: first result returned)") \
+        if res.replayed else ""
+    out.print(ui.t(f"案件 {res.case_number} → 「{defn.state_label(res.state, 'zh')}」"
+                   f"(版本 {res.version}){again}",
+                   f"Case {res.case_number} → '{defn.state_label(res.state, 'en')}' "
+                   f"(version {res.version}){again}"))
+
+
+# -- commands ---------------------------------------------------------------
+
+def _parse_time(text: str, ui: Ui) -> datetime:
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise ClockError(f"'{text}' is not a time like 2027-01-04T09:00+08:00",
+                         f"'{text}' 不是有效時(shí)間,格式如 2027-01-04T09:00+08:00") from None
+    if when.tzinfo is None:
+        raise ClockError(f"'{text}' has no time zone; write e.g. 2027-01-04T09:00+08:00",
+                         f"'{text}' 缺少時(shí)區(qū),請(qǐng)寫(xiě)成如 2027-01-04T09:00+08:00")
+    return when
+
+
+@app.command()
+@handled
+def init(
+    db: DbOpt = None,
+    org: Annotated[Path | None, typer.Option(help="組織架構(gòu)文件 / org file")] = None,
+    simulated: Annotated[bool, typer.Option("--simulated", help="模擬時(shí)鐘 / simulated clock")] = False,
+    start: Annotated[str | None, typer.Option(help="模擬起始時(shí)間 / simulated start")] = None,
+    definitions: DefsOpt = None,
+    lang: LangOpt = "zh",
+    as_json: JsonOpt = False,
+) -> None:
+    """創(chuàng)建數(shù)據(jù)庫(kù) / create a database (real or simulated clock) with its org."""
+    ui = Ui(lang, as_json)
+    if start and not simulated:
+        raise ClockError("--start needs --simulated", "--start 只能與 --simulated 一起使用")
+    begin = _parse_time(start, ui) if start else None
+    if simulated and begin is None:
+        raise ClockError("--simulated needs --start, e.g. --start 2027-01-04T09:00+08:00",
+                         "--simulated 需要 --start,例如 --start 2027-01-04T09:00+08:00")
+    url = init_database(db, org=org, definitions=definitions, simulated_start=begin)
+    if as_json:
+        _emit({"database": url, "simulated": simulated,
+               "clock": begin.isoformat() if begin else None})
+    else:
+        mode = ui.t(f"模擬時(shí)鐘,起始 {local(begin)}", f"simulated clock from {local(begin)}") \
+            if begin else ui.t("真實(shí)時(shí)鐘", "real clock")
+        out.print(ui.t(f"已創(chuàng)建數(shù)據(jù)庫(kù) {url}({mode})", f"Created {url} ({mode})"))
+
+
+# -- definitions ------------------------------------------------------------
+
+@definitions_app.command("list")
+@handled
+def definitions_list(db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh",
+                     as_json: JsonOpt = False) -> None:
+    """列出已加載的流程定義 / list loaded definitions."""
+    ui = Ui(lang, as_json)
+    engine = _open(db, definitions)
+    rows = [{"process": d.process, "version": d.version, "label": d.spec.labels.get(lang),
+             "hash": d.content_hash, "states": len(d.spec.states),
+             "transitions": len(d.spec.transitions), "source": d.source}
+            for d in engine.definitions]
+    if as_json:
+        _emit(rows)
+        return
+    table = Table(ui.t("流程", "Process"), ui.t("版本", "Version"), ui.t("名稱", "Name"),
+                  ui.t("內(nèi)容哈希", "Hash"), ui.t("狀態(tài)數(shù)", "States"), ui.t("流轉(zhuǎn)數(shù)", "Transitions"))
+    for r in rows:
+        table.add_row(r["process"], str(r["version"]), r["label"], r["hash"][:12],
+                      str(r["states"]), str(r["transitions"]))
+    out.print(table)
+
+
+@definitions_app.command("validate")
+@handled
+def definitions_validate(
+    files: Annotated[list[Path], typer.Argument(help="定義文件 / definition files")],
+    lang: LangOpt = "zh", as_json: JsonOpt = False,
+) -> None:
+    """校驗(yàn)定義文件,列出全部錯(cuò)誤及行號(hào) / validate files, listing every problem with its line."""
+    ui = Ui(lang, as_json)
+    results: list[dict[str, Any]] = []
+    failed = False
+    for f in files:
+        try:
+            d = load_definition(f, known_guards=REGISTRY)
+            results.append({"file": str(f), "ok": True, "process": d.process,
+                            "version": d.version, "hash": d.content_hash})
+        except DefinitionInvalid as exc:
+            failed = True
+            results.append({"file": str(f), "ok": False, **exc.to_dict(lang)})
+    if as_json:
+        _emit(results)
+    else:
+        for r in results:
+            if r["ok"]:
+                out.print(ui.t(f"\u2713 {r['file']}:{r['process']} 第 {r['version']} 版,校驗(yàn)通過(guò)",
+                               f"\u2713 {r['file']}: {r['process']} v{r['version']} is valid"))
+            else:
+                err.print(f"\u2717 {r['file']}: {r['message']}")
+                for p in r["problems"]:
+                    where = f"{p['file']}:{p['line']}" if p["line"] else str(p["file"])
+                    err.print(f"    {where}: {p['path']}: {p['message']}" if p["path"]
+                              else f"    {where}: {p['message']}")
+    if failed:
+        raise typer.Exit(1)
+
+
+@definitions_app.command("show")
+@handled
+def definitions_show(
+    process: Annotated[str, typer.Argument(help="流程 id / process id")],
+    version: Annotated[int | None, typer.Option(help="版本 / version")] = None,
+    db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False,
+) -> None:
+    """顯示流程的狀態(tài)與流轉(zhuǎn) / show a definition's states and transitions."""
+    ui = Ui(lang, as_json)
+    d = _open(db, definitions).definitions.get(process, version)
+    if as_json:
+        _emit({"hash": d.content_hash, **d.spec.model_dump(mode="json")})
+        return
+    out.print(f"[bold]{d.spec.labels.get(lang)}[/] ({d.process} v{d.version}, "
+              f"{d.content_hash[:12]})")
+    states = Table(ui.t("狀態(tài)", "State"), ui.t("名稱", "Name"), ui.t("負(fù)責(zé)角色", "Responsible"),
+                   ui.t("計(jì)時(shí)", "Timers"))
+    for s in d.spec.states:
+        mark = " (初始)" if s.initial and ui.zh else " (initial)" if s.initial else \
+            (ui.t(" (終止)", " (final)") if s.final else "")
+        states.add_row(s.id + mark, s.labels.get(lang),
+                       d.role_label(s.responsible, lang) if s.responsible else "",
+                       ", ".join(f"{t.id}: {t.after or t.at}" for t in s.timers))
+    out.print(states)
+    trans = Table(ui.t("操作", "Trigger"), ui.t("從", "From"), ui.t("到", "To"),
+                  ui.t("角色", "Roles"), ui.t("條件", "Conditions"), ui.t("必填", "Required"))
+    for t in d.spec.transitions:
+        conds = [g.name for g in t.guards] + list(t.when)
+        if t.comment == "required":
+            conds.append(ui.t("須填理由", "reason required"))
+        trans.add_row(f"{t.trigger}\n{t.labels.get(lang)}", ", ".join(t.source), t.dest,
+                      ", ".join(d.role_label(r, lang) for r in t.roles), "\n".join(conds),
+                      ", ".join(t.required))
+    out.print(trans)
+
+
+@definitions_app.command("graph")
+@handled
+def definitions_graph(
+    process: Annotated[str, typer.Argument(help="流程 id / process id")],
+    fmt: Annotated[str, typer.Option("--format", help="mermaid")] = "mermaid",
+    version: Annotated[int | None, typer.Option(help="版本 / version")] = None,
+    db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh",
+) -> None:
+    """輸出狀態(tài)圖 / print the state diagram."""
+    if fmt != "mermaid":
+        raise BangfuError(f"unknown graph format '{fmt}'; supported: mermaid",
+                          f"不支持的圖形格式 '{fmt}';支持:mermaid")
+    d = _open(db, definitions).definitions.get(process, version)
+    print(mermaid(d, lang))
+
+
+@definitions_app.command("schema")
+@handled
+def definitions_schema(
+    output: Annotated[Path | None, typer.Option(help="寫(xiě)入文件 / write to file")] = None,
+    lang: LangOpt = "zh",
+) -> None:
+    """輸出定義文件的 JSON Schema / print the JSON Schema of the definition format."""
+    text = schema_text()
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        print(text, end="")
+
+
+def schema_text() -> str:
+    schema = ProcessDefinition.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "Bangfu process definition"
+    return json.dumps(schema, ensure_ascii=False, indent=2) + "\n"
+
+
+# -- cases ------------------------------------------------------------------
+
+@case_app.command("submit")
+@handled
+def case_submit(
+    process: Annotated[str, typer.Argument(help="流程 id / process id")],
+    sets: SetOpt = None,
+    unit: Annotated[str | None, typer.Option(help="所屬村(社區(qū))/ village of the household")] = None,
+    comment: Annotated[str | None, typer.Option("--comment", "-m")] = None,
+    key: Annotated[str | None, typer.Option("--key", help="冪等鍵 / idempotency key")] = None,
+    user: AsOpt = None, db: DbOpt = None, definitions: DefsOpt = None,
+    lang: LangOpt = "zh", as_json: JsonOpt = False,
+) -> None:
+    """提交申請(qǐng) / open a case."""
+    ui = Ui(lang, as_json)
+    who = _need_user(ui, user)
+    engine = _open(db, definitions)
+    data = engine.coerce(process, _parse_sets(sets))
+    res = engine.submit(process, who, data, unit=unit, comment=comment, idempotency_key=key)
+    _result(engine, res, ui)
+
+
+@case_app.command("advance")
+@handled
+def case_advance(
+    case: Annotated[str, typer.Argument(help="案件編號(hào) / case number")],
+    trigger: Annotated[str, typer.Argument(help="操作 / trigger")],
+    sets: SetOpt = None,
+    comment: Annotated[str | None, typer.Option("--comment", "-m", help="理由 / reason")] = None,
+    expect_version: Annotated[int | None, typer.Option(
+        "--expect-version", help="只在案件仍為此版本時(shí)執(zhí)行 / act only on this row version")] = None,
+    key: Annotated[str | None, typer.Option("--key", help="冪等鍵 / idempotency key")] = None,
+    user: AsOpt = None, db: DbOpt = None, definitions: DefsOpt = None,
+    lang: LangOpt = "zh", as_json: JsonOpt = False,
+) -> None:
+    """推進(jìn)案件 / fire a trigger on a case."""
+    ui = Ui(lang, as_json)
+    who = _need_user(ui, user)
+    engine = _open(db, definitions)
+    current = engine.get_case(case)
+    data = engine.coerce(current, _parse_sets(sets))
+    res = engine.fire(case, trigger, who, data=data, comment=comment,
+                      expected_version=expect_version, idempotency_key=key)
+    _result(engine, res, ui)
+
+
+@case_app.command("show")
+@handled
+def case_show(
+    case: Annotated[str, typer.Argument(help="案件編號(hào) / case number")],
+    reveal: Annotated[bool, typer.Option(
+        "--reveal", help="顯示完整身份證號(hào)和電話(需有管轄權(quán))/ show full ID and phone")] = False,
+    user: AsOpt = None, db: DbOpt = None, definitions: DefsOpt = None,
+    lang: LangOpt = "zh", as_json: JsonOpt = False,
+) -> None:
+    """查看案件 / show a case, what the acting user may do, and why not."""
+    ui = Ui(lang, as_json)
+    engine = _open(db, definitions)
+    c = engine.get_case(case)
+    if reveal:
+        _check_reveal(engine, c, user)
+    info = _case_dict(engine, c, ui, reveal)
+    opts = engine.options(c, user, lang) if user else []
+    if as_json:
+        info["options"] = [{"trigger": o.trigger, "label": o.label, "allowed": o.allowed,
+                            "reasons": list(o.reasons), "comment_required": o.comment_required,
+                            "required": list(o.required)} for o in opts]
+        _emit(info)
+        return
+    defn = engine.definition_for(c)
+    table = Table(show_header=False, box=None)
+    table.add_row(ui.t("案件", "Case"), f"{c.number}  ({c.process} v{c.definition_version})")
+    table.add_row(ui.t("狀態(tài)", "State"), f"{info['state_label']} ({c.state})")
+    table.add_row(ui.t("所屬", "Jurisdiction"), info["jurisdiction"]["path"])
+    table.add_row(ui.t("版本", "Version"), str(c.version))
+    table.add_row(ui.t("提交時(shí)間", "Submitted"), local(c.created_at))
+    table.add_row(ui.t("進(jìn)入本狀態(tài)", "In this state since"), local(c.state_entered_at))
+    for name, value in info["data"].items():
+        table.add_row(field_label(defn, name, lang), _value_text(defn, name, value, ui))
+    out.print(table)
+    if opts:
+        out.print(ui.t(f"\n{user} 現(xiàn)在可以:", f"\n{user} may now:"))
+        for o in opts:
+            if o.allowed:
+                extra = []
+                if o.comment_required:
+                    extra.append(ui.t("須填理由 -m", "needs a reason -m"))
+                if o.required:
+                    extra.append(ui.t("須填 ", "needs ") + ", ".join(o.required))
+                out.print(f"  \u2713 {o.trigger} ({o.label})" + (f"  [{'; '.join(extra)}]" if extra else ""),
+                          markup=False)
+        for o in opts:
+            if not o.allowed:
+                out.print(f"  \u2717 {o.trigger} ({o.label}): {'; '.join(o.reasons)}", markup=False)
+
+
+def _check_reveal(engine: Engine, case: Case, user: str | None) -> None:
+    if not user:
+        raise BangfuError("--reveal needs --as USER with jurisdiction over the case",
+                          "--reveal 需要用 --as 指明對(duì)該案件有管轄權(quán)的用戶")
+    actor = engine.actor(user)
+    defn = engine.definition_for(case)
+    reaches = any(defn.spec.roles[r].scope == "jurisdiction" for r in actor.roles
+                  if r in defn.spec.roles) and engine.org.in_subtree(case.unit, actor.unit)
+    if not reaches:
+        from workflow.errors import PermissionDenied
+
+        raise PermissionDenied(
+            "jurisdiction", f"user '{user}' may not see the personal data of case '{case.number}'",
+            f"用戶 '{user}' 無(wú)權(quán)查看案件 '{case.number}' 的完整個(gè)人信息")
+
+
+@case_app.command("list")
+@handled
+def case_list(
+    process: Annotated[str | None, typer.Option(help="流程 / process")] = None,
+    state: Annotated[list[str] | None, typer.Option(help="狀態(tài),可多次 / state (repeatable)")] = None,
+    unit: Annotated[str | None, typer.Option(help="單位及其下級(jí) / unit and below")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="最多條數(shù) / at most")] = 200,
+    db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False,
+) -> None:
+    """列出案件 / list cases."""
+    ui = Ui(lang, as_json)
+    engine = _open(db, definitions)
+    if unit and unit not in engine.org.units:
+        raise InvalidData([("unit", f"unknown unit '{unit}'", f"未知的單位 '{unit}'")])
+    cases = engine.list_cases(process=process, states=state, unit=unit, limit=limit)
+    _case_table(engine, cases, ui)
+
+
+def _case_table(engine: Engine, cases: list[Case], ui: Ui,
+                extra: dict[str, str] | None = None) -> None:
+    if ui.as_json:
+        _emit([{**_case_dict(engine, c, ui, False),
+                **({"can": extra[c.id]} if extra else {})} for c in cases])
+        return
+    table = Table(ui.t("案件", "Case"), ui.t("申請(qǐng)人", "Applicant"), ui.t("類別", "Category"),
+                  ui.t("所屬", "Unit"), ui.t("狀態(tài)", "State"), ui.t("更新", "Updated"),
+                  *([ui.t("可執(zhí)行", "You can")] if extra else []))
+    for c in cases:
+        defn = engine.definition_for(c)
+        masked = mask_data(c.data, pii_kinds(defn))
+        cat = c.data.get("category")
+        table.add_row(c.number, str(masked.get("applicant_name", "")),
+                      _value_text(defn, "category", cat, ui) if cat else "",
+                      engine.org.unit_label(c.unit, ui.lang), defn.state_label(c.state, ui.lang),
+                      local(c.updated_at), *([extra[c.id]] if extra else []))
+    out.print(table)
+    out.print(ui.t(f"共 {len(cases)} 件", f"{len(cases)} case(s)"))
+
+
+@case_app.command("history")
+@handled
+def case_history(
+    case: Annotated[str, typer.Argument(help="案件編號(hào) / case number")],
+    db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False,
+) -> None:
+    """案件的全部記錄 / a case's history."""
+    ui = Ui(lang, as_json)
+    engine = _open(db, definitions)
+    c = engine.get_case(case)
+    defn = engine.definition_for(c)
+    events = [_event_dict(defn, e, ui) for e in engine.history(c.id)]
+    if as_json:
+        _emit({"case": c.number, "events": events})
+        return
+    table = Table("#", ui.t("時(shí)間", "Time"), ui.t("操作人", "Actor"), ui.t("操作", "Action"),
+                  ui.t("狀態(tài)", "State"), ui.t("理由/數(shù)據(jù)", "Comment / data"))
+    for e in events:
+        src = defn.state_label(e["source"], lang) if e["source"] else ""
+        dst = defn.state_label(e["dest"], lang)
+        user = engine.org.users.get(e["actor"])
+        who = f"{user.name} ({e['actor']})" if user else e["actor"]
+        detail = "; ".join(filter(None, [e["comment"], ", ".join(
+            f"{field_label(defn, k, lang)}={_value_text(defn, k, v, ui)}"
+            for k, v in e["data"].items())]))
+        table.add_row(str(e["seq"]), e["local_time"], who, e["trigger_label"],
+                      f"{src} → {dst}" if src else dst, detail)
+    out.print(table)
+
+
+@app.command()
+@handled
+def queue(user: AsOpt = None, db: DbOpt = None, definitions: DefsOpt = None,
+          lang: LangOpt = "zh", as_json: JsonOpt = False) -> None:
+    """我的待辦 / the cases on which you can act now."""
+    ui = Ui(lang, as_json)
+    who = _need_user(ui, user)
+    engine = _open(db, definitions)
+    items = engine.queue(who, lang)
+    can = {c.id: ", ".join(o.trigger for o in opts) for c, opts in items}
+    _case_table(engine, [c for c, _ in items], ui, can)
+
+
+# -- org and clock ------------------------------------------------------------
+
+@app.command("org")
+@handled
+def org_show(db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh",
+             as_json: JsonOpt = False) -> None:
+    """組織架構(gòu)與用戶 / the jurisdiction tree and its users."""
+    ui = Ui(lang, as_json)
+    engine = _open(db, definitions)
+    org = engine.org
+    if as_json:
+        _emit({"units": [u.model_dump() for u in org.spec.units],
+               "users": [{"id": u.id, "name": u.name, "unit": u.unit, "roles": list(u.roles)}
+                         for u in org.spec.users]})
+        return
+    table = Table(ui.t("用戶", "User"), ui.t("姓名", "Name"), ui.t("所屬", "Unit"),
+                  ui.t("角色", "Roles"))
+    defn = next(iter(engine.definitions))
+    for u in org.spec.users:
+        table.add_row(u.id, u.name, org.unit_path(u.unit, lang),
+                      ", ".join(defn.role_label(r, lang) for r in u.roles))
+    out.print(table)
+
+
+@clock_app.command("show")
+@handled
+def clock_show(db: DbOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False) -> None:
+    """顯示時(shí)鐘 / show the clock."""
+    ui = Ui(lang, as_json)
+    engine = _open(db)
+    now = engine.clock.now()
+    if as_json:
+        _emit({"now": now.isoformat(), "local": local(now), "simulated": engine.clock.simulated})
+    else:
+        kind = ui.t("模擬", "simulated") if engine.clock.simulated else ui.t("真實(shí)", "real")
+        out.print(f"{local(now)} (Asia/Shanghai, {kind})")
+
+
+@clock_app.command("set")
+@handled
+def clock_set(when: Annotated[str, typer.Argument(help="如 2027-01-07T09:00+08:00")],
+              db: DbOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False) -> None:
+    """把模擬時(shí)鐘調(diào)到某一時(shí)刻 / set the simulated clock."""
+    ui = Ui(lang, as_json)
+    now = _open(db).set_clock(when=_parse_time(when, ui))
+    _emit({"now": now.isoformat()}) if as_json else out.print(local(now))
+
+
+@clock_app.command("advance")
+@handled
+def clock_advance(by: Annotated[str, typer.Argument(help="如 3d、12h、30m")],
+                  db: DbOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False) -> None:
+    """把模擬時(shí)鐘向前撥 / move the simulated clock forward."""
+    try:
+        d = parse_duration(by)
+        delta = d.as_timedelta()
+    except ValueError:
+        raise ClockError(f"'{by}' is not a calendar duration such as 3d, 12h or 30m",
+                         f"'{by}' 不是有效的時(shí)長(zhǎng),如 3d、12h、30m") from None
+    now = _open(db).set_clock(advance=delta)
+    _emit({"now": now.isoformat()}) if as_json else out.print(local(now))
+
+
+# -- demo -------------------------------------------------------------------
+
+@app.command()
+@handled
+def demo(db: DbOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False) -> None:
+    """演示:在新的模擬數(shù)據(jù)庫(kù)上走完整個(gè)流程 / walk cases through every step on a fresh database."""
+    from workflow.demo import DEMO_START, run_demo
+
+    ui = Ui(lang, as_json)
+    began = time.perf_counter()
+    target = db or _fresh_demo_path()
+    with _demo_engine(target, ui) as engine:
+        report = run_demo(engine, lang)
+    elapsed = time.perf_counter() - began
+    if as_json:
+        _emit({"database": target, "start": DEMO_START.isoformat(), "seconds": round(elapsed, 3),
+               **report.as_dict()})
+        return
+    for line in report.steps:
+        out.print(line, markup=False)
+    table = Table(ui.t("村(社區(qū))", "Village"), ui.t("狀態(tài)", "State"), ui.t("件數(shù)", "Cases"))
+    for (village, state), n in sorted(report.by_village_state.items()):
+        table.add_row(village, state, str(n))
+    out.print(table)
+    out.print(ui.t(f"數(shù)據(jù)庫(kù):{target};事件 {report.events} 條;拒絕的操作 {report.refusals} 次;"
+                   f"用時(shí) {elapsed:.2f} 秒",
+                   f"Database: {target}; {report.events} events; {report.refusals} refused "
+                   f"commands; took {elapsed:.2f} s"))
+
+
+def _fresh_demo_path() -> str:
+    n = 1
+    while Path(f"bangfu-demo-{n}.db").exists():
+        n += 1
+    return f"bangfu-demo-{n}.db"
+
+
+@contextmanager
+def _demo_engine(target: str, ui: Ui) -> Iterator[Engine]:
+    from storage import SqlStore, resolve_url
+    from workflow.demo import DEMO_START
+
+    url = resolve_url(target)
+    path = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
+    if path is None or not path.exists():
+        init_database(target, simulated_start=DEMO_START)
+    engine = open_engine(target)
+    store = engine.store
+    if isinstance(store, SqlStore) and store.count_cases():
+        raise BangfuError(
+            f"database '{target}' already holds cases; the demo needs a fresh database",
+            f"數(shù)據(jù)庫(kù) '{target}' 中已有案件;演示需要一個(gè)新的數(shù)據(jù)庫(kù)")
+    if not engine.clock.simulated:
+        raise ClockError(f"database '{target}' runs on the real clock; the demo needs a "
+                         "simulated one", f"數(shù)據(jù)庫(kù) '{target}' 使用真實(shí)時(shí)鐘,演示需要模擬時(shí)鐘")
+    yield engine
+
+
+def main() -> None:  # pragma: no cover - console entry for python -m
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())
