@@ -38,6 +38,12 @@ class CompiledDefinition:
     by_trigger_source: Mapping[tuple[str, str], tuple[TransitionSpec, ...]] = field(
         default_factory=dict)
     triggers_from: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: position of each transition spec (by object id) in ``spec.transitions``,
+    #: so that equal definitions loaded twice share one compiled machine
+    positions: Mapping[int, int] = field(default_factory=dict)
+
+    def position(self, transition: TransitionSpec) -> int:
+        return self.positions[id(transition)]
 
     @property
     def process(self) -> str:
@@ -97,6 +103,7 @@ def compile_definition(defn: ProcessDefinition, source: str | None = None) -> Co
         states={s.id: s for s in defn.states},
         by_trigger_source={k: tuple(v) for k, v in index.items()},
         triggers_from={k: tuple(v) for k, v in from_state.items()},
+        positions={id(t): i for i, t in enumerate(defn.transitions)},
     )
 
 

@@ -8,12 +8,13 @@ inserts the event under ``UNIQUE(case_id, seq)``: two writers cannot both win.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from definitions.compile import CompiledDefinition
@@ -22,27 +23,28 @@ from workflow.errors import ConcurrencyConflict, StorageError
 from workflow.model import Case, Decision, Event
 
 from .db import is_sqlite
+from .prepared import Prepared
 from .tables import cases, counters, definitions, events, meta
 
 
-def row_to_case(r: Any) -> Case:
+def row_to_case(r: Mapping[str, Any]) -> Case:
+    duties = r["duties"]
     return Case(
-        id=r.id, number=r.number, process=r.process, definition_version=r.definition_version,
-        definition_hash=r.definition_hash, state=r.state, unit=r.unit, data=r.data,
-        version=r.version, created_at=r.created_at, updated_at=r.updated_at,
-        state_entered_at=r.state_entered_at, submitted_by=r.submitted_by,
-        applicant_user=r.applicant_user,
-        duties={k: tuple(v) for k, v in (r.duties or {}).items()},
-        first_entered=r.first_entered or {},
+        r["id"], r["number"], r["process"], r["definition_version"], r["definition_hash"],
+        r["state"], r["unit"], r["data"], r["version"], r["created_at"], r["updated_at"],
+        r["state_entered_at"], r["submitted_by"], r["applicant_user"],
+        {k: tuple(v) for k, v in duties.items()} if duties else {},
+        r["first_entered"] or {},
     )
 
 
-def row_to_event(r: Any) -> Event:
+def row_to_event(r: Mapping[str, Any]) -> Event:
     return Event(
-        case_id=r.case_id, seq=r.seq, at=r.at, kind=r.kind, actor=r.actor, role=r.role,
-        trigger=r.trigger, source=r.source, dest=r.dest, data=r.data, comment=r.comment,
-        definition_version=r.definition_version, idempotency_key=r.idempotency_key,
-        request_hash=r.request_hash, meta=r.meta or {},
+        case_id=r["case_id"], seq=r["seq"], at=r["at"], kind=r["kind"], actor=r["actor"],
+        role=r["role"], trigger=r["trigger"], source=r["source"], dest=r["dest"],
+        data=r["data"], comment=r["comment"], definition_version=r["definition_version"],
+        idempotency_key=r["idempotency_key"], request_hash=r["request_hash"],
+        meta=r["meta"] or {},
     )
 
 
@@ -69,26 +71,58 @@ def _by_ref(ref: str) -> Any:
     return or_(cases.c.id == ref, cases.c.number == ref.upper())
 
 
+# The command path's statements are built once: SQLAlchemy then reuses their
+# compiled form and cache key, which is most of the per-command cost.
+_SELECT_CASE = select(cases).where(
+    or_(cases.c.id == bindparam("ref"), cases.c.number == bindparam("ref_upper")))
+_SELECT_CASE_LOCKED = _SELECT_CASE.with_for_update()
+_SELECT_KEY = select(events).where(events.c.idempotency_key == bindparam("key"))
+_NEXT_NUMBER = (update(counters).where(counters.c.name == bindparam("prefix"))
+                .values(value=counters.c.value + 1).returning(counters.c.value))
+_CASE_FIELDS = ("state", "data", "version", "updated_at", "state_entered_at", "duties",
+                "first_entered")
+_UPDATE_CASE = (update(cases)
+                .where(cases.c.id == bindparam("b_id"),
+                       cases.c.version == bindparam("b_previous"))
+                .values({name: bindparam(name) for name in _CASE_FIELDS}))
+_INSERT_CASE = insert(cases)
+_INSERT_EVENT = insert(events)
+
+
+class _Statements:
+    """The command path's statements, compiled once for a dialect."""
+
+    def __init__(self, dialect: Any) -> None:
+        self.select_case = Prepared(_SELECT_CASE, dialect, cases)
+        self.select_case_locked = Prepared(_SELECT_CASE_LOCKED, dialect, cases)
+        self.select_key = Prepared(_SELECT_KEY, dialect, events)
+        self.update_case = Prepared(_UPDATE_CASE, dialect)
+        self.insert_case = Prepared(_INSERT_CASE.values(
+            {c.name: bindparam(c.name, type_=c.type) for c in cases.columns}), dialect)
+        self.insert_event = Prepared(_INSERT_EVENT.values(
+            {c.name: bindparam(c.name, type_=c.type) for c in events.columns
+             if c.name != "id"}), dialect)
+
+
 class SqlUnitOfWork:
-    def __init__(self, conn: Connection, lock_rows: bool) -> None:
+    def __init__(self, conn: Connection, lock_rows: bool, stmts: _Statements) -> None:
         self.conn = conn
         self._lock_rows = lock_rows
+        self._s = stmts
 
     def load_case(self, ref: str) -> Case | None:
-        stmt = select(cases).where(_by_ref(ref))
-        if self._lock_rows:
-            stmt = stmt.with_for_update()
-        row = self.conn.execute(stmt).first()
+        stmt = self._s.select_case_locked if self._lock_rows else self._s.select_case
+        row = stmt.row(stmt.execute(self.conn, {"ref": ref, "ref_upper": ref.upper()})
+                       .fetchone())
         return row_to_case(row) if row is not None else None
 
     def find_by_idempotency_key(self, key: str) -> Event | None:
-        row = self.conn.execute(select(events).where(events.c.idempotency_key == key)).first()
+        stmt = self._s.select_key
+        row = stmt.row(stmt.execute(self.conn, {"key": key}).fetchone())
         return row_to_event(row) if row is not None else None
 
     def next_number(self, prefix: str) -> int:
-        got = self.conn.execute(
-            update(counters).where(counters.c.name == prefix)
-            .values(value=counters.c.value + 1).returning(counters.c.value)).scalar()
+        got = self.conn.execute(_NEXT_NUMBER, {"prefix": prefix}).scalar()
         if got is None:
             self.conn.execute(insert(counters).values(name=prefix, value=1))
             return 1
@@ -98,24 +132,29 @@ class SqlUnitOfWork:
         c, e = decision.case, decision.event
         try:
             if decision.previous_version is None:
-                self.conn.execute(insert(cases).values(
-                    id=c.id, number=c.number, process=c.process,
-                    definition_version=c.definition_version, definition_hash=c.definition_hash,
-                    unit=c.unit, applicant_user=c.applicant_user, submitted_by=c.submitted_by,
-                    created_at=c.created_at, **_case_values(c)))
+                self._s.insert_case.execute(self.conn, {
+                    "id": c.id, "number": c.number, "process": c.process,
+                    "definition_version": c.definition_version,
+                    "definition_hash": c.definition_hash, "unit": c.unit,
+                    "applicant_user": c.applicant_user, "submitted_by": c.submitted_by,
+                    "created_at": c.created_at, **_case_values(c)})
             else:
-                done = self.conn.execute(
-                    update(cases)
-                    .where(cases.c.id == c.id, cases.c.version == decision.previous_version)
-                    .values(**_case_values(c))).rowcount
+                done = self._s.update_case.execute(self.conn, {
+                    "b_id": c.id, "b_previous": decision.previous_version,
+                    **_case_values(c)}).rowcount
                 if done != 1:
                     actual = self.conn.execute(
                         select(cases.c.version).where(cases.c.id == c.id)).scalar()
                     raise ConcurrencyConflict(c.number, decision.previous_version, actual or 0)
-            self.conn.execute(insert(events).values(**_event_values(e)))
-        except IntegrityError:
+            self._s.insert_event.execute(self.conn, _event_values(e))
+        except self._integrity_errors:
             raise ConcurrencyConflict(c.number, decision.previous_version or 0,
                                       (decision.previous_version or 0) + 1) from None
+
+    @property
+    def _integrity_errors(self) -> tuple[type[BaseException], ...]:
+        dbapi = self.conn.dialect.dbapi
+        return (IntegrityError, dbapi.IntegrityError) if dbapi is not None else (IntegrityError,)
 
 
 class SqlStore:
@@ -124,25 +163,46 @@ class SqlStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sqlite = is_sqlite(engine)
+        self._local = threading.local()
+        self._stmts = _Statements(engine.dialect)
 
     @contextmanager
     def unit_of_work(self) -> Iterator[SqlUnitOfWork]:
-        conn = self.engine.connect()
-        if self._sqlite:
-            conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+        conn = self._command_connection()
         try:
             with conn.begin():
-                yield SqlUnitOfWork(conn, lock_rows=not self._sqlite)
+                yield SqlUnitOfWork(conn, not self._sqlite, self._stmts)
         except OperationalError as exc:
+            self._drop_command_connection()
             raise StorageError(f"the database refused the write: {exc.orig}",
                                f"數(shù)據(jù)庫(kù)拒絕寫(xiě)入:{exc.orig}") from None
-        finally:
+
+    def _command_connection(self) -> Connection:
+        """One connection per thread for commands: a pool checkout and its reset
+        cost more than the transition itself."""
+        conn: Connection | None = getattr(self._local, "conn", None)
+        if conn is None or conn.closed or conn.invalidated:
+            conn = self.engine.connect()
+            if self._sqlite:
+                conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+            self._local.conn = conn
+        return conn
+
+    def _drop_command_connection(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
             conn.close()
+            self._local.conn = None
+
+    def close(self) -> None:
+        """Release this thread's command connection and the pool."""
+        self._drop_command_connection()
+        self.engine.dispose()
 
     def get_case(self, ref: str) -> Case | None:
         with self.engine.connect() as conn:
             row = conn.execute(select(cases).where(_by_ref(ref))).first()
-        return row_to_case(row) if row is not None else None
+        return row_to_case(row._mapping) if row is not None else None
 
     def list_cases(self, *, process: str | None = None, states: Sequence[str] | None = None,
                    units: Sequence[str] | None = None, applicant_user: str | None = None,
@@ -160,7 +220,7 @@ class SqlStore:
         if limit is not None:
             stmt = stmt.limit(limit)
         with self.engine.connect() as conn:
-            return [row_to_case(r) for r in conn.execute(stmt)]
+            return [row_to_case(r._mapping) for r in conn.execute(stmt)]
 
     def iter_cases(self, batch: int = 1000) -> Iterator[Case]:
         last = ""
@@ -171,7 +231,7 @@ class SqlStore:
             if not rows:
                 return
             for r in rows:
-                yield row_to_case(r)
+                yield row_to_case(r._mapping)
             last = rows[-1].id
 
     def count_cases(self) -> int:
@@ -182,7 +242,7 @@ class SqlStore:
         with self.engine.connect() as conn:
             rows = conn.execute(select(events).where(events.c.case_id == case_id)
                                 .order_by(events.c.seq)).all()
-        return [row_to_event(r) for r in rows]
+        return [row_to_event(r._mapping) for r in rows]
 
     def register_definition(self, definition: CompiledDefinition, at: datetime) -> None:
         with self.engine.begin() as conn:

@@ -16,22 +16,35 @@ SCHEMA_VERSION = "1"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
-    """Timezone-aware datetimes, stored in UTC on every backend."""
+    """Timezone-aware datetimes, stored in UTC on every backend.
+
+    PostgreSQL gets ``timestamptz``. SQLite has no date type: there the value
+    is ISO 8601 text with microseconds and ``+00:00``, which sorts correctly
+    and parses with the C ``fromisoformat`` (SQLAlchemy's own SQLite DATETIME
+    parses with a regular expression, several times slower on the hot path).
+    """
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(32))
+        return dialect.type_descriptor(DateTime(timezone=True))
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> Any:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
         value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        return value.isoformat(timespec="microseconds") if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+    def process_result_value(self, value: Any, dialect: Any) -> datetime | None:
         if value is None:
             return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 

@@ -97,7 +97,8 @@ def decide_submit(defn: CompiledDefinition, org: Org, actor: Actor, command: Sub
         case_id=case_id, seq=1, at=now, kind="submitted", actor=actor.id, role=role,
         trigger="submit", source=None, dest=defn.initial, data=dict(command.data),
         comment=command.comment, definition_version=defn.version,
-        idempotency_key=command.idempotency_key, request_hash=request_hash(command),
+        idempotency_key=command.idempotency_key,
+        request_hash=request_hash(command) if command.idempotency_key else None,
         meta={"number": number, "unit": unit, "applicant_user": applicant_user,
               "definition_hash": defn.content_hash},
     )
@@ -118,6 +119,10 @@ def _ctx(defn: CompiledDefinition, case: Case, actor: Actor, now: datetime,
 def decide_fire(defn: CompiledDefinition, machine: CompiledMachine, org: Org, case: Case,
                 actor: Actor, command: Fire, now: datetime) -> Decision:
     """Fire a trigger on an existing case."""
+    # A stale version first: judged against a state the caller never saw, any
+    # other refusal (the trigger no longer fits, the case closed) would mislead.
+    if command.expected_version is not None and command.expected_version != case.version:
+        raise ConcurrencyConflict(case.number, command.expected_version, case.version)
     if defn.is_final(case.state):
         raise CaseClosed(case.number, case.state, defn.state_label(case.state))
     specs = defn.by_trigger_source.get((command.trigger, case.state), ())
@@ -125,8 +130,6 @@ def decide_fire(defn: CompiledDefinition, machine: CompiledMachine, org: Org, ca
         raise InvalidTrigger(case.number, command.trigger, case.state,
                              defn.state_label(case.state),
                              defn.triggers_from.get(case.state, ()), defn.triggers)
-    if command.expected_version is not None and command.expected_version != case.version:
-        raise ConcurrencyConflict(case.number, command.expected_version, case.version)
     allowed: list[tuple[TransitionSpec, str]] = []
     refusals: list[Refusal] = []
     for spec in specs:
@@ -141,7 +144,7 @@ def decide_fire(defn: CompiledDefinition, machine: CompiledMachine, org: Org, ca
     check_data(defn, command.data)
     ctx = _ctx(defn, case, actor, now, command.data)
     adapter = machine.fire(command.trigger, case.state, ctx,
-                           frozenset(id(s) for s, _ in allowed))
+                           frozenset(defn.position(s) for s, _ in allowed))
     taken = adapter.taken
     if taken is None:
         raise GuardFailed(case.number, command.trigger, adapter.failures or [
@@ -151,12 +154,13 @@ def decide_fire(defn: CompiledDefinition, machine: CompiledMachine, org: Org, ca
     missing = _missing(defn, taken.required, ctx.data)
     if missing:
         raise MissingData(case.number, command.trigger, missing)
-    role = next(r for s, r in allowed if s is taken)
+    role = next(r for s, r in allowed if s == taken)
     event = Event(
         case_id=case.id, seq=case.version + 1, at=now, kind="transition", actor=actor.id,
         role=role, trigger=command.trigger, source=case.state, dest=taken.dest,
         data=dict(command.data), comment=command.comment, definition_version=defn.version,
-        idempotency_key=command.idempotency_key, request_hash=request_hash(command),
+        idempotency_key=command.idempotency_key,
+        request_hash=request_hash(command) if command.idempotency_key else None,
     )
     return Decision(event=event, case=evolve(defn, case, event), previous_version=case.version)
 

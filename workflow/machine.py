@@ -35,7 +35,7 @@ class Adapter:
                  allowed: frozenset[int] | None = None) -> None:
         self.state = state
         self.ctx = ctx
-        #: ids of the transition specs the actor may take; None means all
+        #: positions of the transition specs the actor may take; None means all
         self.allowed = allowed
         self.failures: list[Failure] = []
         self.taken: TransitionSpec | None = None
@@ -64,18 +64,18 @@ class CompiledMachine:
             auto_transitions=False,
             send_event=True,
         )
-        for t in spec.transitions:
+        for position, t in enumerate(spec.transitions):
             trees = [(expr, ast.parse(expr.strip()).body[0]) for expr in t.when]
             self.machine.add_transition(
                 t.trigger, list(t.source), t.dest,
-                conditions=[partial(self._check, t, trees)],
+                conditions=[partial(self._check, t, position, trees)],
                 after=[partial(self._took, t)],
             )
 
-    def _check(self, spec: TransitionSpec, trees: list[tuple[str, ast.AST]],
+    def _check(self, spec: TransitionSpec, position: int, trees: list[tuple[str, ast.AST]],
                event: EventData) -> bool:
         adapter: Adapter = event.model
-        if adapter.allowed is not None and id(spec) not in adapter.allowed:
+        if adapter.allowed is not None and position not in adapter.allowed:
             return False
         ctx = adapter.ctx
         ok = True
@@ -119,7 +119,7 @@ class CompiledMachine:
         adapter = Adapter(ctx.case.state, ctx)
         trees = [(expr, ast.parse(expr.strip()).body[0]) for expr in spec.when]
         event = EventData(None, None, self.machine, adapter, (), {})
-        self._check(spec, trees, event)
+        self._check(spec, -1, trees, event)
         return adapter.failures
 
 

@@ -1,0 +1,334 @@
+"""Definition validation: every problem names its file, path, line and the offending key."""
+
+from __future__ import annotations
+
+import pytest
+
+from definitions import DefinitionInvalid, Problem, definition_from_text
+from workflow.guards import REGISTRY
+
+SOURCE = "mini.yaml"
+
+BASE = """\
+process: mini
+version: 1
+labels: {zh: 小流程, en: Mini process}
+case_prefix: MI
+roles:
+  clerk: {labels: {zh: 辦事員, en: Clerk}}
+  boss: {labels: {zh: 領(lǐng)導(dǎo), en: Boss}}
+fields:
+  amount: {type: integer, labels: {zh: 金額, en: Amount}}
+  kind: {type: enum, values: [a, b], labels: {zh: 類別, en: Kind}}
+submit:
+  roles: [clerk]
+states:
+  - id: draft
+    labels: {zh: 草稿, en: Draft}
+    initial: true
+  - id: review
+    labels: {zh: 審核, en: Review}
+  - id: done
+    labels: {zh: 完成, en: Done}
+    final: true
+transitions:
+  - trigger: send
+    labels: {zh: 提交, en: Send}
+    source: draft
+    dest: review
+    roles: [clerk]
+  - trigger: approve
+    labels: {zh: 批準(zhǔn), en: Approve}
+    source: review
+    dest: done
+    roles: [boss]
+"""
+
+
+def edit(old: str, new: str, text: str = BASE) -> str:
+    """``text`` with the one occurrence of ``old`` replaced."""
+    assert text.count(old) == 1, old
+    return text.replace(old, new)
+
+
+def line(text: str, needle: str, nth: int = 1) -> int:
+    """The 1-based line of the ``nth`` line containing ``needle``."""
+    hits = [i for i, row in enumerate(text.splitlines(), 1) if needle in row]
+    return hits[nth - 1]
+
+
+def problems(text: str) -> tuple[Problem, ...]:
+    with pytest.raises(DefinitionInvalid) as ei:
+        definition_from_text(text, SOURCE, known_guards=REGISTRY)
+    assert ei.value.source == SOURCE
+    return ei.value.problems
+
+
+def only(text: str, path: str) -> Problem:
+    """The problem at ``path``; its rendering names file, line and path."""
+    found = [p for p in problems(text) if p.path == path]
+    assert len(found) == 1, problems(text)
+    p = found[0]
+    assert p.file == SOURCE
+    assert p.render("en").startswith(f"{SOURCE}:{p.line}: {path}: ")
+    return p
+
+
+def test_base_definition_is_valid() -> None:
+    """The small definition the other tests break is itself valid."""
+    d = definition_from_text(BASE, SOURCE, known_guards=REGISTRY)
+    assert d.key == ("mini", 1) and d.initial == "draft"
+
+
+def test_malformed_yaml() -> None:
+    """Malformed YAML names the file and the line."""
+    text = edit("    dest: review\n", "    dest: review: now\n")
+    (p,) = problems(text)
+    assert p.line == line(text, "dest: review: now")
+    assert "malformed YAML" in p.en
+    assert f"{SOURCE}:{p.line}" in p.render()
+
+
+def test_duplicate_keys() -> None:
+    """A key given twice in a transition names the key path and the line of the repeat."""
+    text = edit("    dest: done\n", "    dest: done\n    dest: draft\n")
+    (p,) = problems(text)
+    assert p.path == "transitions[1].dest"
+    assert p.line == line(text, "dest: draft")
+    assert "duplicate key 'dest'" in p.en and f"line {line(text, 'dest: done')}" in p.en
+
+
+def test_unknown_source_state_suggests_a_name() -> None:
+    """An unknown source state is named, located and gets a 'did you mean'."""
+    text = edit("    source: review\n", "    source: reveiw\n")
+    p = only(text, "transitions[1].source[0]")
+    assert p.line == line(text, "source: reveiw")
+    assert "unknown state 'reveiw'; did you mean 'review'?" in p.en
+    assert "'reveiw'" in p.zh and "是否指 'review'" in p.zh
+
+
+def test_unknown_source_in_a_list_is_located_on_its_item() -> None:
+    """In a list of sources the bad item's own line is given."""
+    text = edit("    source: review\n", "    source:\n      - draft\n      - drfat\n")
+    p = only(text, "transitions[1].source[1]")
+    assert p.line == line(text, "- drfat")
+    assert "did you mean 'draft'?" in p.en
+
+
+def test_unknown_dest_state_suggests_a_name() -> None:
+    """An unknown destination state is named, located and gets a 'did you mean'."""
+    text = edit("    dest: done\n", "    dest: dnoe\n")
+    p = only(text, "transitions[1].dest")
+    assert p.line == line(text, "dest: dnoe")
+    assert "unknown state 'dnoe'; did you mean 'done'?" in p.en
+
+
+def test_unreachable_state() -> None:
+    """A state nothing leads to is named with the line of its id."""
+    text = edit("transitions:\n", "  - id: limbo\n    labels: {zh: 懸空, en: Limbo}\n"
+                "transitions:\n")
+    text += ("  - trigger: leave\n    labels: {zh: 離開(kāi), en: Leave}\n    source: limbo\n"
+             "    dest: done\n    roles: [boss]\n")
+    (p,) = problems(text)
+    assert p.path == "states[3].id"
+    assert p.line == line(text, "- id: limbo")
+    assert "state 'limbo' is unreachable from the initial state 'draft'" in p.en
+
+
+def test_non_final_state_without_a_way_out() -> None:
+    """A reachable, non-final state with no outgoing transition is a dead end."""
+    text = edit("transitions:\n", "  - id: stuck\n    labels: {zh: 卡住, en: Stuck}\n"
+                "transitions:\n")
+    text += ("  - trigger: park\n    labels: {zh: 擱置, en: Park}\n    source: review\n"
+             "    dest: stuck\n    roles: [boss]\n")
+    (p,) = problems(text)
+    assert p.path == "states[3].id"
+    assert p.line == line(text, "- id: stuck")
+    assert "state 'stuck' is not final but has no way out" in p.en
+
+
+def test_duplicate_state_ids() -> None:
+    """The second state with an id already used is named, with its line."""
+    text = edit("transitions:\n", "  - id: review\n    labels: {zh: 又審核, en: Again}\n"
+                "transitions:\n")
+    (p,) = problems(text)
+    assert p.path == "states[3].id"
+    assert p.line == line(text, "- id: review", 2)
+    assert "duplicate state id 'review' (also states[1])" in p.en
+
+
+def test_unknown_role_in_a_transition() -> None:
+    """A role the process does not declare is named, located and gets a suggestion."""
+    text = edit("    roles: [boss]\n", "    roles: [bos]\n")
+    p = only(text, "transitions[1].roles[0]")
+    assert p.line == line(text, "roles: [bos]")
+    assert "unknown role 'bos'; did you mean 'boss'?" in p.en
+
+
+def test_unknown_role_in_submit() -> None:
+    """Who may submit is checked against the roles too."""
+    text = edit("submit:\n  roles: [clerk]\n", "submit:\n  roles: [clerc]\n")
+    p = only(text, "submit.roles[0]")
+    assert p.line == line(text, "roles: [clerc]")
+    assert "did you mean 'clerk'?" in p.en
+
+
+def test_transition_without_roles_can_be_fired_by_nobody() -> None:
+    """Deny by default: a transition naming no role is reported."""
+    text = edit("    roles: [boss]\n", "")
+    p = only(text, "transitions[1].roles")
+    assert p.line == line(text, "- trigger: approve")
+    assert "names no role" in p.en
+
+
+def test_unknown_guard() -> None:
+    """A guard not in the registry is named, located and gets a suggestion."""
+    text = edit("    roles: [boss]\n", "    roles: [boss]\n    guards: [window_elapsd]\n")
+    p = only(text, "transitions[1].guards[0]")
+    assert p.line == line(text, "guards: [window_elapsd]")
+    assert "unknown guard 'window_elapsd'; did you mean 'window_elapsed'?" in p.en
+
+
+def test_guards_are_not_checked_without_a_registry() -> None:
+    """The definitions layer alone cannot know the guards, so it skips that check."""
+    text = edit("    roles: [boss]\n", "    roles: [boss]\n    guards: [anything_goes]\n")
+    assert definition_from_text(text).key == ("mini", 1)
+
+
+def test_missing_english_label() -> None:
+    """A label without English names the missing key."""
+    text = edit("    labels: {zh: 審核, en: Review}\n", "    labels: {zh: 審核}\n")
+    p = only(text, "states[1].labels.en")
+    assert p.line == line(text, "labels: {zh: 審核}")
+    assert p.en == "missing required key 'en'"
+    assert "缺少必填的鍵 'en'" in p.zh
+
+
+def test_missing_chinese_label() -> None:
+    """A transition label without Chinese names the missing key."""
+    text = edit("    labels: {zh: 批準(zhǔn), en: Approve}\n", "    labels: {en: Approve}\n")
+    p = only(text, "transitions[1].labels.zh")
+    assert p.line == line(text, "labels: {en: Approve}")
+    assert p.en == "missing required key 'zh'"
+
+
+def test_missing_labels_altogether() -> None:
+    """A state without labels is located at its list item."""
+    text = edit("    labels: {zh: 完成, en: Done}\n", "")
+    p = only(text, "states[2].labels")
+    assert p.line == line(text, "- id: done")
+
+
+def test_empty_label_is_refused() -> None:
+    """An empty Chinese label counts as missing text."""
+    text = edit("labels: {zh: 小流程, en: Mini process}", "labels: {zh: '', en: Mini process}")
+    p = only(text, "labels.zh")
+    assert p.line == 3
+
+
+def test_unknown_key() -> None:
+    """A misspelt key is refused, named and located."""
+    text = edit("    initial: true\n", "    initial: true\n    responsable: clerk\n")
+    p = only(text, "states[0].responsable")
+    assert p.line == line(text, "responsable: clerk")
+    assert p.en == "unknown key 'responsable'"
+
+
+def test_same_trigger_and_source_without_distinguishing_condition() -> None:
+    """Two transitions for one trigger and source need a condition telling them apart."""
+    text = BASE + ("  - trigger: approve\n    labels: {zh: 再批, en: Approve again}\n"
+                   "    source: review\n    dest: draft\n    roles: [boss]\n")
+    p = only(text, "transitions[2]")
+    assert p.line == line(text, "- trigger: approve", 2)
+    assert "transitions[1] and transitions[2] both fire 'approve' from 'review'" in p.en
+
+
+def test_same_trigger_and_source_told_apart_by_when_is_valid() -> None:
+    """Complementary ``when`` conditions make two such transitions legal."""
+    text = edit("    dest: done\n    roles: [boss]\n",
+                "    dest: done\n    roles: [boss]\n    when: \"kind == 'a'\"\n")
+    text += ("  - trigger: approve\n    labels: {zh: 再批, en: Approve again}\n"
+             "    source: review\n    dest: draft\n    roles: [boss]\n"
+             "    when: \"kind != 'a'\"\n")
+    d = definition_from_text(text, known_guards=REGISTRY)
+    assert len(d.by_trigger_source[("approve", "review")]) == 2
+
+
+@pytest.mark.parametrize(
+    ("condition", "message"),
+    [
+        ("amount >", "not a valid condition"),
+        ("len(kind) > 1", "'Call' is not allowed"),
+        ("kind.upper == 'A'", "'Attribute' is not allowed"),
+        ("[x for x in kind]", "'ListComp' is not allowed"),
+        ("amount[0] == 1", "'Subscript' is not allowed"),
+    ],
+    ids=["syntax", "call", "attribute", "comprehension", "subscript"],
+)
+def test_bad_when_condition(condition: str, message: str) -> None:
+    """A condition that is no expression, or uses a disallowed node, is named and located."""
+    text = edit("    roles: [boss]\n", f"    roles: [boss]\n    when: \"{condition}\"\n")
+    p = only(text, "transitions[1].when[0]")
+    assert p.line == line(text, "when:")
+    assert f"condition '{condition}'" in p.en and message in p.en
+
+
+def test_when_condition_with_unknown_field() -> None:
+    """A field a condition reads must exist, with a suggestion."""
+    text = edit("    roles: [boss]\n", "    roles: [boss]\n    when: amout > 3\n")
+    p = only(text, "transitions[1].when[0]")
+    assert p.line == line(text, "when: amout > 3")
+    assert "unknown field in condition 'amout'; did you mean 'amount'?" in p.en
+
+
+def test_bad_timer_duration() -> None:
+    """'3 lightyears' is not a duration; the problem names the key and its line."""
+    text = edit("    labels: {zh: 審核, en: Review}\n",
+                "    labels: {zh: 審核, en: Review}\n    timers:\n"
+                "      - {id: window, after: 3 lightyears}\n")
+    p = only(text, "states[1].timers[0].after")
+    assert p.line == line(text, "3 lightyears")
+    assert "'3 lightyears' is not a duration" in p.en
+
+
+@pytest.mark.parametrize("duration", ["3d", "12h", "30 minutes", "2 working days", "1 day"])
+def test_good_timer_durations(duration: str) -> None:
+    """Durations in days, hours, minutes and working days are accepted."""
+    text = edit("    labels: {zh: 審核, en: Review}\n",
+                "    labels: {zh: 審核, en: Review}\n    timers:\n"
+                f"      - {{id: window, after: {duration}, fire: approve}}\n")
+    assert definition_from_text(text).states["review"].timers[0].after == duration
+
+
+def test_timer_firing_a_trigger_without_a_transition() -> None:
+    """A timer may only fire a trigger that leaves its own state."""
+    text = edit("    labels: {zh: 審核, en: Review}\n",
+                "    labels: {zh: 審核, en: Review}\n    timers:\n"
+                "      - {id: window, after: 3d, fire: send}\n")
+    p = only(text, "states[1].timers[0].fire")
+    assert "has no transition from state 'review'" in p.en
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    """Several independent mistakes come back together, each with its own line."""
+    text = edit("    roles: [boss]\n", "    roles: [bos]\n")
+    text = edit("    dest: review\n", "    dest: reveiw\n", text)
+    found = {p.path: p.line for p in problems(text)}
+    assert found["transitions[1].roles[0]"] == line(text, "roles: [bos]")
+    assert found["transitions[0].dest"] == line(text, "dest: reveiw")
+
+
+def test_problems_have_chinese_and_english_text() -> None:
+    """The error reads in Chinese via localized('zh') and in English via str()."""
+    text = edit("    dest: done\n", "    dest: dnoe\n")
+    with pytest.raises(DefinitionInvalid) as ei:
+        definition_from_text(text, SOURCE)
+    assert "problem" in str(ei.value) and "dnoe" in str(ei.value)
+    assert "處錯(cuò)誤" in ei.value.localized("zh") and "未知的狀態(tài) 'dnoe'" in ei.value.localized("zh")
+    assert ei.value.to_dict("en")["problems"][0]["path"] == "transitions[1].dest"  # type: ignore[index]
+
+
+def test_enum_values_yes_no_stay_strings() -> None:
+    """Enum values written yes/no/on/off are kept as the strings they are."""
+    text = edit("values: [a, b]", "values: [yes, no, on, off]")
+    assert definition_from_text(text).spec.fields["kind"].values == ("yes", "no", "on", "off")
