@@ -181,7 +181,7 @@ def engine(db_path: str, shipped: tuple[DefinitionSet, Org]) -> Iterator[Engine]
     store = SqlStore(make_engine(resolve_url(db_path)))
     clock = SimulatedClock(datetime.fromisoformat(store.get_meta("clock_now") or ""))
     yield Engine(store, defs, org, clock)
-    store.engine.dispose()
+    store.close()
 
 
 @pytest.fixture

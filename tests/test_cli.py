@@ -1,0 +1,273 @@
+"""The reviewer CLI, driven as a user would: exit codes, languages, JSON."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cli import app, schema_text
+
+ROOT = Path(__file__).resolve().parent.parent
+START = "2027-01-04T09:00+08:00"
+APPLICANT = ["--set", "applicant_name=李秀蘭", "--set", "id_number=331122195803120422",
+             "--set", "phone=13900001111", "--set", "household_size=3",
+             "--set", "category=severe", "--set", "hardship_reason=丈夫重病"]
+
+runner = CliRunner()
+
+
+def bangfu(db: Path, *args: str, user: str | None = None, ok: bool = True) -> object:
+    argv = [*args, "--db", str(db)]
+    if user:
+        argv += ["--as", user]
+    result = runner.invoke(app, argv, env={"COLUMNS": "200"})
+    if ok:
+        assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    path = tmp_path / "cli.db"
+    bangfu(path, "init", "--simulated", "--start", START)
+    return path
+
+
+def submit(db: Path, user: str = "li.xiulan") -> str:
+    out = bangfu(db, "case", "submit", "relief_application", *APPLICANT, "--json", user=user)
+    return json.loads(out.output)["case"]
+
+
+def advance(db: Path, case: str, trigger: str, user: str, *extra: str) -> dict:
+    out = bangfu(db, "case", "advance", case, trigger, *extra, "--json", user=user)
+    return json.loads(out.output)
+
+
+def test_whole_relief_path_in_the_cli(db: Path) -> None:
+    """A severe case walks 申請(qǐng) → … → 完成, each step by the right role of the sample org."""
+    case = submit(db)
+    assert advance(db, case, "accept", "wang.fang")["state"] == "deliberation"
+    assert advance(db, case, "pass_deliberation", "liu.qiang")["state"] == "publicity"
+    bangfu(db, "clock", "advance", "3d")
+    assert advance(db, case, "close_notice", "wang.fang")["state"] == "preliminary_review"
+    assert advance(db, case, "approve_preliminary", "yang.jing",
+                   "--set", "home_visit_note=入戶核實(shí)")["state"] == "second_review"
+    assert advance(db, case, "approve_second", "zhu.tao")["state"] == "reported"
+    assert advance(db, case, "county_accept", "hu.kezhang")["state"] == "disbursement"
+    done = advance(db, case, "disburse", "xu.lei", "--set", "amount_fen=4000",
+                   "--set", "photo_ref=IMG-1", "--set", "recipient_signed=是",
+                   "--set", "cadre_signed=yes")
+    assert done["state"] == "completed" and done["version"] == 8
+    shown = json.loads(bangfu(db, "case", "show", case, "--json").output)
+    assert shown["data"]["amount_fen"] == 400000
+    history = json.loads(bangfu(db, "case", "history", case, "--json").output)
+    assert [e["trigger"] for e in history["events"]] == [
+        "submit", "accept", "pass_deliberation", "close_notice", "approve_preliminary",
+        "approve_second", "county_accept", "disburse"]
+
+
+def test_case_show_json_has_the_promised_fields(db: Path) -> None:
+    """`case show --json` carries id, process, definition version, state, row version, jurisdiction, data."""
+    case = submit(db)
+    shown = json.loads(bangfu(db, "case", "show", case, "--json").output)
+    for key in ("id", "process", "definition_version", "state", "version", "jurisdiction", "data"):
+        assert key in shown
+    assert shown["process"] == "relief_application" and shown["definition_version"] == 1
+    assert shown["state"] == "application" and shown["version"] == 1
+    assert shown["jurisdiction"]["unit"] == "shangcun"
+
+
+def test_case_show_masks_personal_numbers_unless_revealed_by_a_reviewer(db: Path) -> None:
+    """ID and phone are masked by default; --reveal needs a user with jurisdiction."""
+    case = submit(db)
+    plain = bangfu(db, "case", "show", case).output
+    assert "331122195803120422" not in plain and "13900001111" not in plain
+    assert "331122********0422" in plain
+    revealed = bangfu(db, "case", "show", case, "--reveal", user="wang.fang").output
+    assert "331122195803120422" in revealed
+    refused = bangfu(db, "case", "show", case, "--reveal", user="ma.hui", ok=False)
+    assert refused.exit_code == 1 and "331122195803120422" not in refused.output
+
+
+def test_wrong_village_is_refused_in_chinese_and_english(db: Path) -> None:
+    """A reviewer of another village is refused with exit 1, in zh by default and en on request."""
+    case = submit(db)
+    zh = bangfu(db, "case", "advance", case, "accept", user="ma.hui", ok=False)
+    assert zh.exit_code == 1 and "管轄范圍" in zh.output and "Traceback" not in zh.output
+    en = bangfu(db, "case", "advance", case, "accept", "--lang", "en", user="ma.hui", ok=False)
+    assert en.exit_code == 1 and "outside the jurisdiction" in en.output
+
+
+def test_wrong_role_is_refused_and_nothing_written(db: Path) -> None:
+    """A panel member may not accept an application; the case stays at version 1."""
+    case = submit(db)
+    res = bangfu(db, "case", "advance", case, "accept", user="liu.qiang", ok=False)
+    assert res.exit_code == 1 and "無(wú)權(quán)" in res.output
+    assert json.loads(bangfu(db, "case", "show", case, "--json").output)["version"] == 1
+
+
+def test_stale_version_is_a_conflict_with_exit_3(db: Path) -> None:
+    """--expect-version that no longer holds exits 3 and writes nothing."""
+    case = submit(db)
+    advance(db, case, "accept", "wang.fang")
+    res = bangfu(db, "case", "advance", case, "pass_deliberation", "--expect-version", "1",
+                 user="liu.qiang", ok=False)
+    assert res.exit_code == 3 and "已被他人修改" in res.output
+    assert json.loads(bangfu(db, "case", "show", case, "--json").output)["version"] == 2
+
+
+def test_json_errors_are_structured(db: Path) -> None:
+    """With --json a refusal prints an error object naming the reason."""
+    case = submit(db)
+    res = bangfu(db, "case", "advance", case, "accept", "--json", "--lang", "en",
+                 user="ma.hui", ok=False)
+    body = json.loads(res.output)
+    assert body["error"] == "permission_denied" and body["reason"] == "jurisdiction"
+
+
+def test_unknown_case_and_user_exit_4(db: Path) -> None:
+    """An unknown case number or user exits 4 with a clear message."""
+    res = bangfu(db, "case", "show", "CF-999999", ok=False)
+    assert res.exit_code == 4 and "CF-999999" in res.output
+    res = bangfu(db, "queue", user="nobody", ok=False)
+    assert res.exit_code == 4 and "nobody" in res.output
+
+
+def test_idempotency_key_in_the_cli(db: Path) -> None:
+    """The same advance with the same --key twice is applied once."""
+    case = submit(db)
+    first = advance(db, case, "accept", "wang.fang", "--key", "portal-42")
+    again = advance(db, case, "accept", "wang.fang", "--key", "portal-42")
+    assert first["version"] == again["version"] == 2 and again["replayed"] is True
+    history = json.loads(bangfu(db, "case", "history", case, "--json").output)
+    assert len(history["events"]) == 2
+
+
+def test_queue_lists_only_actionable_cases(db: Path) -> None:
+    """wang.fang's queue holds the new shangcun case; ma.hui's (liujia) does not."""
+    case = submit(db)
+    mine = json.loads(bangfu(db, "queue", "--json", user="wang.fang").output)
+    assert [c["number"] for c in mine] == [case]
+    theirs = json.loads(bangfu(db, "queue", "--json", user="ma.hui").output)
+    assert theirs == []
+
+
+def test_case_list_filters_by_state_and_unit(db: Path) -> None:
+    """case list filters by state and by a unit's subtree."""
+    a = submit(db)
+    submit(db)
+    advance(db, a, "accept", "wang.fang")
+    listed = json.loads(bangfu(db, "case", "list", "--state", "deliberation", "--json").output)
+    assert [c["number"] for c in listed] == [a]
+    in_xihe = json.loads(bangfu(db, "case", "list", "--unit", "xihe", "--json").output)
+    assert in_xihe == []
+    in_dongling = json.loads(bangfu(db, "case", "list", "--unit", "dongling", "--json").output)
+    assert len(in_dongling) == 2
+
+
+def test_missing_data_and_bad_values_are_named(db: Path) -> None:
+    """A bad household size and an enum typo are reported per field, with a suggestion."""
+    res = bangfu(db, "case", "submit", "relief_application", "--set", "household_size=three",
+                 "--lang", "en", user="li.xiulan", ok=False)
+    assert res.exit_code == 1 and "household_size" in res.output
+    res = bangfu(db, "case", "submit", "relief_application", *APPLICANT[:-4],
+                 "--set", "category=sever", "--set", "hardship_reason=x", "--lang", "en",
+                 user="li.xiulan", ok=False)
+    assert res.exit_code == 1 and "did you mean 'severe'" in res.output
+
+
+def test_acting_needs_a_user(db: Path) -> None:
+    """Commands that act refuse to run without --as or BANGFU_USER."""
+    res = runner.invoke(app, ["case", "submit", "relief_application", *APPLICANT,
+                              "--db", str(db)], env={"BANGFU_USER": ""})
+    assert res.exit_code == 1 and "--as" in res.output
+
+
+def test_validate_passes_every_shipped_definition() -> None:
+    """`definitions validate definitions/processes/*.yaml` exits 0."""
+    files = sorted(str(p) for p in (ROOT / "definitions" / "processes").glob("*.yaml"))
+    res = runner.invoke(app, ["definitions", "validate", *files])
+    assert res.exit_code == 0, res.output
+
+
+def test_validate_names_the_unreachable_state_and_its_line(tmp_path: Path) -> None:
+    """A definition with an unreachable state fails, naming the state and its line."""
+    text = (ROOT / "definitions" / "processes" / "relief_application.yaml").read_text("utf-8")
+    text = text.replace("  - id: completed\n", "  - id: orphan\n    labels: {zh: 孤立, en: Orphan}\n"
+                        "    final: true\n  - id: completed\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text, encoding="utf-8")
+    line = text.splitlines().index("  - id: orphan") + 1
+    res = runner.invoke(app, ["definitions", "validate", str(bad), "--lang", "en"],
+                        env={"COLUMNS": "200"})
+    assert res.exit_code == 1
+    assert "'orphan' is unreachable" in res.output and f"bad.yaml:{line}" in res.output
+
+
+def test_validate_reports_malformed_yaml_with_its_line(tmp_path: Path) -> None:
+    """Malformed YAML exits 1 naming the file and line, without a traceback."""
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("process: x\nstates: [a, b\n", encoding="utf-8")
+    res = runner.invoke(app, ["definitions", "validate", str(bad)])
+    assert res.exit_code == 1 and "broken.yaml:" in res.output and "Traceback" not in res.output
+
+
+def test_definitions_list_show_and_graph(db: Path) -> None:
+    """list, show and the Mermaid graph describe the shipped definition."""
+    listed = json.loads(bangfu(db, "definitions", "list", "--json").output)
+    assert {"process": "relief_application", "version": 1} .items() <= listed[0].items()
+    shown = bangfu(db, "definitions", "show", "relief_application", "--lang", "en").output
+    assert "Preliminary review" in shown
+    graph = bangfu(db, "definitions", "graph", "relief_application", "--format", "mermaid").output
+    assert graph.count("stateDiagram-v2") == 1 and 'state "公示" as publicity' in graph
+
+
+def test_published_json_schema_is_current() -> None:
+    """definitions/schema.json equals the schema generated from the models."""
+    shipped = (ROOT / "definitions" / "schema.json").read_text("utf-8")
+    assert shipped == schema_text()
+
+
+def test_clock_commands_refused_on_a_real_clock_database(tmp_path: Path) -> None:
+    """A database on the real clock refuses clock moves."""
+    path = tmp_path / "real.db"
+    bangfu(path, "init")
+    res = bangfu(path, "clock", "advance", "1d", ok=False)
+    assert res.exit_code == 1 and "真實(shí)時(shí)鐘" in res.output
+
+
+def test_init_refuses_an_initialised_database(db: Path) -> None:
+    """init twice on the same file is refused."""
+    res = bangfu(db, "init", ok=False)
+    assert res.exit_code == 1 and "已初始化" in res.output
+
+
+def test_commands_on_a_missing_database_do_not_create_it(tmp_path: Path) -> None:
+    """A missing database is an error, and no file appears."""
+    path = tmp_path / "none.db"
+    res = bangfu(path, "case", "list", ok=False)
+    assert res.exit_code == 1 and not path.exists()
+
+
+def test_demo_runs_and_refuses_a_database_with_cases(tmp_path: Path) -> None:
+    """The demo finishes on a fresh file and refuses one that already holds cases."""
+    path = tmp_path / "demo.db"
+    out = json.loads(bangfu(path, "demo", "--json").output)
+    assert sorted(out["cases"].values()) == ["completed", "completed", "rejected", "rejected",
+                                             "withdrawn"]
+    assert out["refusals"] == 7
+    again = bangfu(path, "demo", ok=False)
+    assert again.exit_code == 1 and "已有案件" in again.output
+
+
+def test_console_script_runs_in_a_subprocess(tmp_path: Path) -> None:
+    """`python -m cli` works outside the test runner and prints no traceback on errors."""
+    res = subprocess.run([sys.executable, "-m", "cli", "case", "list", "--db",
+                          str(tmp_path / "missing.db")], capture_output=True, text=True,
+                         cwd=ROOT, timeout=60)
+    assert res.returncode == 1 and "bangfu init" in res.stderr and "Traceback" not in res.stderr
