@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -27,7 +27,6 @@ from rich.console import Console
 from rich.table import Table
 
 from definitions import (
-    SHIPPED,
     BangfuError,
     CompiledDefinition,
     DefinitionInvalid,
@@ -46,11 +45,11 @@ from workflow.machine import mermaid
 from workflow.model import Case, CommandResult, Event
 from workflow.pii import mask_data, mask_text
 
-app = typer.Typer(help="幫扶 Bangfu: 困難幫扶審批流程引擎 / hardship-relief workflow engine",
+app = typer.Typer(help="帮扶 Bangfu: 困难帮扶审批流程引擎 / hardship-relief workflow engine",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
-definitions_app = typer.Typer(help="流程定義 / process definitions", no_args_is_help=True)
+definitions_app = typer.Typer(help="流程定义 / process definitions", no_args_is_help=True)
 case_app = typer.Typer(help="案件 / cases", no_args_is_help=True)
-clock_app = typer.Typer(help="模擬時(shí)鐘 / the simulated clock", no_args_is_help=True)
+clock_app = typer.Typer(help="模拟时钟 / the simulated clock", no_args_is_help=True)
 app.add_typer(definitions_app, name="definitions")
 app.add_typer(case_app, name="case")
 app.add_typer(clock_app, name="clock")
@@ -59,16 +58,16 @@ out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
 DbOpt = Annotated[str | None, typer.Option("--db", envvar="BANGFU_DB",
-                                           help="數(shù)據(jù)庫(kù):SQLite 文件路徑或 SQLAlchemy URL")]
+                                           help="数据库：SQLite 文件路径或 SQLAlchemy URL")]
 LangOpt = Annotated[str, typer.Option("--lang", envvar="BANGFU_LANG",
-                                      help="界面語(yǔ)言 zh 或 en / language")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="輸出 JSON / print JSON")]
+                                      help="界面语言 zh 或 en / language")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")]
 AsOpt = Annotated[str | None, typer.Option("--as", envvar="BANGFU_USER",
-                                           help="以哪個(gè)用戶身份操作 / acting user")]
+                                           help="以哪个用户身份操作 / acting user")]
 DefsOpt = Annotated[Path | None, typer.Option("--definitions", envvar="BANGFU_DEFINITIONS",
-                                              help="流程定義目錄 / folder of process definitions")]
+                                              help="流程定义目录 / folder of process definitions")]
 SetOpt = Annotated[list[str] | None, typer.Option(
-    "--set", "-s", help="數(shù)據(jù)字段 name=value(金額以元為單位)/ data field, money in yuan")]
+    "--set", "-s", help="数据字段 name=value（金额以元为单位）/ data field, money in yuan")]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -90,7 +89,7 @@ def _fail(ui: Ui, exc: BangfuError, code: int) -> NoReturn:
     if ui.as_json:
         print(json.dumps(exc.to_dict(ui.lang), ensure_ascii=False, indent=2))
     else:
-        err.print(f"[bold red]{ui.t('錯(cuò)誤', 'Error')}:[/] {exc.localized(ui.lang)}", markup=True,
+        err.print(f"[bold red]{ui.t('错误', 'Error')}:[/] {exc.localized(ui.lang)}", markup=True,
                   soft_wrap=True)
     raise typer.Exit(code)
 
@@ -119,8 +118,8 @@ def handled(fn: F) -> F:
         except Exception as exc:  # the last line of defence: no traceback for users
             if os.environ.get("BANGFU_DEBUG"):
                 raise
-            err.print(ui.t(f"內(nèi)部錯(cuò)誤:{type(exc).__name__}: {mask_text(str(exc))}"
-                           "(設(shè)置 BANGFU_DEBUG=1 可查看詳細(xì)信息)",
+            err.print(ui.t(f"内部错误：{type(exc).__name__}: {mask_text(str(exc))}"
+                           "（设置 BANGFU_DEBUG=1 可查看详细信息）",
                            f"Internal error: {type(exc).__name__}: {mask_text(str(exc))} "
                            "(set BANGFU_DEBUG=1 for details)"))
             raise typer.Exit(70) from None
@@ -136,7 +135,7 @@ def _parse_sets(pairs: list[str] | None) -> dict[str, str]:
     raw: dict[str, str] = {}
     for pair in pairs or []:
         if "=" not in pair:
-            raise InvalidData([(pair, "must be written name=value", "應(yīng)寫(xiě)作 字段名=值")])
+            raise InvalidData([(pair, "must be written name=value", "应写作 字段名=值")])
         name, value = pair.split("=", 1)
         raw[name.strip()] = value
     return raw
@@ -146,7 +145,7 @@ def _need_user(ui: Ui, user: str | None) -> str:
     if not user:
         raise BangfuError(
             "say who is acting with --as USER or BANGFU_USER",
-            "請(qǐng)用 --as 用戶名 或環(huán)境變量 BANGFU_USER 指明操作人")
+            "请用 --as 用户名 或环境变量 BANGFU_USER 指明操作人")
     return user
 
 
@@ -195,7 +194,7 @@ def _event_dict(defn: CompiledDefinition, ev: Event, ui: Ui) -> dict[str, Any]:
         "seq": ev.seq, "at": ev.at.isoformat(), "local_time": local(ev.at), "kind": ev.kind,
         "actor": ev.actor, "role": ev.role, "trigger": ev.trigger,
         "trigger_label": defn.trigger_label(ev.trigger, ui.lang) if ev.kind != "submitted"
-        else ui.t("提交申請(qǐng)", "Submit"),
+        else ui.t("提交申请", "Submit"),
         "source": ev.source, "dest": ev.dest,
         "data": mask_data(ev.data, pii_kinds(defn), names=False),
         "comment": mask_text(ev.comment) if ev.comment else None,
@@ -211,10 +210,10 @@ def _result(engine: Engine, res: CommandResult, ui: Ui) -> None:
                "state_label": defn.state_label(res.state, ui.lang), "version": res.version,
                "event_seq": res.event.seq, "replayed": res.replayed})
         return
-    again = ui.t("(重復(fù)請(qǐng)求,返回首次結(jié)果)", " (repeated request: first result returned)") \
+    again = ui.t("（重复请求，返回首次结果）", " (repeated request: first result returned)") \
         if res.replayed else ""
     out.print(ui.t(f"案件 {res.case_number} → 「{defn.state_label(res.state, 'zh')}」"
-                   f"(版本 {res.version}){again}",
+                   f"（版本 {res.version}）{again}",
                    f"Case {res.case_number} → '{defn.state_label(res.state, 'en')}' "
                    f"(version {res.version}){again}"))
 
@@ -226,10 +225,10 @@ def _parse_time(text: str, ui: Ui) -> datetime:
         when = datetime.fromisoformat(text)
     except ValueError:
         raise ClockError(f"'{text}' is not a time like 2027-01-04T09:00+08:00",
-                         f"'{text}' 不是有效時(shí)間,格式如 2027-01-04T09:00+08:00") from None
+                         f"'{text}' 不是有效时间，格式如 2027-01-04T09:00+08:00") from None
     if when.tzinfo is None:
         raise ClockError(f"'{text}' has no time zone; write e.g. 2027-01-04T09:00+08:00",
-                         f"'{text}' 缺少時(shí)區(qū),請(qǐng)寫(xiě)成如 2027-01-04T09:00+08:00")
+                         f"'{text}' 缺少时区，请写成如 2027-01-04T09:00+08:00")
     return when
 
 
@@ -237,17 +236,17 @@ def _parse_time(text: str, ui: Ui) -> datetime:
 @handled
 def init(
     db: DbOpt = None,
-    org: Annotated[Path | None, typer.Option(help="組織架構(gòu)文件 / org file")] = None,
-    simulated: Annotated[bool, typer.Option("--simulated", help="模擬時(shí)鐘 / simulated clock")] = False,
-    start: Annotated[str | None, typer.Option(help="模擬起始時(shí)間 / simulated start")] = None,
+    org: Annotated[Path | None, typer.Option(help="组织架构文件 / org file")] = None,
+    simulated: Annotated[bool, typer.Option("--simulated", help="模拟时钟 / simulated clock")] = False,
+    start: Annotated[str | None, typer.Option(help="模拟起始时间 / simulated start")] = None,
     definitions: DefsOpt = None,
     lang: LangOpt = "zh",
     as_json: JsonOpt = False,
 ) -> None:
-    """創(chuàng)建數(shù)據(jù)庫(kù) / create a database (real or simulated clock) with its org."""
+    """创建数据库 / create a database (real or simulated clock) with its org."""
     ui = Ui(lang, as_json)
     if start and not simulated:
-        raise ClockError("--start needs --simulated", "--start 只能與 --simulated 一起使用")
+        raise ClockError("--start needs --simulated", "--start 只能与 --simulated 一起使用")
     begin = _parse_time(start, ui) if start else None
     if simulated and begin is None:
         raise ClockError("--simulated needs --start, e.g. --start 2027-01-04T09:00+08:00",
@@ -257,9 +256,9 @@ def init(
         _emit({"database": url, "simulated": simulated,
                "clock": begin.isoformat() if begin else None})
     else:
-        mode = ui.t(f"模擬時(shí)鐘,起始 {local(begin)}", f"simulated clock from {local(begin)}") \
-            if begin else ui.t("真實(shí)時(shí)鐘", "real clock")
-        out.print(ui.t(f"已創(chuàng)建數(shù)據(jù)庫(kù) {url}({mode})", f"Created {url} ({mode})"))
+        mode = ui.t(f"模拟时钟，起始 {local(begin)}", f"simulated clock from {local(begin)}") \
+            if begin else ui.t("真实时钟", "real clock")
+        out.print(ui.t(f"已创建数据库 {url}({mode})", f"Created {url} ({mode})"))
 
 
 # -- definitions ------------------------------------------------------------
@@ -268,7 +267,7 @@ def init(
 @handled
 def definitions_list(db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh",
                      as_json: JsonOpt = False) -> None:
-    """列出已加載的流程定義 / list loaded definitions."""
+    """列出已加载的流程定义 / list loaded definitions."""
     ui = Ui(lang, as_json)
     engine = _open(db, definitions)
     rows = [{"process": d.process, "version": d.version, "label": d.spec.labels.get(lang),
@@ -278,8 +277,8 @@ def definitions_list(db: DbOpt = None, definitions: DefsOpt = None, lang: LangOp
     if as_json:
         _emit(rows)
         return
-    table = Table(ui.t("流程", "Process"), ui.t("版本", "Version"), ui.t("名稱", "Name"),
-                  ui.t("內(nèi)容哈希", "Hash"), ui.t("狀態(tài)數(shù)", "States"), ui.t("流轉(zhuǎn)數(shù)", "Transitions"))
+    table = Table(ui.t("流程", "Process"), ui.t("版本", "Version"), ui.t("名称", "Name"),
+                  ui.t("内容哈希", "Hash"), ui.t("状态数", "States"), ui.t("流转数", "Transitions"))
     for r in rows:
         table.add_row(r["process"], str(r["version"]), r["label"], r["hash"][:12],
                       str(r["states"]), str(r["transitions"]))
@@ -289,10 +288,10 @@ def definitions_list(db: DbOpt = None, definitions: DefsOpt = None, lang: LangOp
 @definitions_app.command("validate")
 @handled
 def definitions_validate(
-    files: Annotated[list[Path], typer.Argument(help="定義文件 / definition files")],
+    files: Annotated[list[Path], typer.Argument(help="定义文件 / definition files")],
     lang: LangOpt = "zh", as_json: JsonOpt = False,
 ) -> None:
-    """校驗(yàn)定義文件,列出全部錯(cuò)誤及行號(hào) / validate files, listing every problem with its line."""
+    """校验定义文件，列出全部错误及行号 / validate files, listing every problem with its line."""
     ui = Ui(lang, as_json)
     results: list[dict[str, Any]] = []
     failed = False
@@ -309,7 +308,7 @@ def definitions_validate(
     else:
         for r in results:
             if r["ok"]:
-                out.print(ui.t(f"\u2713 {r['file']}:{r['process']} 第 {r['version']} 版,校驗(yàn)通過(guò)",
+                out.print(ui.t(f"\u2713 {r['file']}:{r['process']} 第 {r['version']} 版，校验通过",
                                f"\u2713 {r['file']}: {r['process']} v{r['version']} is valid"))
             else:
                 err.print(f"\u2717 {r['file']}: {r['message']}")
@@ -328,7 +327,7 @@ def definitions_show(
     version: Annotated[int | None, typer.Option(help="版本 / version")] = None,
     db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False,
 ) -> None:
-    """顯示流程的狀態(tài)與流轉(zhuǎn) / show a definition's states and transitions."""
+    """显示流程的状态与流转 / show a definition's states and transitions."""
     ui = Ui(lang, as_json)
     d = _open(db, definitions).definitions.get(process, version)
     if as_json:
@@ -336,21 +335,21 @@ def definitions_show(
         return
     out.print(f"[bold]{d.spec.labels.get(lang)}[/] ({d.process} v{d.version}, "
               f"{d.content_hash[:12]})")
-    states = Table(ui.t("狀態(tài)", "State"), ui.t("名稱", "Name"), ui.t("負(fù)責(zé)角色", "Responsible"),
-                   ui.t("計(jì)時(shí)", "Timers"))
+    states = Table(ui.t("状态", "State"), ui.t("名称", "Name"), ui.t("负责角色", "Responsible"),
+                   ui.t("计时", "Timers"))
     for s in d.spec.states:
-        mark = " (初始)" if s.initial and ui.zh else " (initial)" if s.initial else \
-            (ui.t(" (終止)", " (final)") if s.final else "")
+        mark = " （初始）" if s.initial and ui.zh else " (initial)" if s.initial else \
+            (ui.t(" （终止）", " (final)") if s.final else "")
         states.add_row(s.id + mark, s.labels.get(lang),
                        d.role_label(s.responsible, lang) if s.responsible else "",
                        ", ".join(f"{t.id}: {t.after or t.at}" for t in s.timers))
     out.print(states)
-    trans = Table(ui.t("操作", "Trigger"), ui.t("從", "From"), ui.t("到", "To"),
-                  ui.t("角色", "Roles"), ui.t("條件", "Conditions"), ui.t("必填", "Required"))
+    trans = Table(ui.t("操作", "Trigger"), ui.t("从", "From"), ui.t("到", "To"),
+                  ui.t("角色", "Roles"), ui.t("条件", "Conditions"), ui.t("必填", "Required"))
     for t in d.spec.transitions:
         conds = [g.name for g in t.guards] + list(t.when)
         if t.comment == "required":
-            conds.append(ui.t("須填理由", "reason required"))
+            conds.append(ui.t("须填理由", "reason required"))
         trans.add_row(f"{t.trigger}\n{t.labels.get(lang)}", ", ".join(t.source), t.dest,
                       ", ".join(d.role_label(r, lang) for r in t.roles), "\n".join(conds),
                       ", ".join(t.required))
@@ -365,10 +364,10 @@ def definitions_graph(
     version: Annotated[int | None, typer.Option(help="版本 / version")] = None,
     db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh",
 ) -> None:
-    """輸出狀態(tài)圖 / print the state diagram."""
+    """输出状态图 / print the state diagram."""
     if fmt != "mermaid":
         raise BangfuError(f"unknown graph format '{fmt}'; supported: mermaid",
-                          f"不支持的圖形格式 '{fmt}';支持:mermaid")
+                          f"不支持的图形格式 '{fmt}';支持：mermaid")
     d = _open(db, definitions).definitions.get(process, version)
     print(mermaid(d, lang))
 
@@ -376,10 +375,10 @@ def definitions_graph(
 @definitions_app.command("schema")
 @handled
 def definitions_schema(
-    output: Annotated[Path | None, typer.Option(help="寫(xiě)入文件 / write to file")] = None,
+    output: Annotated[Path | None, typer.Option(help="写入文件 / write to file")] = None,
     lang: LangOpt = "zh",
 ) -> None:
-    """輸出定義文件的 JSON Schema / print the JSON Schema of the definition format."""
+    """输出定义文件的 JSON Schema / print the JSON Schema of the definition format."""
     text = schema_text()
     if output:
         output.write_text(text, encoding="utf-8")
@@ -401,13 +400,13 @@ def schema_text() -> str:
 def case_submit(
     process: Annotated[str, typer.Argument(help="流程 id / process id")],
     sets: SetOpt = None,
-    unit: Annotated[str | None, typer.Option(help="所屬村(社區(qū))/ village of the household")] = None,
+    unit: Annotated[str | None, typer.Option(help="所属村（社区）/ village of the household")] = None,
     comment: Annotated[str | None, typer.Option("--comment", "-m")] = None,
-    key: Annotated[str | None, typer.Option("--key", help="冪等鍵 / idempotency key")] = None,
+    key: Annotated[str | None, typer.Option("--key", help="幂等键 / idempotency key")] = None,
     user: AsOpt = None, db: DbOpt = None, definitions: DefsOpt = None,
     lang: LangOpt = "zh", as_json: JsonOpt = False,
 ) -> None:
-    """提交申請(qǐng) / open a case."""
+    """提交申请 / open a case."""
     ui = Ui(lang, as_json)
     who = _need_user(ui, user)
     engine = _open(db, definitions)
@@ -419,17 +418,17 @@ def case_submit(
 @case_app.command("advance")
 @handled
 def case_advance(
-    case: Annotated[str, typer.Argument(help="案件編號(hào) / case number")],
+    case: Annotated[str, typer.Argument(help="案件编号 / case number")],
     trigger: Annotated[str, typer.Argument(help="操作 / trigger")],
     sets: SetOpt = None,
     comment: Annotated[str | None, typer.Option("--comment", "-m", help="理由 / reason")] = None,
     expect_version: Annotated[int | None, typer.Option(
-        "--expect-version", help="只在案件仍為此版本時(shí)執(zhí)行 / act only on this row version")] = None,
-    key: Annotated[str | None, typer.Option("--key", help="冪等鍵 / idempotency key")] = None,
+        "--expect-version", help="只在案件仍为此版本时执行 / act only on this row version")] = None,
+    key: Annotated[str | None, typer.Option("--key", help="幂等键 / idempotency key")] = None,
     user: AsOpt = None, db: DbOpt = None, definitions: DefsOpt = None,
     lang: LangOpt = "zh", as_json: JsonOpt = False,
 ) -> None:
-    """推進(jìn)案件 / fire a trigger on a case."""
+    """推进案件 / fire a trigger on a case."""
     ui = Ui(lang, as_json)
     who = _need_user(ui, user)
     engine = _open(db, definitions)
@@ -443,9 +442,9 @@ def case_advance(
 @case_app.command("show")
 @handled
 def case_show(
-    case: Annotated[str, typer.Argument(help="案件編號(hào) / case number")],
+    case: Annotated[str, typer.Argument(help="案件编号 / case number")],
     reveal: Annotated[bool, typer.Option(
-        "--reveal", help="顯示完整身份證號(hào)和電話(需有管轄權(quán))/ show full ID and phone")] = False,
+        "--reveal", help="显示完整身份证号和电话（需有管辖权）/ show full ID and phone")] = False,
     user: AsOpt = None, db: DbOpt = None, definitions: DefsOpt = None,
     lang: LangOpt = "zh", as_json: JsonOpt = False,
 ) -> None:
@@ -466,23 +465,23 @@ def case_show(
     defn = engine.definition_for(c)
     table = Table(show_header=False, box=None)
     table.add_row(ui.t("案件", "Case"), f"{c.number}  ({c.process} v{c.definition_version})")
-    table.add_row(ui.t("狀態(tài)", "State"), f"{info['state_label']} ({c.state})")
-    table.add_row(ui.t("所屬", "Jurisdiction"), info["jurisdiction"]["path"])
+    table.add_row(ui.t("状态", "State"), f"{info['state_label']} ({c.state})")
+    table.add_row(ui.t("所属", "Jurisdiction"), info["jurisdiction"]["path"])
     table.add_row(ui.t("版本", "Version"), str(c.version))
-    table.add_row(ui.t("提交時(shí)間", "Submitted"), local(c.created_at))
-    table.add_row(ui.t("進(jìn)入本狀態(tài)", "In this state since"), local(c.state_entered_at))
+    table.add_row(ui.t("提交时间", "Submitted"), local(c.created_at))
+    table.add_row(ui.t("进入本状态", "In this state since"), local(c.state_entered_at))
     for name, value in info["data"].items():
         table.add_row(field_label(defn, name, lang), _value_text(defn, name, value, ui))
     out.print(table)
     if opts:
-        out.print(ui.t(f"\n{user} 現(xiàn)在可以:", f"\n{user} may now:"))
+        out.print(ui.t(f"\n{user} 现在可以:", f"\n{user} may now:"))
         for o in opts:
             if o.allowed:
                 extra = []
                 if o.comment_required:
-                    extra.append(ui.t("須填理由 -m", "needs a reason -m"))
+                    extra.append(ui.t("须填理由 -m", "needs a reason -m"))
                 if o.required:
-                    extra.append(ui.t("須填 ", "needs ") + ", ".join(o.required))
+                    extra.append(ui.t("须填 ", "needs ") + ", ".join(o.required))
                 out.print(f"  \u2713 {o.trigger} ({o.label})" + (f"  [{'; '.join(extra)}]" if extra else ""),
                           markup=False)
         for o in opts:
@@ -493,7 +492,7 @@ def case_show(
 def _check_reveal(engine: Engine, case: Case, user: str | None) -> None:
     if not user:
         raise BangfuError("--reveal needs --as USER with jurisdiction over the case",
-                          "--reveal 需要用 --as 指明對(duì)該案件有管轄權(quán)的用戶")
+                          "--reveal 需要用 --as 指明对该案件有管辖权的用户")
     actor = engine.actor(user)
     defn = engine.definition_for(case)
     reaches = any(defn.spec.roles[r].scope == "jurisdiction" for r in actor.roles
@@ -503,23 +502,23 @@ def _check_reveal(engine: Engine, case: Case, user: str | None) -> None:
 
         raise PermissionDenied(
             "jurisdiction", f"user '{user}' may not see the personal data of case '{case.number}'",
-            f"用戶 '{user}' 無(wú)權(quán)查看案件 '{case.number}' 的完整個(gè)人信息")
+            f"用户 '{user}' 无权查看案件 '{case.number}' 的完整个人信息")
 
 
 @case_app.command("list")
 @handled
 def case_list(
     process: Annotated[str | None, typer.Option(help="流程 / process")] = None,
-    state: Annotated[list[str] | None, typer.Option(help="狀態(tài),可多次 / state (repeatable)")] = None,
-    unit: Annotated[str | None, typer.Option(help="單位及其下級(jí) / unit and below")] = None,
-    limit: Annotated[int, typer.Option(min=1, help="最多條數(shù) / at most")] = 200,
+    state: Annotated[list[str] | None, typer.Option(help="状态，可多次 / state (repeatable)")] = None,
+    unit: Annotated[str | None, typer.Option(help="单位及其下级 / unit and below")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="最多条数 / at most")] = 200,
     db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False,
 ) -> None:
     """列出案件 / list cases."""
     ui = Ui(lang, as_json)
     engine = _open(db, definitions)
     if unit and unit not in engine.org.units:
-        raise InvalidData([("unit", f"unknown unit '{unit}'", f"未知的單位 '{unit}'")])
+        raise InvalidData([("unit", f"unknown unit '{unit}'", f"未知的单位 '{unit}'")])
     cases = engine.list_cases(process=process, states=state, unit=unit, limit=limit)
     _case_table(engine, cases, ui)
 
@@ -530,9 +529,9 @@ def _case_table(engine: Engine, cases: list[Case], ui: Ui,
         _emit([{**_case_dict(engine, c, ui, False),
                 **({"can": extra[c.id]} if extra else {})} for c in cases])
         return
-    table = Table(ui.t("案件", "Case"), ui.t("申請(qǐng)人", "Applicant"), ui.t("類別", "Category"),
-                  ui.t("所屬", "Unit"), ui.t("狀態(tài)", "State"), ui.t("更新", "Updated"),
-                  *([ui.t("可執(zhí)行", "You can")] if extra else []))
+    table = Table(ui.t("案件", "Case"), ui.t("申请人", "Applicant"), ui.t("类别", "Category"),
+                  ui.t("所属", "Unit"), ui.t("状态", "State"), ui.t("更新", "Updated"),
+                  *([ui.t("可执行", "You can")] if extra else []))
     for c in cases:
         defn = engine.definition_for(c)
         masked = mask_data(c.data, pii_kinds(defn))
@@ -548,10 +547,10 @@ def _case_table(engine: Engine, cases: list[Case], ui: Ui,
 @case_app.command("history")
 @handled
 def case_history(
-    case: Annotated[str, typer.Argument(help="案件編號(hào) / case number")],
+    case: Annotated[str, typer.Argument(help="案件编号 / case number")],
     db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False,
 ) -> None:
-    """案件的全部記錄 / a case's history."""
+    """案件的全部记录 / a case's history."""
     ui = Ui(lang, as_json)
     engine = _open(db, definitions)
     c = engine.get_case(case)
@@ -560,8 +559,8 @@ def case_history(
     if as_json:
         _emit({"case": c.number, "events": events})
         return
-    table = Table("#", ui.t("時(shí)間", "Time"), ui.t("操作人", "Actor"), ui.t("操作", "Action"),
-                  ui.t("狀態(tài)", "State"), ui.t("理由/數(shù)據(jù)", "Comment / data"))
+    table = Table("#", ui.t("时间", "Time"), ui.t("操作人", "Actor"), ui.t("操作", "Action"),
+                  ui.t("状态", "State"), ui.t("理由/数据", "Comment / data"))
     for e in events:
         src = defn.state_label(e["source"], lang) if e["source"] else ""
         dst = defn.state_label(e["dest"], lang)
@@ -579,7 +578,7 @@ def case_history(
 @handled
 def queue(user: AsOpt = None, db: DbOpt = None, definitions: DefsOpt = None,
           lang: LangOpt = "zh", as_json: JsonOpt = False) -> None:
-    """我的待辦 / the cases on which you can act now."""
+    """我的待办 / the cases on which you can act now."""
     ui = Ui(lang, as_json)
     who = _need_user(ui, user)
     engine = _open(db, definitions)
@@ -594,7 +593,7 @@ def queue(user: AsOpt = None, db: DbOpt = None, definitions: DefsOpt = None,
 @handled
 def org_show(db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh",
              as_json: JsonOpt = False) -> None:
-    """組織架構(gòu)與用戶 / the jurisdiction tree and its users."""
+    """组织架构与用户 / the jurisdiction tree and its users."""
     ui = Ui(lang, as_json)
     engine = _open(db, definitions)
     org = engine.org
@@ -603,7 +602,7 @@ def org_show(db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh"
                "users": [{"id": u.id, "name": u.name, "unit": u.unit, "roles": list(u.roles)}
                          for u in org.spec.users]})
         return
-    table = Table(ui.t("用戶", "User"), ui.t("姓名", "Name"), ui.t("所屬", "Unit"),
+    table = Table(ui.t("用户", "User"), ui.t("姓名", "Name"), ui.t("所属", "Unit"),
                   ui.t("角色", "Roles"))
     defn = next(iter(engine.definitions))
     for u in org.spec.users:
@@ -615,14 +614,14 @@ def org_show(db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh"
 @clock_app.command("show")
 @handled
 def clock_show(db: DbOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False) -> None:
-    """顯示時(shí)鐘 / show the clock."""
+    """显示时钟 / show the clock."""
     ui = Ui(lang, as_json)
     engine = _open(db)
     now = engine.clock.now()
     if as_json:
         _emit({"now": now.isoformat(), "local": local(now), "simulated": engine.clock.simulated})
     else:
-        kind = ui.t("模擬", "simulated") if engine.clock.simulated else ui.t("真實(shí)", "real")
+        kind = ui.t("模拟", "simulated") if engine.clock.simulated else ui.t("真实", "real")
         out.print(f"{local(now)} (Asia/Shanghai, {kind})")
 
 
@@ -630,7 +629,7 @@ def clock_show(db: DbOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False)
 @handled
 def clock_set(when: Annotated[str, typer.Argument(help="如 2027-01-07T09:00+08:00")],
               db: DbOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False) -> None:
-    """把模擬時(shí)鐘調(diào)到某一時(shí)刻 / set the simulated clock."""
+    """把模拟时钟调到某一时刻 / set the simulated clock."""
     ui = Ui(lang, as_json)
     now = _open(db).set_clock(when=_parse_time(when, ui))
     _emit({"now": now.isoformat()}) if as_json else out.print(local(now))
@@ -640,13 +639,13 @@ def clock_set(when: Annotated[str, typer.Argument(help="如 2027-01-07T09:00+08:
 @handled
 def clock_advance(by: Annotated[str, typer.Argument(help="如 3d、12h、30m")],
                   db: DbOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False) -> None:
-    """把模擬時(shí)鐘向前撥 / move the simulated clock forward."""
+    """把模拟时钟向前拨 / move the simulated clock forward."""
     try:
         d = parse_duration(by)
         delta = d.as_timedelta()
     except ValueError:
         raise ClockError(f"'{by}' is not a calendar duration such as 3d, 12h or 30m",
-                         f"'{by}' 不是有效的時(shí)長(zhǎng),如 3d、12h、30m") from None
+                         f"'{by}' 不是有效的时长，如 3d、12h、30m") from None
     now = _open(db).set_clock(advance=delta)
     _emit({"now": now.isoformat()}) if as_json else out.print(local(now))
 
@@ -656,7 +655,7 @@ def clock_advance(by: Annotated[str, typer.Argument(help="如 3d、12h、30m")],
 @app.command()
 @handled
 def demo(db: DbOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False) -> None:
-    """演示:在新的模擬數(shù)據(jù)庫(kù)上走完整個(gè)流程 / walk cases through every step on a fresh database."""
+    """演示：在新的模拟数据库上走完整个流程 / walk cases through every step on a fresh database."""
     from workflow.demo import DEMO_START, run_demo
 
     ui = Ui(lang, as_json)
@@ -671,12 +670,12 @@ def demo(db: DbOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False) -> No
         return
     for line in report.steps:
         out.print(line, markup=False)
-    table = Table(ui.t("村(社區(qū))", "Village"), ui.t("狀態(tài)", "State"), ui.t("件數(shù)", "Cases"))
+    table = Table(ui.t("村（社区）", "Village"), ui.t("状态", "State"), ui.t("件数", "Cases"))
     for (village, state), n in sorted(report.by_village_state.items()):
         table.add_row(village, state, str(n))
     out.print(table)
-    out.print(ui.t(f"數(shù)據(jù)庫(kù):{target};事件 {report.events} 條;拒絕的操作 {report.refusals} 次;"
-                   f"用時(shí) {elapsed:.2f} 秒",
+    out.print(ui.t(f"数据库：{target};事件 {report.events} 条；拒绝的操作 {report.refusals} 次;"
+                   f"用时 {elapsed:.2f} 秒",
                    f"Database: {target}; {report.events} events; {report.refusals} refused "
                    f"commands; took {elapsed:.2f} s"))
 
@@ -702,10 +701,10 @@ def _demo_engine(target: str, ui: Ui) -> Iterator[Engine]:
     if isinstance(store, SqlStore) and store.count_cases():
         raise BangfuError(
             f"database '{target}' already holds cases; the demo needs a fresh database",
-            f"數(shù)據(jù)庫(kù) '{target}' 中已有案件;演示需要一個(gè)新的數(shù)據(jù)庫(kù)")
+            f"数据库 '{target}' 中已有案件；演示需要一个新的数据库")
     if not engine.clock.simulated:
         raise ClockError(f"database '{target}' runs on the real clock; the demo needs a "
-                         "simulated one", f"數(shù)據(jù)庫(kù) '{target}' 使用真實(shí)時(shí)鐘,演示需要模擬時(shí)鐘")
+                         "simulated one", f"数据库 '{target}' 使用真实时钟，演示需要模拟时钟")
     yield engine
 
 

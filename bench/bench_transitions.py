@@ -7,7 +7,7 @@ Both sides use a fresh SQLite file with the same schema and pragmas (WAL,
 synchronous=NORMAL). Per transition the raw loop does what the engine's
 command path does: BEGIN IMMEDIATE, read the case row, UPDATE it with a
 version check, INSERT the event, COMMIT. Cases cycle between 公示 and
-異議核查 (object / dismiss_objection), two real transitions of the shipped
+异议核查 (object / dismiss_objection), two real transitions of the shipped
 definition.
 """
 
@@ -39,8 +39,8 @@ def _prepare(folder: Path, name: str) -> tuple[str, list[str]]:
     numbers = []
     for i in range(CASES):
         res = engine.submit("relief_application", "wang.fang", {
-            "applicant_name": f"測(cè)試{i}", "id_number": "331122198002023570",
-            "household_size": 3, "category": "general", "hardship_reason": "基準(zhǔn)測(cè)試"})
+            "applicant_name": f"测试{i}", "id_number": "331122198002023570",
+            "household_size": 3, "category": "general", "hardship_reason": "基准测试"})
         engine.fire(res.case_number, "accept", "wang.fang")
         engine.fire(res.case_number, "pass_deliberation", "liu.qiang")
         numbers.append(res.case_number)
@@ -56,9 +56,9 @@ def run_engine(folder: Path, n: int) -> float:
         number = numbers[i % CASES]
         rnd = i // CASES
         if rnd % 2 == 0:
-            plan.append((number, "object", "qunzhong", "群眾來(lái)電反映情況"))
+            plan.append((number, "object", "qunzhong", "群众来电反映情况"))
         else:
-            plan.append((number, "dismiss_objection", "yang.jing", "經(jīng)核實(shí)異議不成立"))
+            plan.append((number, "dismiss_objection", "yang.jing", "经核实异议不成立"))
     began = time.perf_counter()
     for number, trigger, user, comment in plan:
         engine.fire(number, trigger, user, comment=comment)
@@ -100,7 +100,7 @@ def run_raw(folder: Path, n: int) -> float:
             "data, comment, definition_version, idempotency_key, request_hash, meta) "
             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (case_id, version + 1, at, "transition", "qunzhong", "public", trigger, source, dest,
-             "{}", "群眾來(lái)電反映情況", 1, None, "0" * 64, "{}"))
+             "{}", "群众来电反映情况", 1, None, "0" * 64, "{}"))
         conn.execute("COMMIT")
     elapsed = time.perf_counter() - began
     conn.close()

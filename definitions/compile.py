@@ -81,7 +81,7 @@ class CompiledDefinition:
     def role_label(self, role: str, lang: str = "zh") -> str:
         spec = self.spec.roles.get(role)
         if spec is None:
-            return {"zh": "系統(tǒng)", "en": "System"}["zh" if lang.startswith("zh") else "en"] \
+            return {"zh": "系统", "en": "System"}["zh" if lang.startswith("zh") else "en"] \
                 if role == "system" else role
         return spec.labels.get(lang)
 
@@ -152,7 +152,7 @@ class DefinitionSet:
             raise DefinitionInvalid([Problem(
                 "version", f"two files define '{d.process}' version {d.version} differently "
                 f"({old.source} and {d.source})",
-                f"兩個(gè)文件對(duì) '{d.process}' 第 {d.version} 版的定義不同({old.source} 與 {d.source})",
+                f"两个文件对 '{d.process}' 第 {d.version} 版的定义不同（{old.source} 与 {d.source}）",
                 None, d.source)], d.source)
         self._by_key[d.key] = d
 

@@ -71,7 +71,7 @@ class DefinitionInvalid(DefinitionError):
         self.source = source
         n = len(self.problems)
         head_en = f"{source or 'Definition'} has {n} problem{'s' if n != 1 else ''}:"
-        head_zh = f"{source or '定義文件'} 有 {n} 處錯(cuò)誤:"
+        head_zh = f"{source or '定义文件'} 有 {n} 处错误:"
         super().__init__(
             "\n".join([head_en, *("  " + p.render("en") for p in self.problems)]),
             "\n".join([head_zh, *("  " + p.render("zh") for p in self.problems)]),
@@ -98,8 +98,8 @@ class DefinitionVersionConflict(DefinitionError):
             f"Definition '{process}' version {version} was changed (content hash "
             f"{new_hash[:12]} differs from the registered {known_hash[:12]}); "
             "give the changed definition a new version number",
-            f"流程定義 '{process}' 第 {version} 版的內(nèi)容已被修改(內(nèi)容哈希 {new_hash[:12]} "
-            f"與已登記的 {known_hash[:12]} 不同);修改后的定義必須使用新的版本號(hào)",
+            f"流程定义 '{process}' 第 {version} 版的内容已被修改(内容哈希 {new_hash[:12]} "
+            f"与已登记的 {known_hash[:12]} 不同);修改后的定义必须使用新的版本号",
         )
 
 
@@ -119,5 +119,5 @@ class UnknownDefinition(DefinitionError):
         hint_zh = f";是否指 '{close[0]}'?" if close else ""
         super().__init__(
             f"Unknown process definition {what}{hint}",
-            f"找不到流程定義 {what.replace(' version ', ' 第 ')}{' 版' if version is not None else ''}{hint_zh}",
+            f"找不到流程定义 {what.replace(' version ', ' 第 ')}{' 版' if version is not None else ''}{hint_zh}",
         )

@@ -45,7 +45,7 @@ def _no_duplicates(node: yaml.Node, path: tuple[str | int, ...], problems: list[
                 problems.append(Problem(
                     _dotted((*path, key)),
                     f"duplicate key '{key}' (first at line {seen[key]})",
-                    f"重復(fù)的鍵 '{key}'(首次出現(xiàn)在第 {seen[key]} 行)", line))
+                    f"重复的键 '{key}'（首次出现在第 {seen[key]} 行）", line))
             seen[key] = line
             _no_duplicates(value_node, (*path, key), problems, lines)
             lines[(*path, key)] = line
@@ -74,12 +74,12 @@ def load_yaml_text(text: str, source: str = "<string>") -> tuple[Any, Lines]:
         line = mark.line + 1 if mark is not None else None
         reason = getattr(exc, "problem", None) or str(exc)
         raise DefinitionInvalid(
-            [Problem("", f"malformed YAML: {reason}", f"YAML 格式錯(cuò)誤:{reason}", line, source)],
+            [Problem("", f"malformed YAML: {reason}", f"YAML 格式错误：{reason}", line, source)],
             source,
         ) from None
     if node is None:
         raise DefinitionInvalid(
-            [Problem("", "the file is empty", "文件為空", 1, source)], source)
+            [Problem("", "the file is empty", "文件为空", 1, source)], source)
     problems: list[Problem] = []
     lines: Lines = {}
     _no_duplicates(node, (), problems, lines)
@@ -100,7 +100,7 @@ def load_yaml_file(path: str | Path) -> tuple[Any, Lines, str]:
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise DefinitionInvalid(
-            [Problem("", f"cannot read the file: {exc}", f"無(wú)法讀取文件:{exc}", None, str(p))],
+            [Problem("", f"cannot read the file: {exc}", f"无法读取文件：{exc}", None, str(p))],
             str(p),
         ) from None
     data, lines = load_yaml_text(text, str(p))

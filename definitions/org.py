@@ -4,7 +4,7 @@ apart from ``load_org`` (which reads through ``loader``).
 Units form a tree (county → township → village/community, or district union →
 enterprise union); a user sits at one unit and acts inside its subtree. A user
 may declare relations to applicants (by ID number) and is then kept off their
-cases (四個(gè)嚴(yán)禁: no favouring relatives and friends).
+cases （四个严禁: no favouring relatives and friends）.
 """
 
 from __future__ import annotations
@@ -106,12 +106,12 @@ def build_org(data: Any, lines: Lines | None = None, source: str | None = None,
     units: dict[str, UnitSpec] = {}
     for i, u in enumerate(spec.units):
         if u.id in units:
-            add(("units", i, "id"), f"duplicate unit id '{u.id}'", f"重復(fù)的單位 id '{u.id}'")
+            add(("units", i, "id"), f"duplicate unit id '{u.id}'", f"重复的单位 id '{u.id}'")
         units[u.id] = u
     roots = [u for u in spec.units if u.parent is None]
     if len(roots) != 1:
         add(("units",), f"exactly one unit must have no parent (found {len(roots)})",
-            f"必須有且只有一個(gè)沒(méi)有上級(jí)的單位(現(xiàn)有 {len(roots)} 個(gè))")
+            f"必须有且只有一个没有上级的单位(现有 {len(roots)} 个)")
     ancestors: dict[str, tuple[str, ...]] = {}
     for i, u in enumerate(spec.units):
         chain: list[str] = []
@@ -121,11 +121,11 @@ def build_org(data: Any, lines: Lines | None = None, source: str | None = None,
                 close = get_close_matches(cur, list(units), n=1)
                 hint = f"; did you mean '{close[0]}'?" if close else ""
                 add(("units", i, "parent"), f"unknown parent unit '{cur}'{hint}",
-                    f"未知的上級(jí)單位 '{cur}'")
+                    f"未知的上级单位 '{cur}'")
                 break
             if cur in chain or cur == u.id:
                 add(("units", i, "parent"), f"unit '{u.id}' is its own ancestor",
-                    f"單位 '{u.id}' 的上級(jí)鏈形成了循環(huán)")
+                    f"单位 '{u.id}' 的上级链形成了循环")
                 break
             chain.append(cur)
             cur = units[cur].parent
@@ -135,13 +135,13 @@ def build_org(data: Any, lines: Lines | None = None, source: str | None = None,
     relations: dict[str, frozenset[str]] = {}
     for i, usr in enumerate(spec.users):
         if usr.id in users:
-            add(("users", i, "id"), f"duplicate user id '{usr.id}'", f"重復(fù)的用戶 id '{usr.id}'")
+            add(("users", i, "id"), f"duplicate user id '{usr.id}'", f"重复的用户 id '{usr.id}'")
         users[usr.id] = usr
         if usr.unit not in units:
             close = get_close_matches(usr.unit, list(units), n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
             add(("users", i, "unit"), f"unknown unit '{usr.unit}'{hint}",
-                f"未知的單位 '{usr.unit}'")
+                f"未知的单位 '{usr.unit}'")
         for k, r in enumerate(usr.roles):
             if known_roles is not None and r not in known_roles:
                 close = get_close_matches(r, list(known_roles), n=1)
@@ -152,7 +152,7 @@ def build_org(data: Any, lines: Lines | None = None, source: str | None = None,
         for k, who in enumerate(u.first_responsible):
             if who not in {x.id for x in spec.users}:
                 add(("units", i, "first_responsible", k), f"unknown user '{who}'",
-                    f"未知的用戶 '{who}'")
+                    f"未知的用户 '{who}'")
     if problems:
         raise DefinitionInvalid(problems, source)
     return Org(spec, units, users, ancestors, relations)

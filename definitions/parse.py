@@ -13,23 +13,23 @@ from .loader import Lines, dotted, line_of
 M = TypeVar("M", bound=BaseModel)
 
 _ZH = {
-    "missing": "缺少必填項(xiàng)",
-    "extra_forbidden": "未知的鍵",
-    "string_pattern_mismatch": "格式不正確",
-    "literal_error": "取值不在允許范圍內(nèi)",
-    "int_parsing": "應(yīng)為整數(shù)",
-    "int_type": "應(yīng)為整數(shù)",
-    "string_type": "應(yīng)為文本",
-    "bool_type": "應(yīng)為 true 或 false",
-    "bool_parsing": "應(yīng)為 true 或 false",
-    "dict_type": "應(yīng)為映射(鍵: 值)",
-    "list_type": "應(yīng)為列表",
-    "tuple_type": "應(yīng)為列表",
-    "too_short": "項(xiàng)數(shù)太少",
-    "greater_than_equal": "數(shù)值太小",
-    "string_too_short": "不能為空",
-    "value_error": "取值無(wú)效",
-    "model_type": "應(yīng)為映射(鍵: 值)",
+    "missing": "缺少必填项",
+    "extra_forbidden": "未知的键",
+    "string_pattern_mismatch": "格式不正确",
+    "literal_error": "取值不在允许范围内",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "string_type": "应为文本",
+    "bool_type": "应为 true 或 false",
+    "bool_parsing": "应为 true 或 false",
+    "dict_type": "应为映射（键: 值）",
+    "list_type": "应为列表",
+    "tuple_type": "应为列表",
+    "too_short": "项数太少",
+    "greater_than_equal": "数值太小",
+    "string_too_short": "不能为空",
+    "value_error": "取值无效",
+    "model_type": "应为映射（键: 值）",
 }
 
 
@@ -42,13 +42,13 @@ def problems_from(exc: ValidationError, lines: Lines, source: str | None) -> lis
         msg = err["msg"]
         if kind == "extra_forbidden":
             en = f"unknown key '{loc[-1]}'"
-            zh = f"未知的鍵 '{loc[-1]}'"
+            zh = f"未知的键 '{loc[-1]}'"
         elif kind == "missing":
             en = f"missing required key '{loc[-1]}'"
-            zh = f"缺少必填的鍵 '{loc[-1]}'"
+            zh = f"缺少必填的键 '{loc[-1]}'"
         else:
             en = msg
-            zh = _ZH.get(kind, "取值無(wú)效") + f"({msg})"
+            zh = _ZH.get(kind, "取值无效") + f"({msg})"
         out.append(Problem(dotted(loc), en, zh, line_of(lines, loc), source))
     return out
 
@@ -61,7 +61,7 @@ def parse_model(model: type[M], data: Any, lines: Lines, source: str | None = No
     """
     if not isinstance(data, Mapping):
         raise DefinitionInvalid(
-            [Problem("", "the top level must be a mapping", "頂層必須是映射(鍵: 值)", 1, source)],
+            [Problem("", "the top level must be a mapping", "顶层必须是映射（键: 值）", 1, source)],
             source)
     try:
         return model.model_validate(data)

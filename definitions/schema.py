@@ -11,9 +11,25 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
 
-Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+IDENTIFIER_PATTERN = r"^[a-z][a-z0-9_]*$"
+Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN, max_length=64)]
+
+
+def _listify(value: object) -> object:
+    return [value] if isinstance(value, str) else value
+
+
+def _one_or_many(item: dict[str, object]) -> WithJsonSchema:
+    return WithJsonSchema({"anyOf": [item, {"type": "array", "items": item}]})
+
+
+_ID_SCHEMA: dict[str, object] = {"type": "string", "pattern": IDENTIFIER_PATTERN}
+#: YAML may give one identifier or a list of them
+Identifiers = Annotated[tuple[Identifier, ...], BeforeValidator(_listify), _one_or_many(_ID_SCHEMA)]
+Conditions = Annotated[tuple[str, ...], BeforeValidator(_listify),
+                       _one_or_many({"type": "string"})]
 
 DURATION_RE = re.compile(
     r"^\s*(?P<n>\d+)\s*(?P<unit>d|h|m|days?|hours?|minutes?|wd|working[ _]days?)\s*$")
@@ -118,20 +134,16 @@ class TransitionSpec(_Frozen):
     """
 
     trigger: Identifier
-    source: tuple[Identifier, ...]
+    source: Identifiers
     dest: Identifier
     labels: Labels
-    roles: tuple[Identifier, ...] = ()
-    guards: tuple[GuardRef, ...] = ()
-    when: tuple[str, ...] = ()
-    required: tuple[Identifier, ...] = ()
+    roles: Identifiers = ()
+    guards: Annotated[tuple[GuardRef, ...], WithJsonSchema({"type": "array", "items": {
+        "anyOf": [_ID_SCHEMA, GuardRef.model_json_schema()]}})] = ()
+    when: Conditions = ()
+    required: Identifiers = ()
     comment: Literal["required", "optional"] = "optional"
     duty: Identifier | None = None
-
-    @field_validator("source", "roles", "when", "required", mode="before")
-    @classmethod
-    def _one_or_many(cls, v: object) -> object:
-        return [v] if isinstance(v, str) else v
 
     @field_validator("guards", mode="before")
     @classmethod

@@ -54,42 +54,42 @@ def validate(defn: ProcessDefinition, lines: Lines | None = None, source: str | 
     for i, s in enumerate(defn.states):
         if s.id in seen:
             c.add(("states", i, "id"), f"duplicate state id '{s.id}' (also states[{seen[s.id]}])",
-                  f"重復(fù)的狀態(tài) id '{s.id}'(與 states[{seen[s.id]}] 相同)")
+                  f"重复的状态 id '{s.id}'（与 states[{seen[s.id]}] 相同）")
         seen.setdefault(s.id, i)
         if s.initial and s.final:
             c.add(("states", i), f"state '{s.id}' cannot be both initial and final",
-                  f"狀態(tài) '{s.id}' 不能既是初始狀態(tài)又是终止状态")
+                  f"状态 '{s.id}' 不能既是初始状态又是终止状态")
         if s.responsible is not None and s.responsible not in roles:
             c.unknown(("states", i, "responsible"), "role", "角色", s.responsible, roles)
         timer_ids: set[str] = set()
         for j, t in enumerate(s.timers):
             tp: Path = ("states", i, "timers", j)
             if t.id in timer_ids:
-                c.add((*tp, "id"), f"duplicate timer id '{t.id}'", f"重復(fù)的計(jì)時(shí)器 id '{t.id}'")
+                c.add((*tp, "id"), f"duplicate timer id '{t.id}'", f"重复的计时器 id '{t.id}'")
             timer_ids.add(t.id)
             if (t.after is None) == (t.at is None):
                 c.add(tp, f"timer '{t.id}' needs exactly one of 'after' or 'at'",
-                      f"計(jì)時(shí)器 '{t.id}' 必須且只能設(shè)置 'after' 或 'at' 之一")
+                      f"计时器 '{t.id}' 必须且只能设置 'after' 或 'at' 之一")
             if t.fire is not None and not any(
                     tr.trigger == t.fire and s.id in tr.source for tr in defn.transitions):
                 c.add((*tp, "fire"), f"timer '{t.id}' fires '{t.fire}', which has no transition "
                       f"from state '{s.id}'",
-                      f"計(jì)時(shí)器 '{t.id}' 觸發(fā)的 '{t.fire}' 在狀態(tài) '{s.id}' 下沒(méi)有對(duì)應(yīng)的流轉(zhuǎn)")
+                      f"计时器 '{t.id}' 触发的 '{t.fire}' 在状态 '{s.id}' 下没有对应的流转")
             for k, r in enumerate(t.escalate_to):
                 if r not in roles:
                     c.unknown((*tp, "escalate_to", k), "role", "角色", r, roles)
     initial = [s.id for s in defn.states if s.initial]
     if len(initial) != 1:
         c.add(("states",), f"exactly one state must be initial (found {len(initial)})",
-              f"必須有且只有一個(gè)初始狀態(tài)(現(xiàn)有 {len(initial)} 個(gè))")
+              f"必须有且只有一个初始状态(现有 {len(initial)} 个)")
     finals = {s.id for s in defn.states if s.final}
     if not finals:
-        c.add(("states",), "no state is final", "沒(méi)有终止状态")
+        c.add(("states",), "no state is final", "没有终止状态")
 
     for f, spec in defn.fields.items():
         if spec.type == "enum" and not spec.values:
             c.add(("fields", f, "values"), f"enum field '{f}' lists no values",
-                  f"枚舉字段 '{f}' 沒(méi)有列出取值")
+                  f"枚举字段 '{f}' 没有列出取值")
         for v in spec.value_labels:
             if v not in spec.values:
                 c.unknown(("fields", f, "value_labels", v), "value", "取值", v, spec.values)
@@ -99,7 +99,7 @@ def validate(defn: ProcessDefinition, lines: Lines | None = None, source: str | 
             c.unknown(("applicant_id_field",), "field", "字段", defn.applicant_id_field, fields)
         elif spec0.pii != "id_number":
             c.add(("applicant_id_field",), f"field '{defn.applicant_id_field}' must be marked "
-                  "'pii: id_number'", f"字段 '{defn.applicant_id_field}' 必須標(biāo)記為 'pii: id_number'")
+                  "'pii: id_number'", f"字段 '{defn.applicant_id_field}' 必须标记为 'pii: id_number'")
 
     for k, r in enumerate(defn.submit.roles):
         if r not in roles:
@@ -115,30 +115,30 @@ def validate(defn: ProcessDefinition, lines: Lines | None = None, source: str | 
         tp = ("transitions", i)
         for k, src in enumerate(t.source):
             if src not in seen:
-                c.unknown((*tp, "source", k), "state", "狀態(tài)", src, states)
+                c.unknown((*tp, "source", k), "state", "状态", src, states)
             elif src in finals:
                 c.add((*tp, "source", k), f"final state '{src}' cannot have outgoing transitions",
-                      f"终止状态 '{src}' 不能再有流轉(zhuǎn)")
+                      f"终止状态 '{src}' 不能再有流转")
             else:
                 edges[src].add(t.dest)
                 by_key[(t.trigger, src)].append(i)
         if t.dest not in seen:
-            c.unknown((*tp, "dest"), "state", "狀態(tài)", t.dest, states)
+            c.unknown((*tp, "dest"), "state", "状态", t.dest, states)
         if not t.roles:
             c.add((*tp, "roles"), f"transition '{t.trigger}' names no role, so nobody could fire it",
-                  f"流轉(zhuǎn) '{t.trigger}' 沒(méi)有指定角色,任何人都無(wú)法執(zhí)行")
+                  f"流转 '{t.trigger}' 没有指定角色，任何人都无法执行")
         for k, r in enumerate(t.roles):
             if r not in roles and r != "system":
                 c.unknown((*tp, "roles", k), "role", "角色", r, [*roles, "system"])
         for k, g in enumerate(t.guards):
             if known_guards is not None and g.name not in known_guards:
-                c.unknown((*tp, "guards", k), "guard", "條件函數(shù)", g.name, known_guards)
+                c.unknown((*tp, "guards", k), "guard", "条件函数", g.name, known_guards)
         for k, cond in enumerate(t.when):
             names, err = check_condition(cond)
             if err:
-                c.add((*tp, "when", k), f"condition '{cond}': {err}", f"條件 '{cond}' 無(wú)效:{err}")
+                c.add((*tp, "when", k), f"condition '{cond}': {err}", f"条件 '{cond}' 无效：{err}")
             for name in sorted(names - fields):
-                c.unknown((*tp, "when", k), "field in condition", "條件中的字段", name, fields)
+                c.unknown((*tp, "when", k), "field in condition", "条件中的字段", name, fields)
         for k, f in enumerate(t.required):
             if f not in fields:
                 c.unknown((*tp, "required", k), "field", "字段", f, fields)
@@ -154,13 +154,13 @@ def validate(defn: ProcessDefinition, lines: Lines | None = None, source: str | 
                 if conds_a == conds_b:
                     c.add(("transitions", b), f"transitions[{a}] and transitions[{b}] both fire "
                           f"'{trigger}' from '{src}' with no condition telling them apart",
-                          f"transitions[{a}] 與 transitions[{b}] 都在狀態(tài) '{src}' 下響應(yīng) "
-                          f"'{trigger}',且沒(méi)有區(qū)分二者的條件")
+                          f"transitions[{a}] 与 transitions[{b}] 都在状态 '{src}' 下响应 "
+                          f"'{trigger}',且没有区分二者的条件")
 
     for r_i, rule in enumerate(defn.separation_of_duties):
         for k, d in enumerate(rule.duties):
             if d not in duties:
-                c.unknown(("separation_of_duties", r_i, "duties", k), "duty", "職責(zé)", d, duties)
+                c.unknown(("separation_of_duties", r_i, "duties", k), "duty", "职责", d, duties)
 
     if len(initial) == 1:
         reached = {initial[0]}
@@ -173,11 +173,11 @@ def validate(defn: ProcessDefinition, lines: Lines | None = None, source: str | 
         for i, s in enumerate(defn.states):
             if s.id not in reached and seen.get(s.id) == i:
                 c.add(("states", i, "id"), f"state '{s.id}' is unreachable from the initial "
-                      f"state '{initial[0]}'", f"狀態(tài) '{s.id}' 無(wú)法從初始狀態(tài) '{initial[0]}' 到達(dá)")
+                      f"state '{initial[0]}'", f"状态 '{s.id}' 无法从初始状态 '{initial[0]}' 到达")
     for i, s in enumerate(defn.states):
         if not s.final and not edges.get(s.id) and seen.get(s.id) == i:
             c.add(("states", i, "id"), f"state '{s.id}' is not final but has no way out",
-                  f"狀態(tài) '{s.id}' 不是终止状态,卻沒(méi)有任何流出的流轉(zhuǎn)")
+                  f"状态 '{s.id}' 不是终止状态，却没有任何流出的流转")
 
     if c.problems:
         raise DefinitionInvalid(c.problems, source)

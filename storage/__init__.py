@@ -64,7 +64,7 @@ def _initialised(store: SqlStore) -> bool:
             store.get_meta("schema_version") is not None
     except OperationalError as exc:
         raise StorageError(f"cannot open the database: {exc.orig}",
-                           f"無(wú)法打開(kāi)數(shù)據(jù)庫(kù):{exc.orig}") from None
+                           f"无法打开数据库：{exc.orig}") from None
 
 
 def init_database(db: str | None = None, *, org: str | Path | None = None,
@@ -84,14 +84,14 @@ def init_database(db: str | None = None, *, org: str | Path | None = None,
     path = _sqlite_path(url)
     if path is not None and not path.parent.exists():
         raise StorageError(f"folder '{path.parent}' does not exist",
-                           f"目錄 '{path.parent}' 不存在")
+                           f"目录 '{path.parent}' 不存在")
     store = SqlStore(make_engine(url))
     try:
         if _initialised(store):
             raise StorageError(
                 f"database '{_shown(url)}' is already initialised; use another --db or "
                 "'bangfu org load' to replace the org",
-                f"數(shù)據(jù)庫(kù) '{_shown(url)}' 已初始化;請(qǐng)換一個(gè) --db,或用 'bangfu org load' 更換組織架構(gòu)")
+                f"数据库 '{_shown(url)}' 已初始化；请换一个 --db,或用 'bangfu org load' 更换组织架构")
         metadata.create_all(store.engine)
         clock: Clock = SimulatedClock(simulated_start) if simulated_start else SystemClock()
         now = clock.now()
@@ -105,7 +105,7 @@ def init_database(db: str | None = None, *, org: str | Path | None = None,
         store.set_meta("schema_version", SCHEMA_VERSION)
     except SQLAlchemyError as exc:
         raise StorageError(f"cannot initialise '{_shown(url)}': {exc}",
-                           f"無(wú)法初始化數(shù)據(jù)庫(kù) '{_shown(url)}':{exc}") from None
+                           f"无法初始化数据库 '{_shown(url)}':{exc}") from None
     finally:
         store.engine.dispose()
     return url
@@ -125,11 +125,11 @@ def open_engine(db: str | None = None, *, definitions: str | Path | None = None)
     path = _sqlite_path(url)
     if path is not None and not path.exists():
         raise StorageError(f"no database at '{path}'; create one with 'bangfu init'",
-                           f"'{path}' 處沒(méi)有數(shù)據(jù)庫(kù);請(qǐng)先運(yùn)行 'bangfu init' 創(chuàng)建")
+                           f"'{path}' 处没有数据库；请先运行 'bangfu init' 创建")
     store = SqlStore(make_engine(url))
     if not _initialised(store):
         raise StorageError(f"database '{_shown(url)}' is not initialised; run 'bangfu init'",
-                           f"數(shù)據(jù)庫(kù) '{_shown(url)}' 尚未初始化;請(qǐng)先運(yùn)行 'bangfu init'")
+                           f"数据库 '{_shown(url)}' 尚未初始化；请先运行 'bangfu init'")
     defs = _load_definitions(definitions)
     mode = store.get_meta("clock_mode")
     clock: Clock

@@ -44,7 +44,7 @@ def make_engine(url: str) -> Engine:
         parsed = make_url(url)
     except ArgumentError:
         raise StorageError(f"'{url}' is not a database URL",
-                           f"'{url}' 不是有效的數(shù)據(jù)庫(kù)地址") from None
+                           f"'{url}' 不是有效的数据库地址") from None
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, json_serializer=_dumps, pool_pre_ping=True)
     engine = create_engine(url, json_serializer=_dumps)

@@ -175,7 +175,7 @@ class SqlStore:
         except OperationalError as exc:
             self._drop_command_connection()
             raise StorageError(f"the database refused the write: {exc.orig}",
-                               f"數(shù)據(jù)庫(kù)拒絕寫(xiě)入:{exc.orig}") from None
+                               f"数据库拒绝写入：{exc.orig}") from None
 
     def _command_connection(self) -> Connection:
         """One connection per thread for commands: a pool checkout and its reset

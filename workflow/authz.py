@@ -29,7 +29,7 @@ class Refusal:
 
 def _roles_text(defn: CompiledDefinition, roles: Sequence[str], lang: str) -> str:
     sep = "、" if lang == "zh" else ", "
-    return sep.join(defn.role_label(r, lang) for r in roles) or ("無(wú)" if lang == "zh" else "none")
+    return sep.join(defn.role_label(r, lang) for r in roles) or ("无" if lang == "zh" else "none")
 
 
 def role_reaches(defn: CompiledDefinition, org: Org, role: str, actor: Actor,
@@ -54,9 +54,10 @@ def authorize(defn: CompiledDefinition, org: Org, case: Case, actor: Actor,
         return None, Refusal(
             "role",
             f"user '{actor.id}' ({_roles_text(defn, actor.roles, 'en')}) may not "
-            f"'{spec.trigger}' ({trig.en}); allowed roles: {_roles_text(defn, spec.roles, 'en')}",
-            f"用戶 '{actor.id}'({_roles_text(defn, actor.roles, 'zh')})無(wú)權(quán)執(zhí)行「{trig.zh}」;"
-            f"有權(quán)執(zhí)行的角色:{_roles_text(defn, spec.roles, 'zh')}",
+            f"'{spec.trigger}' ({trig.en}) case '{case.number}'; allowed roles: "
+            f"{_roles_text(defn, spec.roles, 'en')}",
+            f"用户 '{actor.id}'({_roles_text(defn, actor.roles, 'zh')})无权对案件 "
+            f"'{case.number}' 执行「{trig.zh}」;有权执行的角色：{_roles_text(defn, spec.roles, 'zh')}",
         )
     reaching = [r for r in held if role_reaches(defn, org, r, actor, case.unit, case.applicant_user)]
     if not reaching:
@@ -65,14 +66,14 @@ def authorize(defn: CompiledDefinition, org: Org, case: Case, actor: Actor,
                 "own_case",
                 f"user '{actor.id}' may '{spec.trigger}' only on their own application, and "
                 f"case '{case.number}' is not theirs",
-                f"用戶 '{actor.id}' 只能對(duì)本人的申請(qǐng)執(zhí)行「{trig.zh}」,案件 '{case.number}' 不是本人的申請(qǐng)",
+                f"用户 '{actor.id}' 只能对本人的申请执行「{trig.zh}」,案件 '{case.number}' 不是本人的申请",
             )
         return None, Refusal(
             "jurisdiction",
             f"case '{case.number}' belongs to '{org.unit_path(case.unit, 'en')}', outside the "
             f"jurisdiction of user '{actor.id}' ('{org.unit_path(actor.unit, 'en')}')",
-            f"案件 '{case.number}' 屬于「{org.unit_path(case.unit)}」,不在用戶 '{actor.id}'"
-            f"(「{org.unit_path(actor.unit)}」)的管轄范圍內(nèi)",
+            f"案件 '{case.number}' 属于「{org.unit_path(case.unit)}」,不在用户 '{actor.id}'"
+            f"(「{org.unit_path(actor.unit)}」)的管辖范围内",
         )
     role = reaching[0]
     if actor.is_system:
@@ -90,15 +91,15 @@ def authorize(defn: CompiledDefinition, org: Org, case: Case, actor: Actor,
                         f"user '{actor.id}' already did the {did_en.lower()} of case "
                         f"'{case.number}' and may not also do the {now_en.lower()} "
                         f"({rule.labels.en})",
-                        f"用戶 '{actor.id}' 已辦理案件 '{case.number}' 的「{did_zh}」,"
-                        f"不能再辦理「{now_zh}」({rule.labels.zh})",
+                        f"用户 '{actor.id}' 已办理案件 '{case.number}' 的「{did_zh}」,"
+                        f"不能再办理「{now_zh}」({rule.labels.zh})",
                     )
     if defn.spec.roles[role].scope != "own" and conflicted(defn, org, case, actor):
         return None, Refusal(
             "conflict_of_interest",
             f"user '{actor.id}' declared a relation to the applicant of case '{case.number}' and "
             "must not act on it",
-            f"用戶 '{actor.id}' 已申報(bào)與案件 '{case.number}' 的申請(qǐng)人存在親屬等關(guān)系,須回避,不得辦理此案件",
+            f"用户 '{actor.id}' 已申报与案件 '{case.number}' 的申请人存在亲属等关系，须回避，不得办理此案件",
         )
     return role, None
 

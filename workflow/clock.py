@@ -47,19 +47,19 @@ class SimulatedClock:
         if when < self._now:
             raise ClockError(
                 f"the simulated clock cannot go back (now {local(self._now)}, asked "
-                f"{local(when)})", f"模擬時(shí)鐘不能倒退(當(dāng)前 {local(self._now)},目標(biāo) {local(when)})")
+                f"{local(when)})", f"模拟时钟不能倒退(当前 {local(self._now)},目标 {local(when)})")
         self._now = when
 
     def advance(self, delta: timedelta) -> None:
         if delta < timedelta(0):
-            raise ClockError("the simulated clock cannot go back", "模擬時(shí)鐘不能倒退")
+            raise ClockError("the simulated clock cannot go back", "模拟时钟不能倒退")
         self._now += delta
 
 
 def _aware(when: datetime) -> datetime:
     if when.tzinfo is None:
         raise ClockError(f"time '{when.isoformat()}' has no time zone",
-                         f"時(shí)間 '{when.isoformat()}' 缺少時(shí)區(qū)")
+                         f"时间 '{when.isoformat()}' 缺少时区")
     return when.astimezone(UTC)
 
 

@@ -20,43 +20,43 @@ from .errors import InvalidData
 
 DataProblem = tuple[str, str, str]
 
-_TRUE = {"true", "yes", "y", "1", "是", "對(duì)", "已簽"}
-_FALSE = {"false", "no", "n", "0", "否", "未簽"}
+_TRUE = {"true", "yes", "y", "1", "是", "对", "已签"}
+_FALSE = {"false", "no", "n", "0", "否", "未签"}
 
 
 def _check(name: str, spec: FieldSpec, value: Any) -> DataProblem | None:
     kind = spec.type
     if kind in ("string", "text"):
         if not isinstance(value, str):
-            return (name, "must be text", "應(yīng)為文本")
+            return (name, "must be text", "应为文本")
         if not value.strip():
-            return (name, "must not be empty", "不能為空")
+            return (name, "must not be empty", "不能为空")
         if kind == "string" and len(value) > 200:
-            return (name, "is longer than 200 characters", "超過(guò) 200 個(gè)字符")
+            return (name, "is longer than 200 characters", "超过 200 个字符")
         return None
     if kind in ("integer", "money"):
         if isinstance(value, bool) or not isinstance(value, int):
             what = "an amount in integer fen" if kind == "money" else "a whole number"
-            return (name, f"must be {what}", "應(yīng)為以分為單位的整數(shù)金額" if kind == "money" else "應(yīng)為整數(shù)")
+            return (name, f"must be {what}", "应为以分为单位的整数金额" if kind == "money" else "应为整数")
         if spec.min is not None and value < spec.min:
             return (name, f"must be at least {spec.min}", f"不能小于 {spec.min}")
         if spec.max is not None and value > spec.max:
             return (name, f"must be at most {spec.max}", f"不能大于 {spec.max}")
         return None
     if kind == "boolean":
-        return None if isinstance(value, bool) else (name, "must be true or false", "應(yīng)為是或否")
+        return None if isinstance(value, bool) else (name, "must be true or false", "应为是或否")
     if kind == "date":
         try:
             date.fromisoformat(value)
         except (TypeError, ValueError):
-            return (name, "must be a date like 2027-01-17", "應(yīng)為日期,格式如 2027-01-17")
+            return (name, "must be a date like 2027-01-17", "应为日期，格式如 2027-01-17")
         return None
     if value not in spec.values:
         close = get_close_matches(str(value), list(spec.values), n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ""
         hint_zh = f";是否指 '{close[0]}'?" if close else ""
         return (name, f"'{value}' is not one of {', '.join(spec.values)}{hint}",
-                f"'{value}' 不是允許的取值({'、'.join(spec.values)}){hint_zh}")
+                f"'{value}' 不是允许的取值({'、'.join(spec.values)}){hint_zh}")
     return None
 
 
@@ -94,24 +94,24 @@ def coerce_text(defn: CompiledDefinition, raw: Mapping[str, str]) -> dict[str, A
             try:
                 out[name] = int(t)
             except ValueError:
-                problems.append((name, f"'{text}' is not a whole number", f"'{text}' 不是整數(shù)"))
+                problems.append((name, f"'{text}' is not a whole number", f"'{text}' 不是整数"))
         elif spec.type == "money":
             try:
-                amount = Decimal(t.lstrip("¥¥").replace(",", ""))
+                amount = Decimal(t.removeprefix("\u00a5").removeprefix("\uffe5").replace(",", ""))
                 fen = amount * 100
                 if fen != fen.to_integral_value():
                     raise InvalidOperation
                 out[name] = int(fen)
             except InvalidOperation:
                 problems.append((name, f"'{text}' is not an amount in yuan (e.g. 600 or 600.50)",
-                                 f"'{text}' 不是以元為單位的金額(如 600 或 600.50)"))
+                                 f"'{text}' 不是以元为单位的金额（如 600 或 600.50）"))
         elif spec.type == "boolean":
             if t.lower() in _TRUE:
                 out[name] = True
             elif t.lower() in _FALSE:
                 out[name] = False
             else:
-                problems.append((name, f"'{text}' is not yes or no", f"'{text}' 應(yīng)為 是 或 否"))
+                problems.append((name, f"'{text}' is not yes or no", f"'{text}' 应为 是 或 否"))
         else:
             out[name] = t
     if problems:

@@ -70,14 +70,14 @@ def decide_submit(defn: CompiledDefinition, org: Org, actor: Actor, command: Sub
         raise PermissionDenied(
             "role", f"user '{actor.id}' may not open a '{defn.process}' case; allowed roles: "
             f"{', '.join(defn.role_label(r, 'en') for r in spec.submit.roles)}",
-            f"用戶 '{actor.id}' 無(wú)權(quán)提交「{spec.labels.zh}」;有權(quán)提交的角色:{allowed}")
+            f"用户 '{actor.id}' 无权提交「{spec.labels.zh}」;有权提交的角色：{allowed}")
     unit = command.unit or actor.unit
     if unit not in org.units:
-        raise InvalidData([("unit", f"unknown unit '{unit}'", f"未知的單位 '{unit}'")])
+        raise InvalidData([("unit", f"unknown unit '{unit}'", f"未知的单位 '{unit}'")])
     if org.children(unit):
         raise InvalidData([("unit", f"unit '{unit}' is not a village or community; a case is "
                             "filed where the household lives",
-                            f"「{org.unit_label(unit)}」不是村或社區(qū),案件應(yīng)在申請(qǐng)人所在的村(社區(qū))提交")])
+                            f"「{org.unit_label(unit)}」不是村或社区，案件应在申请人所在的村（社区）提交")])
     own_roles = [r for r in roles if spec.roles[r].scope == "own"]
     reaching = [r for r in roles if r not in own_roles and role_reaches(defn, org, r, actor, unit, None)]
     applicant_user: str | None = None
@@ -88,7 +88,7 @@ def decide_submit(defn: CompiledDefinition, org: Org, actor: Actor, command: Sub
     else:
         raise PermissionDenied(
             "jurisdiction", f"user '{actor.id}' may not open a case for '{org.unit_path(unit, 'en')}'",
-            f"用戶 '{actor.id}' 無(wú)權(quán)為「{org.unit_path(unit)}」提交申請(qǐng)")
+            f"用户 '{actor.id}' 无权为「{org.unit_path(unit)}」提交申请")
     check_data(defn, command.data)
     missing = _missing(defn, spec.submit.required, command.data)
     if missing:
@@ -107,7 +107,7 @@ def decide_submit(defn: CompiledDefinition, org: Org, actor: Actor, command: Sub
         raise PermissionDenied(
             "conflict_of_interest",
             f"user '{actor.id}' declared a relation to this applicant and must not file the case",
-            f"用戶 '{actor.id}' 已申報(bào)與該申請(qǐng)人存在親屬等關(guān)系,須回避,不得代為提交")
+            f"用户 '{actor.id}' 已申报与该申请人存在亲属等关系，须回避，不得代为提交")
     return Decision(event=event, case=case, previous_version=None)
 
 
@@ -148,7 +148,7 @@ def decide_fire(defn: CompiledDefinition, machine: CompiledMachine, org: Org, ca
     taken = adapter.taken
     if taken is None:
         raise GuardFailed(case.number, command.trigger, adapter.failures or [
-            ("no transition's conditions hold", "沒(méi)有滿足條件的流轉(zhuǎn)")])
+            ("no transition's conditions hold", "没有满足条件的流转")])
     if taken.comment == "required" and not (command.comment or "").strip():
         raise CommentRequired(case.number, command.trigger)
     missing = _missing(defn, taken.required, ctx.data)

@@ -20,26 +20,26 @@ PROCESS = "relief_application"
 
 HOUSEHOLDS: list[dict[str, Any]] = [
     {"key": "A", "by": "li.xiulan", "unit": None,
-     "data": {"applicant_name": "李秀蘭", "id_number": "331122195803120422",
+     "data": {"applicant_name": "李秀兰", "id_number": "331122195803120422",
               "phone": "13900001111", "household_size": 3, "category": "severe",
-              "hardship_reason": "丈夫重病住院,本年自付醫(yī)療費(fèi)用 8.6 萬(wàn)元",
+              "hardship_reason": "丈夫重病住院，本年自付医疗费用 8.6 万元",
               "self_paid_medical_fen": 8_600_000}},
     {"key": "B", "by": "zhang.min", "unit": "xiacun",
      "data": {"applicant_name": "周桂英", "id_number": "33112219491105004" + "1",
               "household_size": 1, "category": "general",
-              "hardship_reason": "獨(dú)居老人,無(wú)固定收入"}},
+              "hardship_reason": "独居老人，无固定收入"}},
     {"key": "C", "by": "zhao.jianguo", "unit": None,
-     "data": {"applicant_name": "趙建國(guó)", "id_number": "33112219720815263X",
+     "data": {"applicant_name": "赵建国", "id_number": "33112219720815263X",
               "phone": "13900002222", "household_size": 4, "category": "moderate",
-              "hardship_reason": "家中一人殘疾,生活較為困難"}},
+              "hardship_reason": "家中一人残疾，生活较为困难"}},
     {"key": "D", "by": "luo.yan", "unit": "huangtupo",
-     "data": {"applicant_name": "錢立新", "id_number": "331122196501013319",
+     "data": {"applicant_name": "钱立新", "id_number": "331122196501013319",
               "household_size": 2, "category": "veteran",
-              "hardship_reason": "退伍軍人,因病致困"}},
+              "hardship_reason": "退伍军人，因病致困"}},
     {"key": "E", "by": "wang.fang", "unit": "shangcun",
-     "data": {"applicant_name": "吳小燕", "id_number": "331122198806201221",
+     "data": {"applicant_name": "吴小燕", "id_number": "331122198806201221",
               "household_size": 3, "category": "dibao",
-              "hardship_reason": "低保家庭,子女就學(xué)"}},
+              "hardship_reason": "低保家庭，子女就学"}},
 ]
 
 #: (day offset from the start, case, trigger, user, data, comment)
@@ -53,31 +53,31 @@ STEPS: list[tuple[float, str, str, str, dict[str, Any], str | None]] = [
     (2, "A", "pass_deliberation", "sun.li", {}, None),      # related to the applicant: refused
     (2, "A", "pass_deliberation", "liu.qiang", {}, None),
     (2, "B", "pass_deliberation", "gao.peng", {}, None),
-    (2, "C", "request_evidence", "he.jun", {}, "請(qǐng)補(bǔ)充殘疾證復(fù)印件"),
+    (2, "C", "request_evidence", "he.jun", {}, "请补充残疾证复印件"),
     (2, "D", "pass_deliberation", "tang.bo", {}, None),
-    (2, "E", "withdraw", "wang.fang", {}, "申請(qǐng)人已納入其他部門救助,主動(dòng)撤回"),
-    (3, "C", "resubmit", "zhao.jianguo", {"evidence_note": "已補(bǔ)交殘疾證復(fù)印件"}, None),
+    (2, "E", "withdraw", "wang.fang", {}, "申请人已纳入其他部门救助，主动撤回"),
+    (3, "C", "resubmit", "zhao.jianguo", {"evidence_note": "已补交残疾证复印件"}, None),
     (3, "C", "accept", "ma.hui", {}, None),
     (3, "C", "pass_deliberation", "he.jun", {}, None),
-    (3, "A", "object", "qunzhong", {}, "來(lái)電反映該戶有經(jīng)營(yíng)性收入"),
-    (3, "D", "object", "qunzhong", {}, "來(lái)電反映該戶已享受其他重復(fù)救助"),
+    (3, "A", "object", "qunzhong", {}, "来电反映该户有经营性收入"),
+    (3, "D", "object", "qunzhong", {}, "来电反映该户已享受其他重复救助"),
     (4, "A", "close_notice", "wang.fang", {}, None),        # objection open: not in 公示
-    (4, "A", "dismiss_objection", "yang.jing", {}, "經(jīng)入戶核實(shí),該戶無(wú)經(jīng)營(yíng)性收入,異議不成立,已答復(fù)來(lái)電人"),
-    (4, "D", "uphold_objection", "song.yu", {}, "經(jīng)核實(shí),該戶本年已由民政部門救助,不重復(fù)慰問(wèn)"),
+    (4, "A", "dismiss_objection", "yang.jing", {}, "经入户核实，该户无经营性收入，异议不成立，已答复来电人"),
+    (4, "D", "uphold_objection", "song.yu", {}, "经核实，该户本年已由民政部门救助，不重复慰问"),
     (4, "B", "close_notice", "zhang.min", {}, None),        # only day 2 of the notice: refused
     (5, "A", "close_notice", "wang.fang", {}, None),
     (5, "B", "close_notice", "zhang.min", {}, None),
     (6, "C", "close_notice", "ma.hui", {}, None),
-    (7, "A", "approve_preliminary", "yang.jing", {"home_visit_note": "入戶核實(shí),情況屬實(shí)"}, None),
-    (7, "B", "approve_preliminary", "wu.gang", {"home_visit_note": "入戶核實(shí),獨(dú)居無(wú)收入"}, None),
-    (7, "C", "approve_preliminary", "song.yu", {"home_visit_note": "入戶核實(shí),情況屬實(shí)"}, None),
+    (7, "A", "approve_preliminary", "yang.jing", {"home_visit_note": "入户核实，情况属实"}, None),
+    (7, "B", "approve_preliminary", "wu.gang", {"home_visit_note": "入户核实，独居无收入"}, None),
+    (7, "C", "approve_preliminary", "song.yu", {"home_visit_note": "入户核实，情况属实"}, None),
     (8, "B", "approve_second", "wu.gang", {}, None),        # did the first review: refused
     (8, "A", "approve_second", "zhu.tao", {}, None),
     (8, "B", "approve_second", "chen.shuji", {}, None),
     (8, "C", "approve_second", "he.shuji", {}, None),
     (10, "A", "county_accept", "hu.kezhang", {}, None),
     (10, "C", "reject", "hu.kezhang", {}, None),             # no reason given: refused
-    (10, "C", "reject", "hu.kezhang", {}, "經(jīng)縣級(jí)核對(duì),家庭人均收入高于認(rèn)定標(biāo)準(zhǔn)"),
+    (10, "C", "reject", "hu.kezhang", {}, "经县级核对，家庭人均收入高于认定标准"),
     (21, "A", "disburse", "xu.lei", {"amount_fen": 400_000, "photo_ref": "IMG-0125-01",
                                      "recipient_signed": True, "cadre_signed": False}, None),
     (21, "A", "disburse", "xu.lei", {"amount_fen": 400_000, "photo_ref": "IMG-0125-01",
@@ -115,7 +115,7 @@ def run_demo(engine: Engine, lang: str = "zh") -> DemoReport:
                             idempotency_key=f"demo-{h['key']}")
         numbers[h["key"]] = res.case_number
         report.steps.append(f"{local(engine.clock.now())}  {res.case_number}  "
-                            f"{'提交申請(qǐng)' if zh else 'submitted'} ({h['by']})")
+                            f"{'提交申请' if zh else 'submitted'} ({h['by']})")
     for day, key, trigger, user, data, comment in STEPS:
         when = start + timedelta(days=day)
         if when > engine.clock.now():

@@ -24,7 +24,17 @@ from .data import coerce_text
 from .decide import decide_fire, decide_submit, options, request_hash
 from .errors import CaseNotFound, ClockError, IdempotencyKeyReused, UnknownUser
 from .machine import machine_for
-from .model import SYSTEM, SYSTEM_ACTOR, Actor, Case, CommandResult, Event, Fire, Submit, TriggerOption
+from .model import (
+    SYSTEM,
+    SYSTEM_ACTOR,
+    Actor,
+    Case,
+    CommandResult,
+    Event,
+    Fire,
+    Submit,
+    TriggerOption,
+)
 from .ports import CaseStore
 
 log = structlog.get_logger("bangfu.engine")
@@ -204,7 +214,7 @@ class Engine:
         if not isinstance(self.clock, SimulatedClock):
             raise ClockError("this database runs on the real clock; clock commands are only "
                              "for databases created with 'bangfu init --simulated'",
-                             "此數(shù)據(jù)庫(kù)使用真實(shí)時(shí)鐘;只有用 'bangfu init --simulated' 創(chuàng)建的數(shù)據(jù)庫(kù)才能調(diào)整時(shí)鐘")
+                             "此数据库使用真实时钟；只有用 'bangfu init --simulated' 创建的数据库才能调整时钟")
         if when is not None:
             self.clock.set(when)
         if advance is not None:

@@ -40,7 +40,7 @@ class UnknownUser(BangfuError):
         close = get_close_matches(user, list(known), n=1)
         super().__init__(
             f"Unknown user '{user}'" + (f"; did you mean '{close[0]}'?" if close else ""),
-            f"未知的用戶 '{user}'" + (f";是否指 '{close[0]}'?" if close else ""),
+            f"未知的用户 '{user}'" + (f";是否指 '{close[0]}'?" if close else ""),
         )
 
 
@@ -70,13 +70,13 @@ class InvalidTrigger(CommandRejected):
             hint_en = f"; did you mean '{close[0]}'?" if close else ""
             hint_zh = f";是否指 '{close[0]}'?" if close else ""
             super().__init__(f"Unknown trigger '{trigger}' for case '{case}'{hint_en}",
-                             f"案件 '{case}' 沒(méi)有名為 '{trigger}' 的操作{hint_zh}")
+                             f"案件 '{case}' 没有名为 '{trigger}' 的操作{hint_zh}")
             return
         opts = ", ".join(f"'{t}'" for t in available) or "none"
-        opts_zh = "、".join(f"'{t}'" for t in available) or "無(wú)"
+        opts_zh = "、".join(f"'{t}'" for t in available) or "无"
         super().__init__(
             f"Cannot '{trigger}' case '{case}' in state '{state}'; possible here: {opts}",
-            f"案件 '{case}' 當(dāng)前處于「{state_label}」,不能執(zhí)行 '{trigger}';此時(shí)可執(zhí)行:{opts_zh}",
+            f"案件 '{case}' 当前处于「{state_label}」,不能执行 '{trigger}';此时可执行：{opts_zh}",
         )
 
 
@@ -86,7 +86,7 @@ class CaseClosed(CommandRejected):
     def __init__(self, case: str, state: str, state_label: str) -> None:
         self.case, self.state = case, state
         super().__init__(f"Case '{case}' is closed (state '{state}'); nothing can be done to it",
-                         f"案件 '{case}' 已辦結(jié)(「{state_label}」),不能再操作")
+                         f"案件 '{case}' 已办结(「{state_label}」),不能再操作")
 
 
 class PermissionDenied(CommandRejected):
@@ -111,7 +111,7 @@ class GuardFailed(CommandRejected):
         self.failures = tuple(failures)
         super().__init__(
             f"Cannot '{trigger}' case '{case}': " + "; ".join(en for en, _ in failures),
-            f"案件 '{case}' 不能執(zhí)行 '{trigger}':" + ";".join(zh for _, zh in failures),
+            f"案件 '{case}' 不能执行 '{trigger}':" + ";".join(zh for _, zh in failures),
         )
 
     def to_dict(self, lang: str = "zh") -> dict[str, object]:
@@ -124,7 +124,7 @@ class CommentRequired(CommandRejected):
 
     def __init__(self, case: str, trigger: str) -> None:
         super().__init__(f"'{trigger}' on case '{case}' needs a comment giving the reason",
-                         f"對(duì)案件 '{case}' 執(zhí)行 '{trigger}' 必須填寫(xiě)理由")
+                         f"对案件 '{case}' 执行 '{trigger}' 必须填写理由")
 
 
 class MissingData(CommandRejected):
@@ -135,7 +135,7 @@ class MissingData(CommandRejected):
         names = ", ".join(f"'{f}'" for f, _ in fields)
         labels = "、".join(f"{label}({f})" for f, label in fields)
         super().__init__(f"'{trigger}' on case '{case}' needs the data {names}",
-                         f"對(duì)案件 '{case}' 執(zhí)行 '{trigger}' 還缺少:{labels}")
+                         f"对案件 '{case}' 执行 '{trigger}' 还缺少：{labels}")
 
 
 class InvalidData(CommandRejected):
@@ -146,7 +146,7 @@ class InvalidData(CommandRejected):
         self.problems = tuple(problems)
         super().__init__(
             "Invalid data: " + "; ".join(f"'{f}': {en}" for f, en, _ in problems),
-            "數(shù)據(jù)有誤:" + ";".join(f"'{f}' {zh}" for f, _, zh in problems),
+            "数据有误:" + ";".join(f"'{f}' {zh}" for f, _, zh in problems),
         )
 
 
@@ -158,7 +158,7 @@ class ConcurrencyConflict(BangfuError):
         super().__init__(
             f"Case '{case}' was changed by someone else (version {actual}, you had version "
             f"{expected}); reload it and try again",
-            f"案件 '{case}' 已被他人修改(當(dāng)前版本 {actual},你看到的是版本 {expected}),請(qǐng)刷新后重試",
+            f"案件 '{case}' 已被他人修改（当前版本 {actual},你看到的是版本 {expected}），请刷新后重试",
         )
 
 
@@ -169,7 +169,7 @@ class IdempotencyKeyReused(BangfuError):
         self.key = key
         super().__init__(
             f"Idempotency key '{key}' was already used for a different command",
-            f"冪等鍵 '{key}' 已用于另一條不同的命令",
+            f"幂等键 '{key}' 已用于另一条不同的命令",
         )
 
 

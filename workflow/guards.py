@@ -60,12 +60,12 @@ def window_elapsed(ctx: GuardContext, timer: str) -> Failure | None:
     """The window of timer ``timer`` (e.g. the 3-day public notice) has ended."""
     found = _find_timer(ctx.definition, timer)
     if found is None or found[1].after is None:
-        return (f"timer '{timer}' has no window", f"計(jì)時(shí)器 '{timer}' 沒(méi)有設(shè)定期限")
+        return (f"timer '{timer}' has no window", f"计时器 '{timer}' 没有设定期限")
     state, spec = found
     duration = parse_duration(spec.after)
     if duration.working:
         return (f"the window '{timer}' is counted in working days, which needs a working-day "
-                "calendar", f"期限 '{timer}' 按工作日計(jì)算,需要工作日歷")
+                "calendar", f"期限 '{timer}' 按工作日计算，需要工作日历")
     start = ctx.case.state_entered_at
     if spec.anchor == "first_entry" and state in ctx.case.first_entered:
         start = datetime.fromisoformat(ctx.case.first_entered[state])
@@ -78,4 +78,4 @@ def window_elapsed(ctx: GuardContext, timer: str) -> Failure | None:
     label_zh = spec.labels.get("zh") if spec.labels else timer
     local = ends.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
     return (f"the {label.lower()} ({spec.after}) runs until {local} (Asia/Shanghai)",
-            f"{label_zh}({spec.after})至 {local} 才結(jié)束")
+            f"{label_zh}({spec.after})至 {local} 才结束")

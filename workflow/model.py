@@ -27,7 +27,7 @@ class Actor:
         return self.id == SYSTEM
 
 
-SYSTEM_ACTOR = Actor(SYSTEM, "系統(tǒng)", "", (SYSTEM,))
+SYSTEM_ACTOR = Actor(SYSTEM, "系统", "", (SYSTEM,))
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,8 +13,10 @@ from collections.abc import Mapping
 from typing import Any
 
 _ID_RE = re.compile(r"(?<![0-9])([1-9][0-9]{5})([0-9]{8})([0-9]{3}[0-9Xx])(?![0-9A-Za-z])")
-_ID15_RE = re.compile(r"(?<![0-9])([1-9][0-9]{5})([0-9]{6})([0-9]{3})(?![0-9])")
-_PHONE_RE = re.compile(r"(?<![0-9])(1[3-9][0-9])([0-9]{4})([0-9]{4})(?![0-9])")
+_ID15_RE = re.compile(r"(?<![0-9])([1-9][0-9]{5})([0-9]{5})([0-9]{4})(?![0-9])")
+# Mobiles as people write them: with a +86 / 86 prefix and with blanks or dashes.
+_PHONE_RE = re.compile(
+    r"(?<![0-9])((?:\+?86[- ]?)?1[3-9][0-9])[- ]?([0-9]{4})[- ]?([0-9]{4})(?![0-9])")
 
 
 def mask_id_number(value: str) -> str:
@@ -43,7 +45,7 @@ def mask_name(value: str) -> str:
 def mask_text(text: str) -> str:
     """Mask every ID-card or mobile number that appears in ``text``."""
     text = _ID_RE.sub(lambda m: m.group(1) + "*" * 8 + m.group(3)[-4:], text)
-    text = _ID15_RE.sub(lambda m: m.group(1) + "*" * 5 + m.group(3)[-4:], text)
+    text = _ID15_RE.sub(lambda m: m.group(1) + "*" * 5 + m.group(3), text)
     return _PHONE_RE.sub(lambda m: m.group(1) + "****" + m.group(3), text)
 
 
