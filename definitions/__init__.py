@@ -28,9 +28,6 @@ from .org import Org, build_org, load_org, normalise_id_number, org_from_text
 from .schema import ProcessDefinition
 
 __all__ = [
-    "SHIPPED",
-    "SHIPPED_ORG",
-    "SHIPPED_PROCESSES",
     "BangfuError",
     "CompiledDefinition",
     "DefinitionError",
@@ -40,6 +37,9 @@ __all__ = [
     "Org",
     "Problem",
     "ProcessDefinition",
+    "SHIPPED",
+    "SHIPPED_ORG",
+    "SHIPPED_PROCESSES",
     "UnknownDefinition",
     "build_definition",
     "build_org",

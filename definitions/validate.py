@@ -62,20 +62,20 @@ def validate(defn: ProcessDefinition, lines: Lines | None = None, source: str | 
         if s.responsible is not None and s.responsible not in roles:
             c.unknown(("states", i, "responsible"), "role", "角色", s.responsible, roles)
         timer_ids: set[str] = set()
-        for j, t in enumerate(s.timers):
+        for j, timer in enumerate(s.timers):
             tp: Path = ("states", i, "timers", j)
-            if t.id in timer_ids:
-                c.add((*tp, "id"), f"duplicate timer id '{t.id}'", f"重复的计时器 id '{t.id}'")
-            timer_ids.add(t.id)
-            if (t.after is None) == (t.at is None):
-                c.add(tp, f"timer '{t.id}' needs exactly one of 'after' or 'at'",
-                      f"计时器 '{t.id}' 必须且只能设置 'after' 或 'at' 之一")
-            if t.fire is not None and not any(
-                    tr.trigger == t.fire and s.id in tr.source for tr in defn.transitions):
-                c.add((*tp, "fire"), f"timer '{t.id}' fires '{t.fire}', which has no transition "
+            if timer.id in timer_ids:
+                c.add((*tp, "id"), f"duplicate timer id '{timer.id}'", f"重复的计时器 id '{timer.id}'")
+            timer_ids.add(timer.id)
+            if (timer.after is None) == (timer.at is None):
+                c.add(tp, f"timer '{timer.id}' needs exactly one of 'after' or 'at'",
+                      f"计时器 '{timer.id}' 必须且只能设置 'after' 或 'at' 之一")
+            if timer.fire is not None and not any(
+                    tr.trigger == timer.fire and s.id in tr.source for tr in defn.transitions):
+                c.add((*tp, "fire"), f"timer '{timer.id}' fires '{timer.fire}', which has no transition "
                       f"from state '{s.id}'",
-                      f"计时器 '{t.id}' 触发的 '{t.fire}' 在状态 '{s.id}' 下没有对应的流转")
-            for k, r in enumerate(t.escalate_to):
+                      f"计时器 '{timer.id}' 触发的 '{timer.fire}' 在状态 '{s.id}' 下没有对应的流转")
+            for k, r in enumerate(timer.escalate_to):
                 if r not in roles:
                     c.unknown((*tp, "escalate_to", k), "role", "角色", r, roles)
     initial = [s.id for s in defn.states if s.initial]

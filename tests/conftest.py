@@ -71,20 +71,20 @@ ENTER: dict[str, tuple[str, str, dict[str, Any], str | None]] = {
     "deliberation": ("accept", "staff", {}, None),
     "publicity": ("pass_deliberation", "panel", {}, None),
     "preliminary_review": ("close_notice", "staff", {}, None),
-    "second_review": ("approve_preliminary", "office", {"home_visit_note": "已入戶核查"}, None),
+    "second_review": ("approve_preliminary", "office", {"home_visit_note": "已入户核查"}, None),
     "reported": ("approve_second", "committee", {}, None),
     "completed": ("disburse", "liaison", DISBURSE, None),
-    "objection_review": ("object", "public", {}, "群眾反映其家中有車"),
-    "evidence_requested": ("request_evidence", "staff", {}, "缺少縣級(jí)醫(yī)院診斷證明"),
-    "rejected": ("reject", "panel", {}, "評(píng)議未通過(guò)"),
-    "withdrawn": ("withdraw", "staff", {}, "申請(qǐng)人已外出務(wù)工"),
+    "objection_review": ("object", "public", {}, "群众反映其家中有车"),
+    "evidence_requested": ("request_evidence", "staff", {}, "缺少县级(jí)医(yī)院诊断证明"),
+    "rejected": ("reject", "panel", {}, "评(píng)议未通过(guò)"),
+    "withdrawn": ("withdraw", "staff", {}, "申请(qǐng)人已外出务(wù)工"),
 }
 
 
 def application(**overrides: Any) -> dict[str, Any]:
     """A complete application for li.xiulan's household; keyword arguments replace fields."""
-    data: dict[str, Any] = {"applicant_name": "李秀蘭", "id_number": LI_ID, "household_size": 3,
-                            "category": "severe", "hardship_reason": "重病,本年自付醫(yī)療費(fèi)用較高"}
+    data: dict[str, Any] = {"applicant_name": "李秀兰", "id_number": LI_ID, "household_size": 3,
+                            "category": "severe", "hardship_reason": "重病,本年自付医(yī)疗费(fèi)用较高"}
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
 

@@ -30,7 +30,6 @@ from .model import Actor, Case, CommandResult, Event, Fire, Submit, TriggerOptio
 from .replay import evolve, replay
 
 __all__ = [
-    "REGISTRY",
     "Actor",
     "BangfuError",
     "Case",
@@ -52,6 +51,7 @@ __all__ = [
     "InvalidTrigger",
     "MissingData",
     "PermissionDenied",
+    "REGISTRY",
     "SimulatedClock",
     "StorageError",
     "Submit",

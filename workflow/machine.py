@@ -11,7 +11,7 @@ the silent ``False`` of a failed condition becomes a refusal naming it.
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -72,9 +72,10 @@ class CompiledMachine:
                 after=[partial(self._took, t)],
             )
 
-    def _check(self, spec: TransitionSpec, position: int, trees: list[tuple[str, ast.AST]],
+    def _check(self, spec: TransitionSpec, position: int, trees: Sequence[tuple[str, ast.AST]],
                event: EventData) -> bool:
-        adapter: Adapter = event.model
+        adapter = event.model
+        assert isinstance(adapter, Adapter)
         if adapter.allowed is not None and position not in adapter.allowed:
             return False
         ctx = adapter.ctx
@@ -100,7 +101,9 @@ class CompiledMachine:
 
     @staticmethod
     def _took(spec: TransitionSpec, event: EventData) -> None:
-        event.model.taken = spec
+        adapter = event.model
+        assert isinstance(adapter, Adapter)
+        adapter.taken = spec
 
     def fire(self, trigger: str, state: str, ctx: GuardContext,
              allowed: frozenset[int] | None = None) -> Adapter:

@@ -43,7 +43,7 @@ def evolve(defn: CompiledDefinition, case: Case | None, event: Event) -> Case:
             updated_at=event.at,
             state_entered_at=event.at,
             submitted_by=event.actor,
-            applicant_user=meta.get("applicant_user"),  # type: ignore[arg-type]
+            applicant_user=meta.get("applicant_user"),
             duties={},
             first_entered={event.dest: event.at.isoformat()},
         )

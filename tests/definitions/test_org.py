@@ -8,10 +8,10 @@ from definitions import SHIPPED_ORG, DefinitionInvalid, load_org, normalise_id_n
 
 ORG = """\
 org: test
-labels: {zh: 測試縣, en: Test County}
+labels: {zh: 测试县, en: Test County}
 units:
-  - {id: county, kind: county, labels: {zh: 縣, en: County}}
-  - {id: town, kind: township, parent: county, labels: {zh: 鎮(zhèn), en: Town}}
+  - {id: county, kind: county, labels: {zh: 县, en: County}}
+  - {id: town, kind: township, parent: county, labels: {zh: 镇(zhèn), en: Town}}
   - {id: village, kind: village, parent: town, labels: {zh: 村, en: Village}}
 users:
   - {id: a.user, name: 甲, unit: village, roles: [village_staff]}
@@ -48,7 +48,7 @@ def test_subtree_excludes_siblings_and_parents(org) -> None:  # type: ignore[no-
 
 def test_unit_path_reads_from_the_root(org) -> None:  # type: ignore[no-untyped-def]
     """The path of a village names the county, the township and the village."""
-    assert org.unit_path("shangcun") == "青山縣 / 東嶺鎮(zhèn) / 上村"
+    assert org.unit_path("shangcun") == "青山县 / 东岭镇(zhèn) / 上村"
     assert org.unit_path("shangcun", "en") == "Qingshan County / Dongling Town / Shangcun Village"
 
 
@@ -99,7 +99,7 @@ def test_parent_cycle_is_refused() -> None:
 
 def test_exactly_one_root() -> None:
     """Two units without a parent are refused."""
-    text = ORG.replace("users:\n", "  - {id: other, kind: county, labels: {zh: 他縣, en: Other}}\n"
+    text = ORG.replace("users:\n", "  - {id: other, kind: county, labels: {zh: 他县, en: Other}}\n"
                        "users:\n")
     with pytest.raises(DefinitionInvalid) as ei:
         org_from_text(text)

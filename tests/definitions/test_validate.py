@@ -15,11 +15,11 @@ version: 1
 labels: {zh: 小流程, en: Mini process}
 case_prefix: MI
 roles:
-  clerk: {labels: {zh: 辦事員, en: Clerk}}
-  boss: {labels: {zh: 領(lǐng)導(dǎo), en: Boss}}
+  clerk: {labels: {zh: 办事员, en: Clerk}}
+  boss: {labels: {zh: 领(lǐng)导(dǎo), en: Boss}}
 fields:
-  amount: {type: integer, labels: {zh: 金額, en: Amount}}
-  kind: {type: enum, values: [a, b], labels: {zh: 類別, en: Kind}}
+  amount: {type: integer, labels: {zh: 金额, en: Amount}}
+  kind: {type: enum, values: [a, b], labels: {zh: 类别, en: Kind}}
 submit:
   roles: [clerk]
 states:
@@ -27,7 +27,7 @@ states:
     labels: {zh: 草稿, en: Draft}
     initial: true
   - id: review
-    labels: {zh: 審核, en: Review}
+    labels: {zh: 审核, en: Review}
   - id: done
     labels: {zh: 完成, en: Done}
     final: true
@@ -38,7 +38,7 @@ transitions:
     dest: review
     roles: [clerk]
   - trigger: approve
-    labels: {zh: 批準(zhǔn), en: Approve}
+    labels: {zh: 批准(zhǔn), en: Approve}
     source: review
     dest: done
     roles: [boss]
@@ -125,9 +125,9 @@ def test_unknown_dest_state_suggests_a_name() -> None:
 
 def test_unreachable_state() -> None:
     """A state nothing leads to is named with the line of its id."""
-    text = edit("transitions:\n", "  - id: limbo\n    labels: {zh: 懸空, en: Limbo}\n"
+    text = edit("transitions:\n", "  - id: limbo\n    labels: {zh: 悬空, en: Limbo}\n"
                 "transitions:\n")
-    text += ("  - trigger: leave\n    labels: {zh: 離開(kāi), en: Leave}\n    source: limbo\n"
+    text += ("  - trigger: leave\n    labels: {zh: 离开(kāi), en: Leave}\n    source: limbo\n"
              "    dest: done\n    roles: [boss]\n")
     (p,) = problems(text)
     assert p.path == "states[3].id"
@@ -139,7 +139,7 @@ def test_non_final_state_without_a_way_out() -> None:
     """A reachable, non-final state with no outgoing transition is a dead end."""
     text = edit("transitions:\n", "  - id: stuck\n    labels: {zh: 卡住, en: Stuck}\n"
                 "transitions:\n")
-    text += ("  - trigger: park\n    labels: {zh: 擱置, en: Park}\n    source: review\n"
+    text += ("  - trigger: park\n    labels: {zh: 搁置, en: Park}\n    source: review\n"
              "    dest: stuck\n    roles: [boss]\n")
     (p,) = problems(text)
     assert p.path == "states[3].id"
@@ -149,7 +149,7 @@ def test_non_final_state_without_a_way_out() -> None:
 
 def test_duplicate_state_ids() -> None:
     """The second state with an id already used is named, with its line."""
-    text = edit("transitions:\n", "  - id: review\n    labels: {zh: 又審核, en: Again}\n"
+    text = edit("transitions:\n", "  - id: review\n    labels: {zh: 又审核, en: Again}\n"
                 "transitions:\n")
     (p,) = problems(text)
     assert p.path == "states[3].id"
@@ -197,16 +197,16 @@ def test_guards_are_not_checked_without_a_registry() -> None:
 
 def test_missing_english_label() -> None:
     """A label without English names the missing key."""
-    text = edit("    labels: {zh: 審核, en: Review}\n", "    labels: {zh: 審核}\n")
+    text = edit("    labels: {zh: 审核, en: Review}\n", "    labels: {zh: 审核}\n")
     p = only(text, "states[1].labels.en")
-    assert p.line == line(text, "labels: {zh: 審核}")
+    assert p.line == line(text, "labels: {zh: 审核}")
     assert p.en == "missing required key 'en'"
-    assert "缺少必填的鍵 'en'" in p.zh
+    assert "缺少必填的键 'en'" in p.zh
 
 
 def test_missing_chinese_label() -> None:
     """A transition label without Chinese names the missing key."""
-    text = edit("    labels: {zh: 批準(zhǔn), en: Approve}\n", "    labels: {en: Approve}\n")
+    text = edit("    labels: {zh: 批准(zhǔn), en: Approve}\n", "    labels: {en: Approve}\n")
     p = only(text, "transitions[1].labels.zh")
     assert p.line == line(text, "labels: {en: Approve}")
     assert p.en == "missing required key 'zh'"
@@ -283,8 +283,8 @@ def test_when_condition_with_unknown_field() -> None:
 
 def test_bad_timer_duration() -> None:
     """'3 lightyears' is not a duration; the problem names the key and its line."""
-    text = edit("    labels: {zh: 審核, en: Review}\n",
-                "    labels: {zh: 審核, en: Review}\n    timers:\n"
+    text = edit("    labels: {zh: 审核, en: Review}\n",
+                "    labels: {zh: 审核, en: Review}\n    timers:\n"
                 "      - {id: window, after: 3 lightyears}\n")
     p = only(text, "states[1].timers[0].after")
     assert p.line == line(text, "3 lightyears")
@@ -294,16 +294,16 @@ def test_bad_timer_duration() -> None:
 @pytest.mark.parametrize("duration", ["3d", "12h", "30 minutes", "2 working days", "1 day"])
 def test_good_timer_durations(duration: str) -> None:
     """Durations in days, hours, minutes and working days are accepted."""
-    text = edit("    labels: {zh: 審核, en: Review}\n",
-                "    labels: {zh: 審核, en: Review}\n    timers:\n"
+    text = edit("    labels: {zh: 审核, en: Review}\n",
+                "    labels: {zh: 审核, en: Review}\n    timers:\n"
                 f"      - {{id: window, after: {duration}, fire: approve}}\n")
     assert definition_from_text(text).states["review"].timers[0].after == duration
 
 
 def test_timer_firing_a_trigger_without_a_transition() -> None:
     """A timer may only fire a trigger that leaves its own state."""
-    text = edit("    labels: {zh: 審核, en: Review}\n",
-                "    labels: {zh: 審核, en: Review}\n    timers:\n"
+    text = edit("    labels: {zh: 审核, en: Review}\n",
+                "    labels: {zh: 审核, en: Review}\n    timers:\n"
                 "      - {id: window, after: 3d, fire: send}\n")
     p = only(text, "states[1].timers[0].fire")
     assert "has no transition from state 'review'" in p.en
@@ -324,7 +324,7 @@ def test_problems_have_chinese_and_english_text() -> None:
     with pytest.raises(DefinitionInvalid) as ei:
         definition_from_text(text, SOURCE)
     assert "problem" in str(ei.value) and "dnoe" in str(ei.value)
-    assert "處錯(cuò)誤" in ei.value.localized("zh") and "未知的狀態(tài) 'dnoe'" in ei.value.localized("zh")
+    assert "处错(cuò)误" in ei.value.localized("zh") and "未知的状态(tài) 'dnoe'" in ei.value.localized("zh")
     assert ei.value.to_dict("en")["problems"][0]["path"] == "transitions[1].dest"  # type: ignore[index]
 
 

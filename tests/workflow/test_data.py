@@ -83,7 +83,7 @@ def test_invalid_data_at_submit_writes_nothing(engine: Engine, unchanged: Callab
     with unchanged(), pytest.raises(InvalidData) as ei:
         engine.submit(PROCESS, "li.xiulan", application(household_size="3"))
     assert "'household_size'" in str(ei.value)
-    assert "應(yīng)為整數(shù)" in ei.value.localized("zh")
+    assert "应(yīng)为整数(shù)" in ei.value.localized("zh")
 
 
 def test_enum_typo_at_submit(engine: Engine, unchanged: Callable) -> None:
@@ -123,7 +123,7 @@ def test_data_given_when_firing_is_merged(engine: Engine, walk: Walk) -> None:
     """Data sent with a trigger is added to the case data."""
     case = walk("preliminary_review")
     engine.fire(case.number, "approve_preliminary", "yang.jing",
-                data={"home_visit_note": "已入戶", "self_paid_medical_fen": 4500000})
+                data={"home_visit_note": "已入户", "self_paid_medical_fen": 4500000})
     data = engine.get_case(case.number).data
     assert data["self_paid_medical_fen"] == 4500000 and data["category"] == "severe"
 
@@ -144,7 +144,7 @@ def test_bad_money_text_is_refused(relief: CompiledDefinition, text: str) -> Non
     assert ei.value.problems[0][0] == "amount_fen"
 
 
-@pytest.mark.parametrize(("text", "value"), [("yes", True), ("是", True), ("已簽", True),
+@pytest.mark.parametrize(("text", "value"), [("yes", True), ("是", True), ("已签", True),
                                               ("No", False), ("否", False), ("0", False)])
 def test_boolean_words(relief: CompiledDefinition, text: str, value: bool) -> None:
     """Yes/no words in English and Chinese become booleans."""

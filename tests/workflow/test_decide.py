@@ -66,8 +66,9 @@ def core(shipped: tuple[DefinitionSet, Org]) -> Core:
 
 
 TO_PUBLICITY = (("accept", "wang.fang", {}), ("pass_deliberation", "liu.qiang", {}))
-TO_SECOND = (*TO_PUBLICITY, ("close_notice", "system", {}),
-             ("approve_preliminary", "yang.jing", {"data": {"home_visit_note": "已入戶"}}))
+#: from publicity to second review, once the notice window is over
+TO_REST = (("close_notice", "system", {}),
+           ("approve_preliminary", "yang.jing", {"data": {"home_visit_note": "已入户"}}))
 LATER = NOW + NOTICE_DAYS
 
 
@@ -144,23 +145,25 @@ def test_window_is_judged_at_the_time_given(core: Core) -> None:
 
 def test_when_conditions_pick_the_route(core: Core) -> None:
     """The category decides between the two approve_second transitions."""
-    severe = core.walk(*TO_SECOND, now=LATER)
-    general = core.walk(*TO_SECOND, case=core.submit(category="general"), now=LATER)
+    severe = core.walk(*TO_REST, case=core.walk(*TO_PUBLICITY), now=LATER)
+    general = core.walk(*TO_REST, case=core.walk(*TO_PUBLICITY, case=core.submit(
+        category="general")), now=LATER)
     assert core.fire(severe, "approve_second", "zhu.tao", LATER).case.state == "reported"
     assert core.fire(general, "approve_second", "zhu.tao", LATER).case.state == "disbursement"
 
 
 def test_guard_failures_name_every_failed_condition(core: Core) -> None:
     """Both missing signatures are named, each as its own failure."""
-    case = core.walk(*TO_SECOND, ("approve_second", "zhu.tao", {}),
-                     ("county_accept", "hu.kezhang", {}), now=LATER)
+    case = core.walk(*TO_REST, ("approve_second", "zhu.tao", {}),
+                     ("county_accept", "hu.kezhang", {}), case=core.walk(*TO_PUBLICITY),
+                     now=LATER)
     with pytest.raises(GuardFailed) as ei:
         core.fire(case, "disburse", "xu.lei", LATER,
                   data={**DISBURSE, "recipient_signed": False, "cadre_signed": False})
     assert [en for en, _ in ei.value.failures] == [
         "condition 'recipient_signed' does not hold", "condition 'cadre_signed' does not hold"]
-    assert ei.value.to_dict("zh")["failed"] == ["條件「recipient_signed」不成立",
-                                                "條件「cadre_signed」不成立"]
+    assert ei.value.to_dict("zh")["failed"] == ["条件「recipient_signed」不成立",
+                                                "条件「cadre_signed」不成立"]
 
 
 def test_system_actor_fires_only_system_transitions(core: Core) -> None:

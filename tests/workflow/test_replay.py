@@ -34,13 +34,13 @@ def test_replay_of_a_general_case(engine: Engine, walk: Walk) -> None:
 def test_replay_after_an_objection_and_a_return(engine: Engine, walk: Walk) -> None:
     """Loops (objection dismissed, evidence returned) keep first entries and duties."""
     case = walk("objection_review")
-    engine.fire(case.number, "dismiss_objection", "yang.jing", comment="不屬實(shí)")
+    engine.fire(case.number, "dismiss_objection", "yang.jing", comment="不属实(shí)")
     move(engine, case.number, "preliminary_review")
-    engine.fire(case.number, "request_evidence", "yang.jing", comment="補(bǔ)充收入證明")
-    engine.fire(case.number, "resubmit", "li.xiulan", data={"evidence_note": "已補(bǔ)"})
+    engine.fire(case.number, "request_evidence", "yang.jing", comment="补(bǔ)充收入证明")
+    engine.fire(case.number, "resubmit", "li.xiulan", data={"evidence_note": "已补(bǔ)"})
     move(engine, case.number, "deliberation")
     stored = engine.get_case(case.number)
-    assert stored.version == 10
+    assert stored.version == 9
     replayed = replay(engine.definition_for(stored), engine.history(case.number))
     assert replayed == stored
     assert replayed.first_entered["publicity"] == stored.first_entered["publicity"]
