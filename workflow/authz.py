@@ -57,7 +57,7 @@ def authorize(defn: CompiledDefinition, org: Org, case: Case, actor: Actor,
             f"'{spec.trigger}' ({trig.en}) case '{case.number}'; allowed roles: "
             f"{_roles_text(defn, spec.roles, 'en')}",
             f"用户 '{actor.id}'({_roles_text(defn, actor.roles, 'zh')})无权对案件 "
-            f"'{case.number}' 执行「{trig.zh}」;有权执行的角色：{_roles_text(defn, spec.roles, 'zh')}",
+            f"'{case.number}' 执行「{trig.zh}」；有权执行的角色：{_roles_text(defn, spec.roles, 'zh')}",
         )
     reaching = [r for r in held if role_reaches(defn, org, r, actor, case.unit, case.applicant_user)]
     if not reaching:
@@ -66,13 +66,13 @@ def authorize(defn: CompiledDefinition, org: Org, case: Case, actor: Actor,
                 "own_case",
                 f"user '{actor.id}' may '{spec.trigger}' only on their own application, and "
                 f"case '{case.number}' is not theirs",
-                f"用户 '{actor.id}' 只能对本人的申请执行「{trig.zh}」,案件 '{case.number}' 不是本人的申请",
+                f"用户 '{actor.id}' 只能对本人的申请执行「{trig.zh}」，案件 '{case.number}' 不是本人的申请",
             )
         return None, Refusal(
             "jurisdiction",
             f"case '{case.number}' belongs to '{org.unit_path(case.unit, 'en')}', outside the "
             f"jurisdiction of user '{actor.id}' ('{org.unit_path(actor.unit, 'en')}')",
-            f"案件 '{case.number}' 属于「{org.unit_path(case.unit)}」,不在用户 '{actor.id}'"
+            f"案件 '{case.number}' 属于「{org.unit_path(case.unit)}」，不在用户 '{actor.id}'"
             f"(「{org.unit_path(actor.unit)}」)的管辖范围内",
         )
     role = reaching[0]
@@ -92,7 +92,7 @@ def authorize(defn: CompiledDefinition, org: Org, case: Case, actor: Actor,
                         f"'{case.number}' and may not also do the {now_en.lower()} "
                         f"({rule.labels.en})",
                         f"用户 '{actor.id}' 已办理案件 '{case.number}' 的「{did_zh}」,"
-                        f"不能再办理「{now_zh}」({rule.labels.zh})",
+                        f"不能再办理「{now_zh}」（{rule.labels.zh}）",
                     )
     if defn.spec.roles[role].scope != "own" and conflicted(defn, org, case, actor):
         return None, Refusal(

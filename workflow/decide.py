@@ -70,7 +70,7 @@ def decide_submit(defn: CompiledDefinition, org: Org, actor: Actor, command: Sub
         raise PermissionDenied(
             "role", f"user '{actor.id}' may not open a '{defn.process}' case; allowed roles: "
             f"{', '.join(defn.role_label(r, 'en') for r in spec.submit.roles)}",
-            f"用户 '{actor.id}' 无权提交「{spec.labels.zh}」;有权提交的角色：{allowed}")
+            f"用户 '{actor.id}' 无权提交「{spec.labels.zh}」；有权提交的角色：{allowed}")
     unit = command.unit or actor.unit
     if unit not in org.units:
         raise InvalidData([("unit", f"unknown unit '{unit}'", f"未知的单位 '{unit}'")])

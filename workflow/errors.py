@@ -76,7 +76,7 @@ class InvalidTrigger(CommandRejected):
         opts_zh = "、".join(f"'{t}'" for t in available) or "无"
         super().__init__(
             f"Cannot '{trigger}' case '{case}' in state '{state}'; possible here: {opts}",
-            f"案件 '{case}' 当前处于「{state_label}」,不能执行 '{trigger}';此时可执行：{opts_zh}",
+            f"案件 '{case}' 当前处于「{state_label}」，不能执行 '{trigger}';此时可执行：{opts_zh}",
         )
 
 
@@ -86,7 +86,7 @@ class CaseClosed(CommandRejected):
     def __init__(self, case: str, state: str, state_label: str) -> None:
         self.case, self.state = case, state
         super().__init__(f"Case '{case}' is closed (state '{state}'); nothing can be done to it",
-                         f"案件 '{case}' 已办结(「{state_label}」),不能再操作")
+                         f"案件 '{case}' 已办结（「{state_label}」），不能再操作")
 
 
 class PermissionDenied(CommandRejected):

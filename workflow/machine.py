@@ -96,7 +96,7 @@ class CompiledMachine:
         fields = self.definition.spec.fields
         if isinstance(node, ast.Name) and node.id in fields:
             label = fields[node.id].labels
-            return (f"'{label.en}' ({node.id}) must be yes", f"「{label.zh}」({node.id})必须为是")
+            return (f"'{label.en}' ({node.id}) must be yes", f"「{label.zh}」（{node.id}）必须为是")
         return (f"condition '{expr}' does not hold", f"条件「{expr}」不成立")
 
     @staticmethod
