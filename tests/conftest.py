@@ -75,16 +75,16 @@ ENTER: dict[str, tuple[str, str, dict[str, Any], str | None]] = {
     "reported": ("approve_second", "committee", {}, None),
     "completed": ("disburse", "liaison", DISBURSE, None),
     "objection_review": ("object", "public", {}, "群众反映其家中有车"),
-    "evidence_requested": ("request_evidence", "staff", {}, "缺少县级(jí)医(yī)院诊断证明"),
-    "rejected": ("reject", "panel", {}, "评(píng)议未通过(guò)"),
-    "withdrawn": ("withdraw", "staff", {}, "申请(qǐng)人已外出务(wù)工"),
+    "evidence_requested": ("request_evidence", "staff", {}, "缺少县级医院诊断证明"),
+    "rejected": ("reject", "panel", {}, "评议未通过"),
+    "withdrawn": ("withdraw", "staff", {}, "申请人已外出务工"),
 }
 
 
 def application(**overrides: Any) -> dict[str, Any]:
     """A complete application for li.xiulan's household; keyword arguments replace fields."""
     data: dict[str, Any] = {"applicant_name": "李秀兰", "id_number": LI_ID, "household_size": 3,
-                            "category": "severe", "hardship_reason": "重病,本年自付医(yī)疗费(fèi)用较高"}
+                            "category": "severe", "hardship_reason": "重病,本年自付医疗费用较高"}
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
 

@@ -11,7 +11,7 @@ org: test
 labels: {zh: 测试县, en: Test County}
 units:
   - {id: county, kind: county, labels: {zh: 县, en: County}}
-  - {id: town, kind: township, parent: county, labels: {zh: 镇(zhèn), en: Town}}
+  - {id: town, kind: township, parent: county, labels: {zh: 镇, en: Town}}
   - {id: village, kind: village, parent: town, labels: {zh: 村, en: Village}}
 users:
   - {id: a.user, name: 甲, unit: village, roles: [village_staff]}
@@ -48,7 +48,7 @@ def test_subtree_excludes_siblings_and_parents(org) -> None:  # type: ignore[no-
 
 def test_unit_path_reads_from_the_root(org) -> None:  # type: ignore[no-untyped-def]
     """The path of a village names the county, the township and the village."""
-    assert org.unit_path("shangcun") == "青山县 / 东岭镇(zhèn) / 上村"
+    assert org.unit_path("shangcun") == "青山县 / 东岭镇 / 上村"
     assert org.unit_path("shangcun", "en") == "Qingshan County / Dongling Town / Shangcun Village"
 
 

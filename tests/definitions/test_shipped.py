@@ -148,7 +148,7 @@ def test_open_engine_refuses_a_changed_file_under_the_same_version(tmp_path: Pat
     with pytest.raises(DefinitionVersionConflict) as ei:
         open_engine(db, definitions=copy)
     assert "'relief_application' version 1 was changed" in str(ei.value)
-    assert "新的版本号(hào)" in ei.value.localized("zh")
+    assert "新的版本号" in ei.value.localized("zh")
 
 
 def test_open_engine_accepts_a_change_under_a_new_version(tmp_path: Path) -> None:
@@ -167,7 +167,7 @@ def test_open_engine_accepts_a_change_under_a_new_version(tmp_path: Path) -> Non
     engine = open_engine(db, definitions=copy)
     new = engine.submit("relief_application", "wang.fang",
                         {"applicant_name": "王五", "id_number": "331122196001010011",
-                         "household_size": 2, "category": "general", "hardship_reason": "失业(yè)"})
+                         "household_size": 2, "category": "general", "hardship_reason": "失业"})
     assert engine.get_case(new.case_number).definition_version == 2
     assert engine.get_case(old.case_number).definition_version == 1
     assert engine.fire(old.case_number, "accept", "wang.fang").state == "deliberation"

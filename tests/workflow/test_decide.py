@@ -160,10 +160,10 @@ def test_guard_failures_name_every_failed_condition(core: Core) -> None:
     with pytest.raises(GuardFailed) as ei:
         core.fire(case, "disburse", "xu.lei", LATER,
                   data={**DISBURSE, "recipient_signed": False, "cadre_signed": False})
-    assert [en for en, _ in ei.value.failures] == [
-        "condition 'recipient_signed' does not hold", "condition 'cadre_signed' does not hold"]
-    assert ei.value.to_dict("zh")["failed"] == ["条件「recipient_signed」不成立",
-                                                "条件「cadre_signed」不成立"]
+    first, second = ei.value.failures
+    assert "recipient_signed" in first[0] and "recipient_signed" in first[1]
+    assert "cadre_signed" in second[0] and "cadre_signed" in second[1]
+    assert ei.value.to_dict("zh")["failed"] == [first[1], second[1]]
 
 
 def test_system_actor_fires_only_system_transitions(core: Core) -> None:

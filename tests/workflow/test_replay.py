@@ -34,10 +34,10 @@ def test_replay_of_a_general_case(engine: Engine, walk: Walk) -> None:
 def test_replay_after_an_objection_and_a_return(engine: Engine, walk: Walk) -> None:
     """Loops (objection dismissed, evidence returned) keep first entries and duties."""
     case = walk("objection_review")
-    engine.fire(case.number, "dismiss_objection", "yang.jing", comment="不属实(shí)")
+    engine.fire(case.number, "dismiss_objection", "yang.jing", comment="不属实")
     move(engine, case.number, "preliminary_review")
-    engine.fire(case.number, "request_evidence", "yang.jing", comment="补(bǔ)充收入证明")
-    engine.fire(case.number, "resubmit", "li.xiulan", data={"evidence_note": "已补(bǔ)"})
+    engine.fire(case.number, "request_evidence", "yang.jing", comment="补充收入证明")
+    engine.fire(case.number, "resubmit", "li.xiulan", data={"evidence_note": "已补"})
     move(engine, case.number, "deliberation")
     stored = engine.get_case(case.number)
     assert stored.version == 9
