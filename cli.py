@@ -403,6 +403,8 @@ def case_submit(
     unit: Annotated[str | None, typer.Option(help="所属村（社区）/ village of the household")] = None,
     comment: Annotated[str | None, typer.Option("--comment", "-m")] = None,
     key: Annotated[str | None, typer.Option("--key", help="幂等键 / idempotency key")] = None,
+    campaign: Annotated[str | None, typer.Option(
+        help="活动（默认：正在进行的活动）/ campaign (default: the running one)")] = None,
     user: AsOpt = None, db: DbOpt = None, definitions: DefsOpt = None,
     lang: LangOpt = "zh", as_json: JsonOpt = False,
 ) -> None:
@@ -411,7 +413,8 @@ def case_submit(
     who = _need_user(ui, user)
     engine = _open(db, definitions)
     data = engine.coerce(process, _parse_sets(sets))
-    res = engine.submit(process, who, data, unit=unit, comment=comment, idempotency_key=key)
+    res = engine.submit(process, who, data, unit=unit, comment=comment, idempotency_key=key,
+                        campaign=campaign)
     _result(engine, res, ui)
 
 
@@ -456,6 +459,13 @@ def case_show(
         _check_reveal(engine, c, user)
     info = _case_dict(engine, c, ui, reveal)
     opts = engine.options(c, user, lang) if user else []
+    timers = engine.store.timers(c.id)
+    info["timers"] = [{"id": tm.id, "timer": tm.spec_id,
+                       "label": _timer_label(engine, c, tm.spec_id, lang), "kind": tm.kind,
+                       "state": tm.state, "due": tm.due_at.isoformat(),
+                       "deadline": tm.deadline_at.isoformat(), "status": tm.status,
+                       "fired_at": tm.fired_at.isoformat() if tm.fired_at else None}
+                      for tm in timers]
     if as_json:
         info["options"] = [{"trigger": o.trigger, "label": o.label, "allowed": o.allowed,
                             "reasons": list(o.reasons), "comment_required": o.comment_required,
@@ -473,6 +483,19 @@ def case_show(
     for name, value in info["data"].items():
         table.add_row(field_label(defn, name, lang), _value_text(defn, name, value, ui))
     out.print(table)
+    if timers:
+        ttable = Table(ui.t("计时", "Timer"), ui.t("类型", "Kind"), ui.t("到期", "Due"),
+                       ui.t("时限", "Deadline"), ui.t("状态", "Status"), title=ui.t("计时器", "Timers"))
+        kinds = {"fire": ui.t("自动流转", "fires"), "remind": ui.t("提醒", "reminder"),
+                 "escalate": ui.t("督办", "escalation"), "recur": ui.t("周期", "recurring")}
+        statuses = {"pending": ui.t("待触发", "pending"), "fired": ui.t("已触发", "fired"),
+                    "cancelled": ui.t("已取消", "cancelled")}
+        for tm in info["timers"]:
+            ttable.add_row(tm["label"], kinds.get(tm["kind"], tm["kind"]),
+                           local(datetime.fromisoformat(tm["due"])),
+                           local(datetime.fromisoformat(tm["deadline"])),
+                           statuses.get(tm["status"], tm["status"]))
+        out.print(ttable)
     if opts:
         out.print(ui.t(f"\n{user} 现在可以:", f"\n{user} may now:"))
         for o in opts:
@@ -631,8 +654,9 @@ def clock_set(when: Annotated[str, typer.Argument(help="如 2027-01-07T09:00+08:
               db: DbOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False) -> None:
     """把模拟时钟调到某一时刻 / set the simulated clock."""
     ui = Ui(lang, as_json)
-    now = _open(db).set_clock(when=_parse_time(when, ui))
-    _emit({"now": now.isoformat()}) if as_json else out.print(local(now))
+    engine = _open(db)
+    fired = engine.set_clock(when=_parse_time(when, ui))
+    _clock_result(engine, fired, ui)
 
 
 @clock_app.command("advance")
@@ -640,14 +664,115 @@ def clock_set(when: Annotated[str, typer.Argument(help="如 2027-01-07T09:00+08:
 def clock_advance(by: Annotated[str, typer.Argument(help="如 3d、12h、30m")],
                   db: DbOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False) -> None:
     """把模拟时钟向前拨 / move the simulated clock forward."""
+    ui = Ui(lang, as_json)
     try:
         d = parse_duration(by)
         delta = d.as_timedelta()
     except ValueError:
         raise ClockError(f"'{by}' is not a calendar duration such as 3d, 12h or 30m",
                          f"'{by}' 不是有效的时长，如 3d、12h、30m") from None
-    now = _open(db).set_clock(advance=delta)
-    _emit({"now": now.isoformat()}) if as_json else out.print(local(now))
+    engine = _open(db)
+    fired = engine.set_clock(advance=delta)
+    _clock_result(engine, fired, ui)
+
+
+def _clock_result(engine: Engine, fired: list[Any], ui: Ui) -> None:
+    now = engine.clock.now()
+    if ui.as_json:
+        _emit({"now": now.isoformat(), "fired": [
+            {"timer": f.timer.id, "case": f.case_number, "kind": f.timer.kind,
+             "spec": f.timer.spec_id, "due": f.timer.due_at.isoformat(), "event": f.event.kind,
+             "messages": f.messages} for f in fired]})
+        return
+    out.print(local(now))
+    _fired_summary(fired, ui)
+
+
+# -- deadlines and the scheduler ---------------------------------------------
+
+scheduler_app = typer.Typer(help="定时任务 / the scheduler", no_args_is_help=True)
+app.add_typer(scheduler_app, name="scheduler")
+
+
+def _timer_label(engine: Engine, case: Case, spec_id: str, lang: str) -> str:
+    from workflow.deadlines import timer_spec
+
+    spec = timer_spec(engine.definition_for(case), spec_id)
+    return spec.labels.get(lang) if spec is not None and spec.labels else spec_id
+
+
+@app.command()
+@handled
+def deadlines(
+    overdue: Annotated[bool, typer.Option("--overdue", help="只看已逾期 / overdue only")] = False,
+    unit: Annotated[str | None, typer.Option(help="单位及其下级 / unit and below")] = None,
+    db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False,
+) -> None:
+    """时限一览：每个案件和每个村的临近与逾期时限 / upcoming and missed deadlines."""
+    ui = Ui(lang, as_json)
+    engine = _open(db, definitions)
+    if unit and unit not in engine.org.units:
+        raise InvalidData([("unit", f"unknown unit '{unit}'", f"未知的单位 '{unit}'")])
+    found = engine.deadlines(unit=unit, overdue=overdue)
+    now = engine.clock.now()
+    rows = [{"case": d.case.number, "unit": d.case.unit,
+             "village": engine.org.unit_label(d.case.unit, lang),
+             "state": engine.definition_for(d.case).state_label(d.case.state, lang),
+             "timer": d.timer, "label": _timer_label(engine, d.case, d.timer, lang),
+             "deadline": d.deadline_at.isoformat(), "local": local(d.deadline_at),
+             "overdue": d.overdue, "escalations": d.escalations} for d in found]
+    per_unit: dict[str, dict[str, int]] = {}
+    for r in rows:
+        entry = per_unit.setdefault(r["village"], {"open": 0, "overdue": 0})
+        entry["open"] += 1
+        entry["overdue"] += int(r["overdue"])
+    if as_json:
+        _emit({"now": now.isoformat(), "deadlines": rows, "by_village": per_unit})
+        return
+    table = Table(ui.t("案件", "Case"), ui.t("村（社区）", "Village"), ui.t("状态", "State"),
+                  ui.t("时限", "Deadline"), ui.t("截止", "Due"), ui.t("逾期", "Overdue"),
+                  ui.t("已督办", "Escalated"))
+    for r in rows:
+        table.add_row(r["case"], r["village"], r["state"], r["label"], r["local"],
+                      ui.t("是", "yes") if r["overdue"] else "", str(r["escalations"] or ""))
+    out.print(table)
+    summary = Table(ui.t("村（社区）", "Village"), ui.t("未完成时限", "Open"),
+                    ui.t("已逾期", "Overdue"))
+    for village, n in sorted(per_unit.items()):
+        summary.add_row(village, str(n["open"]), str(n["overdue"]))
+    out.print(summary)
+    out.print(ui.t(f"当前时间 {local(now)}", f"Now {local(now)}"))
+
+
+@scheduler_app.command("run")
+@handled
+def scheduler_run(
+    once: Annotated[bool, typer.Option("--once", help="补发到期任务后退出 / catch up and exit")] = False,
+    refresh: Annotated[float, typer.Option(min=0.05, help="重读最早时限的间隔（秒）/ refresh seconds")] = 30.0,
+    db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False,
+) -> None:
+    """运行定时任务：到期即触发，启动时补发停机期间到期的任务 / fire timers when due."""
+    from workflow.scheduler import TimerScheduler
+
+    ui = Ui(lang, as_json)
+    engine = _open(db, definitions)
+    scheduler = TimerScheduler(engine, refresh_seconds=refresh)
+    if once:
+        fired = scheduler.catch_up()
+        if as_json:
+            _emit({"fired": [{"timer": f.timer.id, "case": f.case_number, "kind": f.timer.kind,
+                              "due": f.timer.due_at.isoformat(), "event": f.event.kind}
+                             for f in fired]})
+        else:
+            out.print(ui.t(f"已触发 {len(fired)} 个到期任务", f"Fired {len(fired)} due timer(s)"))
+        return
+    scheduler.run()
+
+
+def _fired_summary(fired: list[Any], ui: Ui) -> None:
+    for f in fired:
+        out.print(f"  {local(f.event.at)}  {f.case_number}  {f.timer.kind}:{f.timer.spec_id} "
+                  f"→ {f.event.kind}" + (f" ({f.messages})" if f.messages else ""), markup=False)
 
 
 # -- demo -------------------------------------------------------------------

@@ -33,6 +33,18 @@ _Loader.add_implicit_resolver(
 )
 
 
+def _timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> object:
+    """Dates such as 2026-02-30 fail with the line they are on, not a bare ValueError."""
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"'{node.value}' is not a valid date ({exc})", node.start_mark) from None
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
+
 def _no_duplicates(node: yaml.Node, path: tuple[str | int, ...], problems: list[Problem],
                    lines: Lines) -> None:
     lines[path] = node.start_mark.line + 1
@@ -85,7 +97,14 @@ def load_yaml_text(text: str, source: str = "<string>") -> tuple[Any, Lines]:
     _no_duplicates(node, (), problems, lines)
     if problems:
         raise DefinitionInvalid([_with_file(p, source) for p in problems], source)
-    data = _Loader(text).get_single_data()
+    try:
+        data = _Loader(text).get_single_data()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise DefinitionInvalid(
+            [Problem("", f"invalid value: {reason}", f"取值无效：{reason}",
+                     mark.line + 1 if mark is not None else None, source)], source) from None
     return data, lines
 
 

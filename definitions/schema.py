@@ -32,7 +32,10 @@ Conditions = Annotated[tuple[str, ...], BeforeValidator(_listify),
                        _one_or_many({"type": "string"})]
 
 DURATION_RE = re.compile(
-    r"^\s*(?P<n>\d+)\s*(?P<unit>d|h|m|days?|hours?|minutes?|wd|working[ _]days?)\s*$")
+    r"^\s*(?P<n>\d+)\s*(?P<unit>d|h|m|days?|hours?|minutes?|wd|working[ _]days?|months?)\s*$")
+#: who an escalation goes to besides roles: the first responsible persons
+#: (党委书记 and 镇长) of the township above the case
+FIRST_RESPONSIBLE = "first_responsible"
 
 
 class _Frozen(BaseModel):
@@ -81,23 +84,31 @@ class GuardRef(_Frozen):
 
 
 class TimerSpec(_Frozen):
-    """A deadline or window attached to a state (behaviour comes with the scheduler).
+    """A deadline, window or period, on a state or on the whole case.
 
-    Exactly one of ``after`` (a duration from ``anchor``) or ``at`` (a named
-    deadline of the campaign calendar) is given.
+    The deadline is ``after`` (a duration from ``anchor``: '3d', '2 working
+    days', '12h') or ``at`` (a reference into the case's campaign calendar:
+    ``deadline:<id>``, ``phase:<id>.start``, ``phase:<id>.end``,
+    ``completion``). When it comes, ``fire`` is fired by the system. Before
+    it, ``remind`` offsets send reminders to the responsible role; after it,
+    an escalation goes to ``escalate_to`` every ``escalate_every`` until the
+    timer is cancelled (the case leaves the state, or closes). ``every``
+    makes the timer recurring: ``fire`` is fired once per period (e.g.
+    quarterly payments: '3 months').
     """
 
     id: Identifier
     labels: Labels | None = None
     after: str | None = None
-    at: str | None = None
+    at: str | None = Field(default=None, pattern=r"^(deadline:[a-z][a-z0-9_]*|phase:[a-z][a-z0-9_]*\.(start|end)|completion)$")
+    every: str | None = None
     anchor: Literal["state_entry", "first_entry", "case_created"] = "state_entry"
     fire: Identifier | None = None
     remind: tuple[str, ...] = ()
     escalate_every: str | None = None
     escalate_to: tuple[Identifier, ...] = ()
 
-    @field_validator("after", "escalate_every")
+    @field_validator("after", "escalate_every", "every")
     @classmethod
     def _duration(cls, v: str | None) -> str | None:
         if v is not None and not DURATION_RE.match(v):
@@ -183,3 +194,6 @@ class ProcessDefinition(_Frozen):
     transitions: tuple[TransitionSpec, ...] = Field(min_length=1)
     separation_of_duties: tuple[SeparationRule, ...] = ()
     applicant_id_field: Identifier | None = None
+    #: timers over the whole life of a case (e.g. the campaign's completion
+    #: target), cancelled when the case reaches a final state
+    case_timers: tuple[TimerSpec, ...] = ()

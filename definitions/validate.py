@@ -13,7 +13,7 @@ from difflib import get_close_matches
 from .conditions import check_condition
 from .errors import DefinitionInvalid, Problem
 from .loader import Lines, dotted, line_of
-from .schema import ProcessDefinition
+from .schema import FIRST_RESPONSIBLE, ProcessDefinition, TimerSpec
 
 Path = tuple[str | int, ...]
 
@@ -34,6 +34,51 @@ class _Collector:
         self.add(path, f"unknown {what_en} '{name}'{hint_en}", f"未知的{what_zh} '{name}'{hint_zh}")
 
 
+def _check_timer(c: _Collector, defn: ProcessDefinition, tp: Path, timer: TimerSpec,
+                 state: str | None, timer_ids: set[str]) -> None:
+    roles = set(defn.roles)
+    if timer.id in timer_ids:
+        c.add((*tp, "id"), f"duplicate timer id '{timer.id}'", f"重复的计时器 id '{timer.id}'")
+    timer_ids.add(timer.id)
+    if timer.after is not None and timer.at is not None:
+        c.add(tp, f"timer '{timer.id}' gives both 'after' and 'at'; give one",
+              f"计时器 '{timer.id}' 同时设置了 'after' 和 'at',只能设置其一")
+    if timer.after is None and timer.at is None and timer.every is None:
+        c.add(tp, f"timer '{timer.id}' needs 'after', 'at' or 'every'",
+              f"计时器 '{timer.id}' 必须设置 'after'、'at' 或 'every' 之一")
+    if timer.every is not None and timer.fire is None:
+        c.add((*tp, "every"), f"recurring timer '{timer.id}' must say what to 'fire'",
+              f"周期计时器 '{timer.id}' 必须用 'fire' 指明触发的操作")
+    if timer.escalate_every is not None and not timer.escalate_to:
+        c.add((*tp, "escalate_every"), f"timer '{timer.id}' escalates but names no 'escalate_to'",
+              f"计时器 '{timer.id}' 设置了督办间隔，却没有 'escalate_to'")
+    if timer.fire is not None:
+        sources = [src for tr in defn.transitions if tr.trigger == timer.fire for src in tr.source]
+        if state is not None and state not in sources:
+            c.add((*tp, "fire"), f"timer '{timer.id}' fires '{timer.fire}', which has no "
+                  f"transition from state '{state}'",
+                  f"计时器 '{timer.id}' 触发的 '{timer.fire}' 在状态 '{state}' 下没有对应的流转")
+        elif state is None and not sources:
+            c.unknown((*tp, "fire"), "trigger", "操作", timer.fire,
+                      {tr.trigger for tr in defn.transitions})
+        elif not any(timer.fire == tr.trigger and "system" in tr.roles
+                     for tr in defn.transitions):
+            c.add((*tp, "fire"), f"timer '{timer.id}' fires '{timer.fire}', but no transition "
+                  "of that trigger lets the role 'system' fire it",
+                  f"计时器 '{timer.id}' 触发的 '{timer.fire}' 没有允许 'system' 角色执行的流转")
+    for k, r in enumerate(timer.escalate_to):
+        if r not in roles and r != FIRST_RESPONSIBLE:
+            c.unknown((*tp, "escalate_to", k), "role", "角色", r, [*roles, FIRST_RESPONSIBLE])
+
+
+def timer_refs(defn: ProcessDefinition) -> list[tuple[str, str]]:
+    """(path, reference) of every timer deadline that names the campaign calendar."""
+    refs = [(f"case_timers[{j}].at", t.at) for j, t in enumerate(defn.case_timers) if t.at]
+    for i, s in enumerate(defn.states):
+        refs += [(f"states[{i}].timers[{j}].at", t.at) for j, t in enumerate(s.timers) if t.at]
+    return refs
+
+
 def validate(defn: ProcessDefinition, lines: Lines | None = None, source: str | None = None,
              known_guards: Collection[str] | None = None) -> None:
     """Check references and the state graph of ``defn``.
@@ -51,6 +96,9 @@ def validate(defn: ProcessDefinition, lines: Lines | None = None, source: str | 
     fields = set(defn.fields)
 
     seen: dict[str, int] = {}
+    timer_ids: set[str] = set()
+    for j, timer in enumerate(defn.case_timers):
+        _check_timer(c, defn, ("case_timers", j), timer, None, timer_ids)
     for i, s in enumerate(defn.states):
         if s.id in seen:
             c.add(("states", i, "id"), f"duplicate state id '{s.id}' (also states[{seen[s.id]}])",
@@ -61,23 +109,8 @@ def validate(defn: ProcessDefinition, lines: Lines | None = None, source: str | 
                   f"状态 '{s.id}' 不能既是初始状态又是终止状态")
         if s.responsible is not None and s.responsible not in roles:
             c.unknown(("states", i, "responsible"), "role", "角色", s.responsible, roles)
-        timer_ids: set[str] = set()
         for j, timer in enumerate(s.timers):
-            tp: Path = ("states", i, "timers", j)
-            if timer.id in timer_ids:
-                c.add((*tp, "id"), f"duplicate timer id '{timer.id}'", f"重复的计时器 id '{timer.id}'")
-            timer_ids.add(timer.id)
-            if (timer.after is None) == (timer.at is None):
-                c.add(tp, f"timer '{timer.id}' needs exactly one of 'after' or 'at'",
-                      f"计时器 '{timer.id}' 必须且只能设置 'after' 或 'at' 之一")
-            if timer.fire is not None and not any(
-                    tr.trigger == timer.fire and s.id in tr.source for tr in defn.transitions):
-                c.add((*tp, "fire"), f"timer '{timer.id}' fires '{timer.fire}', which has no transition "
-                      f"from state '{s.id}'",
-                      f"计时器 '{timer.id}' 触发的 '{timer.fire}' 在状态 '{s.id}' 下没有对应的流转")
-            for k, r in enumerate(timer.escalate_to):
-                if r not in roles:
-                    c.unknown((*tp, "escalate_to", k), "role", "角色", r, roles)
+            _check_timer(c, defn, ("states", i, "timers", j), timer, s.id, timer_ids)
     initial = [s.id for s in defn.states if s.initial]
     if len(initial) != 1:
         c.add(("states",), f"exactly one state must be initial (found {len(initial)})",

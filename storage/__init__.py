@@ -8,22 +8,29 @@ wiring that opens an Engine on a database URL.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DatabaseError, SQLAlchemyError
 
+from definitions.calendars import load_calendars
+from definitions.campaign import SHIPPED_CAMPAIGNS, Campaign, load_campaigns
 from definitions.compile import (
+    SHIPPED,
     SHIPPED_ORG,
     SHIPPED_PROCESSES,
     DefinitionSet,
     definition_from_json,
     load_directory,
 )
+from definitions.errors import DefinitionInvalid, Problem
 from definitions.loader import load_yaml_file
 from definitions.org import build_org, org_from_text
+from definitions.validate import timer_refs
+from workflow.calendar import WorkingCalendar
 from workflow.clock import Clock, SimulatedClock, SystemClock
 from workflow.engine import Engine
 from workflow.errors import StorageError
@@ -47,6 +54,43 @@ def _load_definitions(directory: str | Path | None) -> DefinitionSet:
     return load_directory(definitions_dir(directory), known_guards=REGISTRY)
 
 
+def campaigns_dir(definitions: str | Path | None = None) -> Path:
+    """``BANGFU_CAMPAIGNS``, else ``campaigns/`` beside the processes folder, else the shipped one."""
+    value = os.environ.get("BANGFU_CAMPAIGNS")
+    if value:
+        return Path(value)
+    beside = definitions_dir(definitions).parent / "campaigns"
+    return beside if beside.is_dir() else SHIPPED_CAMPAIGNS
+
+
+def calendars_dir(definitions: str | Path | None = None) -> Path:
+    """``BANGFU_CALENDARS``, else ``calendars/`` beside the processes folder, else the shipped one."""
+    value = os.environ.get("BANGFU_CALENDARS")
+    if value:
+        return Path(value)
+    beside = definitions_dir(definitions).parent / "calendars"
+    return beside if beside.is_dir() else SHIPPED / "calendars"
+
+
+def _load_calendars(definitions: str | Path | None) -> dict[str, WorkingCalendar]:
+    loaded = load_calendars(calendars_dir(definitions))
+    return {cid: WorkingCalendar(cid, years.values()) for cid, years in loaded.items()}
+
+
+def _load_campaigns(defs: DefinitionSet, definitions: str | Path | None) -> dict[str, Campaign]:
+    """The campaigns, with every process timer's calendar reference checked against them."""
+    campaigns = load_campaigns(campaigns_dir(definitions), known_processes=defs.processes())
+    problems: list[Problem] = []
+    for campaign in campaigns.values():
+        for process in campaign.spec.processes:
+            defn = defs.get(process)
+            for p in campaign.check_references(timer_refs(defn.spec)):
+                problems.append(replace(p, file=defn.source))
+    if problems:
+        raise DefinitionInvalid(problems, "campaigns")
+    return campaigns
+
+
 def _roles(defs: DefinitionSet) -> set[str]:
     return {r for d in defs for r in d.spec.roles}
 
@@ -62,7 +106,7 @@ def _initialised(store: SqlStore) -> bool:
     try:
         return "bangfu_meta" in inspect(store.engine).get_table_names() and \
             store.get_meta("schema_version") is not None
-    except OperationalError as exc:
+    except DatabaseError as exc:  # also 'file is not a database'
         raise StorageError(f"cannot open the database: {exc.orig}",
                            f"无法打开数据库：{exc.orig}") from None
 
@@ -145,7 +189,8 @@ def open_engine(db: str | None = None, *, definitions: str | Path | None = None)
             defs.add(definition_from_json(body["body"]))
     org = org_from_text(store.get_meta("org_yaml") or "", store.get_meta("org_source") or "org",
                         _roles(defs))
-    return Engine(store, defs, org, clock)
+    return Engine(store, defs, org, clock, campaigns=_load_campaigns(defs, definitions),
+                  calendars=_load_calendars(definitions))
 
 
 def _shown(url: str) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from workflow.errors import StorageError
 
@@ -46,7 +46,12 @@ def make_engine(url: str) -> Engine:
         raise StorageError(f"'{url}' is not a database URL",
                            f"'{url}' 不是有效的数据库地址") from None
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, json_serializer=_dumps, pool_pre_ping=True)
+        try:
+            return create_engine(url, json_serializer=_dumps, pool_pre_ping=True)
+        except (NoSuchModuleError, ImportError) as exc:
+            # e.g. 'postgres://' (SQLAlchemy wants 'postgresql://') or no driver installed
+            raise StorageError(f"cannot use database URL '{parsed.render_as_string()}': {exc}",
+                               f"无法使用数据库地址 '{parsed.render_as_string()}'：{exc}") from None
     engine = create_engine(url, json_serializer=_dumps)
 
     @event.listens_for(engine, "connect")

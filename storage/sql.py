@@ -20,11 +20,11 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from definitions.compile import CompiledDefinition
 from definitions.errors import DefinitionVersionConflict
 from workflow.errors import ConcurrencyConflict, StorageError
-from workflow.model import Case, Decision, Event
+from workflow.model import Case, Decision, Event, Timer
 
 from .db import is_sqlite
 from .prepared import Prepared
-from .tables import cases, counters, definitions, events, meta
+from .tables import cases, counters, definitions, events, meta, outbox, timers
 
 
 def row_to_case(r: Mapping[str, Any]) -> Case:
@@ -35,7 +35,14 @@ def row_to_case(r: Mapping[str, Any]) -> Case:
         r["state_entered_at"], r["submitted_by"], r["applicant_user"],
         {k: tuple(v) for k, v in duties.items()} if duties else {},
         r["first_entered"] or {},
+        r["campaign"],
     )
+
+
+def row_to_timer(r: Mapping[str, Any]) -> Timer:
+    return Timer(r["id"], r["case_id"], r["spec_id"], r["scope"], r["state"], r["kind"],
+                 r["due_at"], r["deadline_at"], r["trigger"], r["seq"], r["status"],
+                 r["created_at"], r["fired_at"])
 
 
 def row_to_event(r: Mapping[str, Any]) -> Event:
@@ -137,7 +144,7 @@ class SqlUnitOfWork:
                     "definition_version": c.definition_version,
                     "definition_hash": c.definition_hash, "unit": c.unit,
                     "applicant_user": c.applicant_user, "submitted_by": c.submitted_by,
-                    "created_at": c.created_at, **_case_values(c)})
+                    "created_at": c.created_at, "campaign": c.campaign, **_case_values(c)})
             else:
                 done = self._s.update_case.execute(self.conn, {
                     "b_id": c.id, "b_previous": decision.previous_version,
@@ -147,9 +154,50 @@ class SqlUnitOfWork:
                         select(cases.c.version).where(cases.c.id == c.id)).scalar()
                     raise ConcurrencyConflict(c.number, decision.previous_version, actual or 0)
             self._s.insert_event.execute(self.conn, _event_values(e))
+            if decision.fired_timer is not None or decision.timers or decision.messages or \
+                    decision.cancel_state_timers or decision.cancel_case_timers:
+                self._timers_and_messages(decision)
         except self._integrity_errors:
             raise ConcurrencyConflict(c.number, decision.previous_version or 0,
                                       (decision.previous_version or 0) + 1) from None
+
+    def _timers_and_messages(self, decision: Decision) -> None:
+        c, e = decision.case, decision.event
+        if decision.fired_timer is not None:
+            done = self.conn.execute(
+                update(timers).where(timers.c.id == decision.fired_timer,
+                                     timers.c.status == "pending")
+                .values(status="fired", fired_at=e.at)).rowcount
+            if done != 1:
+                raise ConcurrencyConflict(c.number, decision.previous_version or 0,
+                                          (decision.previous_version or 0) + 1)
+        scopes = [s for s, on in (("state", decision.cancel_state_timers),
+                                  ("case", decision.cancel_case_timers)) if on]
+        if scopes:
+            self.conn.execute(
+                update(timers).where(timers.c.case_id == c.id, timers.c.status == "pending",
+                                     timers.c.scope.in_(scopes))
+                .values(status="cancelled", fired_at=e.at))
+        if decision.timers:
+            self.conn.execute(insert(timers), [
+                {"case_id": c.id, "spec_id": p.spec_id, "scope": p.scope, "state": p.state,
+                 "kind": p.kind, "due_at": p.due_at, "deadline_at": p.deadline_at,
+                 "trigger": p.trigger, "seq": p.seq, "status": "pending", "created_at": e.at}
+                for p in decision.timers])
+        if decision.messages:
+            self.conn.execute(insert(outbox), [
+                {"message_id": f"{c.id}:{e.seq}:{m.kind}:{m.recipient}", "case_id": c.id,
+                 "event_seq": e.seq, "kind": m.kind, "recipient": m.recipient,
+                 "context": dict(m.context), "status": "pending", "created_at": e.at}
+                for m in decision.messages])
+
+    def claim_due(self, now: datetime, limit: int = 1) -> list[Timer]:
+        """The oldest pending timers due by ``now``, locked for this transaction."""
+        stmt = (select(timers).where(timers.c.status == "pending", timers.c.due_at <= now)
+                .order_by(timers.c.due_at, timers.c.id).limit(limit))
+        if self._lock_rows:
+            stmt = stmt.with_for_update(skip_locked=True)
+        return [row_to_timer(r._mapping) for r in self.conn.execute(stmt)]
 
     @property
     def _integrity_errors(self) -> tuple[type[BaseException], ...]:
@@ -165,6 +213,12 @@ class SqlStore:
         self._sqlite = is_sqlite(engine)
         self._local = threading.local()
         self._stmts = _Statements(engine.dialect)
+        # The command path runs on the driver's cursor, whose errors SQLAlchemy
+        # does not wrap (e.g. sqlite3's 'database is locked').
+        dbapi = engine.dialect.dbapi
+        self._operational_errors: tuple[type[BaseException], ...] = (
+            (OperationalError, dbapi.OperationalError) if dbapi is not None
+            else (OperationalError,))
 
     @contextmanager
     def unit_of_work(self) -> Iterator[SqlUnitOfWork]:
@@ -172,10 +226,11 @@ class SqlStore:
         try:
             with conn.begin():
                 yield SqlUnitOfWork(conn, not self._sqlite, self._stmts)
-        except OperationalError as exc:
+        except self._operational_errors as exc:
             self._drop_command_connection()
-            raise StorageError(f"the database refused the write: {exc.orig}",
-                               f"数据库拒绝写入：{exc.orig}") from None
+            reason = getattr(exc, "orig", exc)
+            raise StorageError(f"the database refused the write: {reason}",
+                               f"数据库拒绝写入：{reason}") from None
 
     def _command_connection(self) -> Connection:
         """One connection per thread for commands: a pool checkout and its reset
@@ -262,6 +317,40 @@ class SqlStore:
     def stored_definitions(self) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(select(definitions))]
+
+    def next_due(self) -> datetime | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.min(timers.c.due_at))
+                                .where(timers.c.status == "pending")).scalar()
+
+    def timers(self, case_id: str | None = None, *, status: Sequence[str] | None = None,
+               units: Sequence[str] | None = None) -> list[Timer]:
+        """Timers (of one case, or of cases in ``units``), in due order."""
+        stmt = select(timers)
+        if case_id is not None:
+            stmt = stmt.where(timers.c.case_id == case_id)
+        if status is not None:
+            stmt = stmt.where(timers.c.status.in_(list(status)))
+        if units is not None:
+            stmt = stmt.join(cases, cases.c.id == timers.c.case_id).where(
+                cases.c.unit.in_(list(units)))
+        stmt = stmt.order_by(timers.c.due_at, timers.c.id)
+        with self.engine.connect() as conn:
+            return [row_to_timer(r._mapping) for r in conn.execute(stmt)]
+
+    def outbox_summary(self) -> dict[tuple[str, str], int]:
+        """Message counts by (kind, status)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(outbox.c.kind, outbox.c.status, func.count())
+                                .group_by(outbox.c.kind, outbox.c.status)).all()
+        return {(r[0], r[1]): int(r[2]) for r in rows}
+
+    def messages(self, kind: str | None = None) -> list[dict[str, Any]]:
+        stmt = select(outbox).order_by(outbox.c.id)
+        if kind is not None:
+            stmt = stmt.where(outbox.c.kind == kind)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(stmt)]
 
     def get_meta(self, key: str) -> str | None:
         with self.engine.connect() as conn:

@@ -96,6 +96,7 @@ class CaseRow(SQLModel, table=True):
     created_at: datetime = _dt()
     updated_at: datetime = _dt()
     state_entered_at: datetime = _dt()
+    campaign: str | None = Field(default=None, max_length=64, index=True)
 
 
 class EventRow(SQLModel, table=True):
@@ -122,9 +123,54 @@ class EventRow(SQLModel, table=True):
     meta: dict[str, Any] = _json()
 
 
+class TimerRow(SQLModel, table=True):
+    """A durable timer: written with the transition that creates it, cancelled
+    with the one that makes it moot, and marked fired in the same transaction
+    as what it does. The table, not the scheduler, is the source of truth."""
+
+    __tablename__ = "timers"
+    __table_args__ = (Index("ix_timers_status_due", "status", "due_at"),
+                      Index("ix_timers_case_status", "case_id", "status"))
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="cases.id", max_length=32)
+    spec_id: str = Field(max_length=64)
+    scope: str = Field(max_length=8)
+    state: str | None = Field(default=None, max_length=64)
+    kind: str = Field(max_length=16)
+    due_at: datetime = _dt()
+    deadline_at: datetime = _dt()
+    trigger: str | None = Field(default=None, max_length=64)
+    seq: int = 0
+    status: str = Field(default="pending", max_length=16)
+    created_at: datetime = _dt()
+    fired_at: datetime | None = _dt(nullable=True)
+
+
+class OutboxRow(SQLModel, table=True):
+    """A message to send, written in the transaction of the event that causes
+    it; ``message_id`` is stable so receivers can de-duplicate."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status", "status", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: str = Field(sa_column=Column(String(96), unique=True, nullable=False))
+    case_id: str = Field(foreign_key="cases.id", max_length=32)
+    event_seq: int
+    kind: str = Field(max_length=32)
+    recipient: str = Field(max_length=64)
+    context: dict[str, Any] = _json()
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    created_at: datetime = _dt()
+    sent_at: datetime | None = _dt(nullable=True)
+    last_error: str | None = None
+
+
 metadata = SQLModel.metadata
 cases = CaseRow.__table__  # type: ignore[attr-defined]
 events = EventRow.__table__  # type: ignore[attr-defined]
 counters = CounterRow.__table__  # type: ignore[attr-defined]
 meta = MetaRow.__table__  # type: ignore[attr-defined]
 definitions = DefinitionRow.__table__  # type: ignore[attr-defined]
+timers = TimerRow.__table__  # type: ignore[attr-defined]
+outbox = OutboxRow.__table__  # type: ignore[attr-defined]

@@ -8,6 +8,7 @@ which is slow to repeat); the engine is wired the way ``open_engine`` wires it.
 
 from __future__ import annotations
 
+import copy
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -18,19 +19,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from definitions import (
-    SHIPPED_ORG,
-    SHIPPED_PROCESSES,
-    DefinitionSet,
-    Org,
-    load_directory,
-    load_org,
-)
-from storage import init_database
+from definitions import SHIPPED_ORG, SHIPPED_PROCESSES, DefinitionSet, Org
+from storage import init_database, open_engine
 from storage.db import make_engine, resolve_url
 from storage.sql import SqlStore
 from storage.tables import cases, counters, events
-from workflow import REGISTRY, Case, Engine, SimulatedClock
+from workflow import Case, Engine, SimulatedClock
 
 START = datetime.fromisoformat("2027-01-04T09:00+08:00")
 PROCESS = "relief_application"
@@ -151,19 +145,27 @@ def _no_bangfu_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="session")
-def shipped() -> tuple[DefinitionSet, Org]:
-    """The shipped definitions and sample org, loaded once."""
-    defs = load_directory(SHIPPED_PROCESSES, known_guards=REGISTRY)
-    org = load_org(SHIPPED_ORG, known_roles={r for d in defs for r in d.spec.roles})
-    return defs, org
-
-
-@pytest.fixture(scope="session")
 def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A database initialised once (simulated clock at START), copied by each test."""
     path = tmp_path_factory.mktemp("template") / "template.db"
-    init_database(str(path), simulated_start=START)
+    # The shipped files, explicitly: session fixtures run before _no_bangfu_env.
+    init_database(str(path), org=SHIPPED_ORG, definitions=SHIPPED_PROCESSES,
+                  simulated_start=START)
     return path
+
+
+@pytest.fixture(scope="session")
+def prototype(template_db: Path) -> Iterator[Engine]:
+    """An Engine wired by ``open_engine`` once: definitions, org and the rest, loaded once."""
+    proto = open_engine(str(template_db), definitions=SHIPPED_PROCESSES)
+    yield proto
+    _close(proto.store)
+
+
+@pytest.fixture(scope="session")
+def shipped(prototype: Engine) -> tuple[DefinitionSet, Org]:
+    """The shipped definitions and sample org, as the engine loaded them."""
+    return prototype.definitions, prototype.org
 
 
 @pytest.fixture
@@ -175,13 +177,26 @@ def db_path(tmp_path: Path, template_db: Path) -> str:
 
 
 @pytest.fixture
-def engine(db_path: str, shipped: tuple[DefinitionSet, Org]) -> Iterator[Engine]:
-    """An Engine on the test's database, its clock simulated from 2027-01-04 09:00 +08:00."""
-    defs, org = shipped
+def engine(db_path: str, prototype: Engine) -> Iterator[Engine]:
+    """An Engine on the test's database, its clock simulated from 2027-01-04 09:00 +08:00.
+
+    A shallow copy of the session's prototype with its own store and clock: what
+    ``open_engine`` would build, without re-reading every YAML file per test.
+    """
     store = SqlStore(make_engine(resolve_url(db_path)))
-    clock = SimulatedClock(datetime.fromisoformat(store.get_meta("clock_now") or ""))
-    yield Engine(store, defs, org, clock)
-    store.close()
+    eng = copy.copy(prototype)
+    eng.store = store
+    eng.clock = SimulatedClock(datetime.fromisoformat(store.get_meta("clock_now") or ""))
+    yield eng
+    _close(store)
+
+
+def _close(store: Any) -> None:
+    close = getattr(store, "close", None)
+    if close is not None:
+        close()
+    else:
+        store.engine.dispose()
 
 
 @pytest.fixture

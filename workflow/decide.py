@@ -19,8 +19,19 @@ from definitions.schema import TransitionSpec
 
 from .authz import Refusal, authorize, conflicted, role_reaches
 from .data import check_data, field_label
+from .deadlines import (
+    LOCAL,
+    DeadlineError,
+    TimeContext,
+    TimerPlan,
+    passed_at_creation,
+    plan_entry,
+    plan_next,
+    timer_spec,
+)
 from .errors import (
     CaseClosed,
+    CommandRejected,
     CommentRequired,
     ConcurrencyConflict,
     GuardFailed,
@@ -31,7 +42,19 @@ from .errors import (
 )
 from .guards import GuardContext
 from .machine import CompiledMachine
-from .model import Actor, Case, Decision, Event, Fire, Submit, TriggerOption
+from .model import (
+    SYSTEM_ACTOR,
+    Actor,
+    Case,
+    Decision,
+    Event,
+    Fire,
+    Message,
+    Submit,
+    Timer,
+    TriggerOption,
+)
+from .recipients import resolve, responsible
 from .replay import evolve
 
 
@@ -61,8 +84,9 @@ def _pick_refusal(refusals: list[Refusal]) -> Refusal:
 
 
 def decide_submit(defn: CompiledDefinition, org: Org, actor: Actor, command: Submit,
-                  now: datetime, case_id: str, number: str) -> Decision:
-    """Open a case in the definition's initial state."""
+                  now: datetime, case_id: str, number: str,
+                  time: TimeContext | None = None) -> Decision:
+    """Open a case in the definition's initial state (in ``time.campaign``, if any)."""
     spec = defn.spec
     roles = [r for r in spec.submit.roles if r in actor.roles]
     if not roles:
@@ -100,7 +124,8 @@ def decide_submit(defn: CompiledDefinition, org: Org, actor: Actor, command: Sub
         idempotency_key=command.idempotency_key,
         request_hash=request_hash(command) if command.idempotency_key else None,
         meta={"number": number, "unit": unit, "applicant_user": applicant_user,
-              "definition_hash": defn.content_hash},
+              "definition_hash": defn.content_hash,
+              "campaign": time.campaign.id if time and time.campaign else None},
     )
     case = evolve(defn, None, event)
     if role != "applicant" and conflicted(defn, org, case, actor):
@@ -108,7 +133,19 @@ def decide_submit(defn: CompiledDefinition, org: Org, actor: Actor, command: Sub
             "conflict_of_interest",
             f"user '{actor.id}' declared a relation to this applicant and must not file the case",
             f"用户 '{actor.id}' 已申报与该申请人存在亲属等关系，须回避，不得代为提交")
-    return Decision(event=event, case=case, previous_version=None)
+    if time is None:
+        return Decision(event=event, case=case, previous_version=None)
+    passed = passed_at_creation(defn, case, time)
+    if passed is not None:
+        timer, when = passed
+        label = timer.labels or None
+        raise DeadlineError(
+            f"the deadline '{label.en if label else timer.id}' ({_local(when)}) of the campaign "
+            "passed before this case was created; it cannot be opened in this campaign",
+            f"活动的「{label.zh if label else timer.id}」({_local(when)})已在提交之前截止，"
+            "不能再在本活动中提交")
+    plans, _, _ = plan_entry(defn, None, case, time, now)
+    return Decision(event=event, case=case, previous_version=None, timers=tuple(plans))
 
 
 def _ctx(defn: CompiledDefinition, case: Case, actor: Actor, now: datetime,
@@ -117,8 +154,9 @@ def _ctx(defn: CompiledDefinition, case: Case, actor: Actor, now: datetime,
 
 
 def decide_fire(defn: CompiledDefinition, machine: CompiledMachine, org: Org, case: Case,
-                actor: Actor, command: Fire, now: datetime) -> Decision:
-    """Fire a trigger on an existing case."""
+                actor: Actor, command: Fire, now: datetime, time: TimeContext | None = None,
+                meta: Mapping[str, Any] | None = None) -> Decision:
+    """Fire a trigger on an existing case; with ``time``, plan its timers."""
     # A stale version first: judged against a state the caller never saw, any
     # other refusal (the trigger no longer fits, the case closed) would mislead.
     if command.expected_version is not None and command.expected_version != case.version:
@@ -161,8 +199,71 @@ def decide_fire(defn: CompiledDefinition, machine: CompiledMachine, org: Org, ca
         data=dict(command.data), comment=command.comment, definition_version=defn.version,
         idempotency_key=command.idempotency_key,
         request_hash=request_hash(command) if command.idempotency_key else None,
+        meta=dict(meta or {}),
     )
-    return Decision(event=event, case=evolve(defn, case, event), previous_version=case.version)
+    after = evolve(defn, case, event)
+    if time is None:
+        return Decision(event=event, case=after, previous_version=case.version)
+    plans, cancel_state, cancel_case = plan_entry(defn, case, after, time, now)
+    return Decision(event=event, case=after, previous_version=case.version, timers=tuple(plans),
+                    cancel_state_timers=cancel_state, cancel_case_timers=cancel_case)
+
+
+def _local(when: datetime) -> str:
+    return when.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M")
+
+
+def decide_timer(defn: CompiledDefinition, machine: CompiledMachine, org: Org, case: Case,
+                 timer: Timer, now: datetime, time: TimeContext) -> Decision:
+    """What a due timer does: fire its trigger, remind, or escalate.
+
+    A trigger the rules refuse (the case moved on, a guard does not hold) is
+    recorded as a ``timer`` event saying why, not raised: the timer is spent.
+    """
+    spec = timer_spec(defn, timer.spec_id)
+    label = spec.labels if spec is not None and spec.labels else None
+    base = {"timer": timer.spec_id, "timer_id": timer.id, "timer_kind": timer.kind,
+            "deadline": timer.deadline_at.isoformat(), "due": timer.due_at.isoformat(),
+            "late_seconds": max(0, int((now - timer.due_at).total_seconds()))}
+    plan = TimerPlan(timer.spec_id, timer.scope, timer.state, timer.kind,  # type: ignore[arg-type]
+                     timer.due_at, timer.deadline_at, timer.trigger, timer.seq)
+    successor = plan_next(spec, plan, now, time) if spec is not None else None
+    extra = (successor,) if successor is not None else ()
+    if timer.kind in ("fire", "recur") and timer.trigger:
+        command = Fire(case.id, timer.trigger, SYSTEM_ACTOR.id)
+        try:
+            decision = decide_fire(defn, machine, org, case, SYSTEM_ACTOR, command, now, time,
+                                   meta=base)
+        except CommandRejected as exc:
+            return _note(defn, case, now, "timer", {**base, "refused": exc.en,
+                                                    "refused_zh": exc.zh}, (), extra, timer.id)
+        return Decision(decision.event, decision.case, decision.previous_version,
+                        decision.timers + extra, decision.cancel_state_timers,
+                        decision.cancel_case_timers, (), timer.id)
+    context = {"case": case.number, "process": case.process, "unit": case.unit,
+               "state": case.state, "timer": timer.spec_id,
+               "timer_label": {"zh": label.zh, "en": label.en} if label else None,
+               "deadline": timer.deadline_at.isoformat(), "seq": timer.seq}
+    if timer.kind == "remind":
+        recipients = responsible(defn, org, case)
+        kind = "reminder"
+    else:
+        recipients = resolve(defn, org, case, spec.escalate_to if spec is not None else ())
+        kind = "escalation"
+    messages = tuple(Message(kind, user, context) for user in recipients)
+    return _note(defn, case, now, kind, {**base, "recipients": recipients}, messages, extra,
+                 timer.id)
+
+
+def _note(defn: CompiledDefinition, case: Case, now: datetime, kind: str,
+          meta: Mapping[str, Any], messages: tuple[Message, ...], timers: tuple[TimerPlan, ...],
+          timer_id: int) -> Decision:
+    event = Event(case_id=case.id, seq=case.version + 1, at=now, kind=kind,  # type: ignore[arg-type]
+                  actor=SYSTEM_ACTOR.id, role=SYSTEM_ACTOR.id, trigger=f"timer:{meta['timer']}",
+                  source=case.state, dest=case.state, data={}, comment=None,
+                  definition_version=defn.version, meta=dict(meta))
+    return Decision(event=event, case=evolve(defn, case, event), previous_version=case.version,
+                    timers=timers, messages=messages, fired_timer=timer_id)
 
 
 def options(defn: CompiledDefinition, machine: CompiledMachine, org: Org, case: Case,

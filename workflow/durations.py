@@ -11,7 +11,7 @@ from definitions.schema import DURATION_RE
 @dataclass(frozen=True, slots=True)
 class Duration:
     amount: int
-    unit: str  # "days", "hours", "minutes" or "working_days"
+    unit: str  # "days", "hours", "minutes", "months" or "working_days"
 
     @property
     def working(self) -> bool:
@@ -19,8 +19,8 @@ class Duration:
 
     def as_timedelta(self) -> timedelta:
         """Calendar length; working days need a calendar and are refused here."""
-        if self.working:
-            raise ValueError("working days need a working-day calendar")
+        if self.working or self.unit == "months":
+            raise ValueError(f"{self.unit.replace('_', ' ')} need a calendar")
         return timedelta(**{self.unit: self.amount})
 
 
@@ -35,6 +35,8 @@ def parse_duration(text: str) -> Duration:
         kind = "hours"
     elif unit in {"m", "minute", "minutes"}:
         kind = "minutes"
+    elif unit in {"month", "months"}:
+        kind = "months"
     else:
         kind = "working_days"
     return Duration(int(m.group("n")), kind)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,11 +19,13 @@ import structlog
 
 from definitions.compile import CompiledDefinition, DefinitionSet
 from definitions.org import Org
+from definitions.validate import timer_refs
 
-from .clock import Clock, SimulatedClock
+from .clock import Clock, SimulatedClock, local
 from .data import coerce_text
-from .decide import decide_fire, decide_submit, options, request_hash
-from .errors import CaseNotFound, ClockError, IdempotencyKeyReused, UnknownUser
+from .deadlines import TimeContext, WorkingDays
+from .decide import decide_fire, decide_submit, decide_timer, options, request_hash
+from .errors import CampaignError, CaseNotFound, ClockError, IdempotencyKeyReused, UnknownUser
 from .machine import machine_for
 from .model import (
     SYSTEM,
@@ -33,6 +36,7 @@ from .model import (
     Event,
     Fire,
     Submit,
+    Timer,
     TriggerOption,
 )
 from .ports import CaseStore
@@ -44,11 +48,16 @@ class Engine:
     """What a portal embeds and the CLI drives."""
 
     def __init__(self, store: CaseStore, definitions: DefinitionSet, org: Org,
-                 clock: Clock) -> None:
+                 clock: Clock, campaigns: Mapping[str, Any] | None = None,
+                 calendars: Mapping[str, WorkingDays] | None = None) -> None:
         self.store = store
         self.definitions = definitions
         self.org = org
         self.clock = clock
+        #: campaign id → compiled campaign (``definitions.campaign.Campaign``)
+        self.campaigns: dict[str, Any] = dict(campaigns or {})
+        #: calendar id → working-day calendar
+        self.calendars: dict[str, WorkingDays] = dict(calendars or {})
         self._pinned: dict[tuple[str, int, str], CompiledDefinition] = {
             (d.process, d.version, d.content_hash): d for d in definitions}
 
@@ -135,24 +144,70 @@ class Engine:
 
     # -- commands -----------------------------------------------------------
 
+    def time_context(self, campaign: str | None) -> TimeContext:
+        """The campaign calendar and working days deadlines are computed against."""
+        found = self.campaigns.get(campaign) if campaign else None
+        calendar_id = getattr(getattr(found, "spec", None), "calendar", None) or "cn"
+        return TimeContext(found, self.calendars.get(calendar_id))
+
+    def campaign_for(self, process: str, requested: str | None = None) -> str | None:
+        """The campaign a new case of ``process`` joins.
+
+        The one asked for, else the running campaign of that process whose
+        completion target is nearest; None if the process needs no campaign.
+
+        Raises:
+            CampaignError: the campaign is unknown, does not run the process,
+                or none is running and the process has campaign deadlines.
+        """
+        if requested is not None:
+            found = self.campaigns.get(requested)
+            if found is None:
+                raise CampaignError(
+                    f"unknown campaign '{requested}'" + _hint(requested, self.campaigns),
+                    f"未知的活动 '{requested}'")
+            if process not in found.spec.processes:
+                raise CampaignError(f"campaign '{requested}' does not run '{process}'",
+                                    f"活动 '{requested}' 不包括流程 '{process}'")
+            return requested
+        now = self.clock.now()
+        running = sorted((c for c in self.campaigns.values()
+                          if process in c.spec.processes and c.completion >= now),
+                         key=lambda c: c.completion)
+        if running:
+            return str(running[0].spec.campaign)
+        defn = self.definitions.get(process)
+        if timer_refs(defn.spec):
+            raise CampaignError(
+                f"no campaign running '{process}' is open on {local(now)}; its deadlines come "
+                "from a campaign calendar (definitions/campaigns/)",
+                f"{local(now)} 没有正在进行的包含流程 '{process}' 的活动；该流程的时限来自活动日程"
+                "(definitions/campaigns/)")
+        return None
+
     def submit(self, process: str, user: str, data: Mapping[str, Any], *,
                unit: str | None = None, comment: str | None = None,
                idempotency_key: str | None = None,
-               process_version: int | None = None) -> CommandResult:
-        """Open a case of ``process`` (latest version unless given)."""
+               process_version: int | None = None,
+               campaign: str | None = None) -> CommandResult:
+        """Open a case of ``process`` (latest version unless given) in a campaign."""
         command = Submit(process, user, dict(data), unit, comment, idempotency_key,
-                         process_version)
+                         process_version, campaign)
         defn = self.definitions.get(process, process_version)
         actor = self.actor(user)
+        campaign_id = self.campaign_for(process, campaign)
+        time = self.time_context(campaign_id)
+        prefix = str(self.campaigns[campaign_id].spec.case_prefix) if campaign_id is not None \
+            else defn.spec.case_prefix
         with structlog.contextvars.bound_contextvars(process=process, actor=user,
                                                      trigger="submit"):
             with self.store.unit_of_work() as uow:
                 prior = self._replayed(uow, command)
                 if prior is not None:
                     return prior
-                number = f"{defn.spec.case_prefix}-{uow.next_number(defn.spec.case_prefix):06d}"
+                number = f"{prefix}-{uow.next_number(prefix):06d}"
                 decision = decide_submit(defn, self.org, actor, command, self.clock.now(),
-                                         uuid.uuid4().hex, number)
+                                         uuid.uuid4().hex, number, time)
                 uow.append(decision)
             log.info("case.submitted", case=number, state=decision.case.state)
         return _result(decision.case.id, decision.case.number, decision.event)
@@ -174,7 +229,8 @@ class Engine:
                     raise CaseNotFound(case)
                 defn = self.definition_for(current)
                 decision = decide_fire(defn, machine_for(defn), self.org, current, actor,
-                                       command, self.clock.now())
+                                       command, self.clock.now(),
+                                       self.time_context(current.campaign))
                 uow.append(decision)
             log.info("case.transition", process=current.process, source=current.state,
                      dest=decision.case.state, version=decision.case.version)
@@ -205,8 +261,45 @@ class Engine:
 
     # -- the simulated clock ------------------------------------------------
 
-    def set_clock(self, when: datetime | None = None, advance: timedelta | None = None) -> datetime:
-        """Move a simulated clock forward and persist it.
+    def fire_due(self, limit: int | None = None) -> list[FiredTimer]:
+        """Fire every timer due by now, oldest first, each in its own transaction.
+
+        A timer is marked fired in the same transaction as what it does, so a
+        crash fires it again or not at all, never twice.
+        """
+        fired: list[FiredTimer] = []
+        while limit is None or len(fired) < limit:
+            now = self.clock.now()
+            with self.store.unit_of_work() as uow:
+                due = uow.claim_due(now, 1)
+                if not due:
+                    break
+                timer = due[0]
+                case = uow.load_case(timer.case_id)
+                if case is None:
+                    raise CaseNotFound(timer.case_id)
+                defn = self.definition_for(case)
+                with structlog.contextvars.bound_contextvars(
+                        case=case.number, process=case.process, actor="system",
+                        trigger=f"timer:{timer.spec_id}"):
+                    decision = decide_timer(defn, machine_for(defn), self.org, case, timer, now,
+                                            self.time_context(case.campaign))
+                    uow.append(decision)
+            late = (now - timer.due_at).total_seconds()
+            event = decision.event
+            (log.warning if late >= 60 else log.info)(
+                "timer.fired", case=case.number, timer=timer.spec_id, kind=timer.kind,
+                due=timer.due_at.isoformat(), late_seconds=int(late), event_kind=event.kind,
+                dest=event.dest, messages=len(decision.messages))
+            fired.append(FiredTimer(timer, case.number, event, len(decision.messages)))
+        return fired
+
+    def set_clock(self, when: datetime | None = None, advance: timedelta | None = None,
+                  fire: bool = True) -> list[FiredTimer]:
+        """Move a simulated clock forward, firing what falls due on the way, in order.
+
+        The clock stops at each due time, fires the timers due then (which may
+        create more), and moves on; it is persisted at every stop.
 
         Raises:
             ClockError: the database runs on the real clock, or time would go back.
@@ -215,12 +308,76 @@ class Engine:
             raise ClockError("this database runs on the real clock; clock commands are only "
                              "for databases created with 'bangfu init --simulated'",
                              "此数据库使用真实时钟；只有用 'bangfu init --simulated' 创建的数据库才能调整时钟")
+        target = self.clock.now()
         if when is not None:
-            self.clock.set(when)
+            if when.tzinfo is None:
+                raise ClockError(f"time '{when.isoformat()}' has no time zone",
+                                 f"时间 '{when.isoformat()}' 缺少时区")
+            if when < target:
+                raise ClockError(
+                    f"the simulated clock cannot go back (now {local(target)}, asked "
+                    f"{local(when)})", f"模拟时钟不能倒退(当前 {local(target)},目标 {local(when)})")
+            target = when
         if advance is not None:
-            self.clock.advance(advance)
+            if advance < timedelta(0):
+                raise ClockError("the simulated clock cannot go back", "模拟时钟不能倒退")
+            target = target + advance
+        fired: list[FiredTimer] = []
+        while fire:
+            due = self.store.next_due()
+            if due is None or due > target:
+                break
+            if due > self.clock.now():
+                self.clock.set(due)
+                self.store.set_meta("clock_now", self.clock.now().isoformat())
+            fired += self.fire_due()
+        self.clock.set(target)
         self.store.set_meta("clock_now", self.clock.now().isoformat())
-        return self.clock.now()
+        return fired
+
+    def deadlines(self, unit: str | None = None, overdue: bool = False) -> list[Deadline]:
+        """Open deadlines of open cases (in ``unit``'s subtree), soonest first."""
+        units = self.subtree(unit) if unit else None
+        now = self.clock.now()
+        seen: dict[tuple[str, str], Deadline] = {}
+        cases: dict[str, Case] = {}
+        for timer in self.store.timers(status=["pending"], units=units):
+            key = (timer.case_id, timer.spec_id)
+            if key in seen or timer.kind == "recur":
+                continue
+            case = cases.get(timer.case_id) or self.store.get_case(timer.case_id)
+            if case is None:
+                continue
+            cases[timer.case_id] = case
+            escalations = timer.seq - 1 if timer.kind == "escalate" else 0
+            seen[key] = Deadline(case, timer.spec_id, timer.deadline_at,
+                                 timer.deadline_at < now, escalations)
+        found = sorted(seen.values(), key=lambda d: (d.deadline_at, d.case.number))
+        return [d for d in found if d.overdue] if overdue else found
+
+
+@dataclass(frozen=True, slots=True)
+class FiredTimer:
+    timer: Timer
+    case_number: str
+    event: Event
+    messages: int
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    case: Case
+    timer: str
+    deadline_at: datetime
+    overdue: bool
+    escalations: int
+
+
+def _hint(name: str, known: Mapping[str, Any]) -> str:
+    from difflib import get_close_matches
+
+    close = get_close_matches(name, list(known), n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def _result(case_id: str, number: str, event: Event, replayed: bool = False) -> CommandResult:

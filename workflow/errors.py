@@ -14,7 +14,10 @@
     │   ├── GuardFailed               conditions that did not hold, each named
     │   ├── CommentRequired
     │   ├── MissingData
-    │   └── InvalidData
+    │   ├── InvalidData
+    │   ├── CampaignError             no campaign, or one that does not run the process
+    │   └── DeadlineError             (workflow.deadlines) a deadline that cannot be computed
+    ├── CalendarMissing               (workflow.calendar) working days in a year without data
     ├── ConcurrencyConflict           someone else changed the case first
     ├── IdempotencyKeyReused          same key, different command
     ├── ClockError                    clock commands on a real-clock database, time going back
@@ -175,6 +178,12 @@ class IdempotencyKeyReused(BangfuError):
 
 class ClockError(BangfuError):
     code = "clock_error"
+
+
+class CampaignError(CommandRejected):
+    """No campaign, an unknown one, or one that does not run the process."""
+
+    code = "campaign_error"
 
 
 class StorageError(BangfuError):

@@ -52,6 +52,7 @@ class Case:
     #: was first entered (for windows anchored at the first entry)
     duties: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     first_entered: Mapping[str, str] = field(default_factory=dict)
+    campaign: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,7 @@ class Submit:
     comment: str | None = None
     idempotency_key: str | None = None
     process_version: int | None = None
+    campaign: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +84,11 @@ class Fire:
 
 Command = Submit | Fire
 
+#: submitted: a case opened; transition: a state change (by a user or, with
+#: ``meta.timer``, by a timer); timer: a timer whose trigger was refused;
+#: reminder / escalation: a deadline message was sent
+EventKind = Literal["submitted", "transition", "timer", "reminder", "escalation"]
+
 
 @dataclass(frozen=True, slots=True)
 class Event:
@@ -91,7 +98,7 @@ class Event:
     case_id: str
     seq: int
     at: datetime
-    kind: Literal["submitted", "transition"]
+    kind: EventKind
     actor: str
     role: str | None
     trigger: str
@@ -107,12 +114,47 @@ class Event:
 
 
 @dataclass(frozen=True, slots=True)
+class Message:
+    """A notification to send after commit (written to the outbox with the event)."""
+
+    kind: str
+    recipient: str
+    context: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Timer:
+    """A timer row as stored."""
+
+    id: int
+    case_id: str
+    spec_id: str
+    scope: str
+    state: str | None
+    kind: str
+    due_at: datetime
+    deadline_at: datetime
+    trigger: str | None
+    seq: int
+    status: str
+    created_at: datetime
+    fired_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Decision:
-    """What the pure core decided: the event to append and the case after it."""
+    """What the pure core decided: the event to append and the case after it,
+    the timers to create and cancel, and the messages to send."""
 
     event: Event
     case: Case
     previous_version: int | None
+    timers: tuple[Any, ...] = ()
+    cancel_state_timers: bool = False
+    cancel_case_timers: bool = False
+    messages: tuple[Message, ...] = ()
+    #: the timer this decision consumes (marked fired in the same transaction)
+    fired_timer: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

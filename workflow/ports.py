@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from definitions.compile import CompiledDefinition
 
-from .model import Case, Decision, Event
+from .model import Case, Decision, Event, Timer
 
 
 class UnitOfWork(Protocol):
@@ -31,12 +31,21 @@ class UnitOfWork(Protocol):
         """The next sequence number of case numbers with ``prefix`` (1, 2, ...)."""
         ...
 
+    def claim_due(self, now: datetime, limit: int = 1) -> list[Timer]:
+        """The oldest pending timers due by ``now``, locked for this transaction
+        (skipping rows another worker holds, where the database can)."""
+        ...
+
     def append(self, decision: Decision) -> None:
         """Write the decision's event and case.
 
         Raises:
             ConcurrencyConflict: the case's row version is no longer
-                ``decision.previous_version`` (someone else wrote first).
+                ``decision.previous_version`` (someone else wrote first), or
+                the timer the decision consumes was already fired.
+
+        Also cancels, creates and marks fired the decision's timers and
+        writes its messages to the outbox, in the same transaction.
         """
         ...
 
@@ -75,6 +84,15 @@ class CaseStore(Protocol):
 
     def stored_definitions(self) -> list[dict[str, Any]]:
         """Every registered definition body (for versions no longer on disk)."""
+        ...
+
+    def next_due(self) -> datetime | None:
+        """The due time of the earliest pending timer."""
+        ...
+
+    def timers(self, case_id: str | None = None, *, status: Sequence[str] | None = None,
+               units: Sequence[str] | None = None) -> list[Timer]:
+        """Timers of one case, or of the cases in ``units``, in due order."""
         ...
 
     def get_meta(self, key: str) -> str | None:

@@ -8,6 +8,7 @@ an inspector replays cannot disagree.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from definitions.compile import CompiledDefinition
 
@@ -46,10 +47,13 @@ def evolve(defn: CompiledDefinition, case: Case | None, event: Event) -> Case:
             applicant_user=meta.get("applicant_user"),
             duties={},
             first_entered={event.dest: event.at.isoformat()},
+            campaign=meta.get("campaign"),
         )
     if event.seq != case.version + 1:
         raise ValueError(f"event {event.seq} of case '{case.number}' does not follow "
                          f"version {case.version}")
+    if event.kind in ("timer", "reminder", "escalation"):
+        return replace(case, version=event.seq, updated_at=event.at)
     duties = dict(case.duties)
     duty = _duty_of(defn, event)
     if duty is not None and event.actor not in duties.get(duty, ()):
@@ -73,6 +77,7 @@ def evolve(defn: CompiledDefinition, case: Case | None, event: Event) -> Case:
         applicant_user=case.applicant_user,
         duties=duties,
         first_entered=first,
+        campaign=case.campaign,
     )
 
 

@@ -296,7 +296,7 @@ def test_good_timer_durations(duration: str) -> None:
     """Durations in days, hours, minutes and working days are accepted."""
     text = edit("    labels: {zh: 审核, en: Review}\n",
                 "    labels: {zh: 审核, en: Review}\n    timers:\n"
-                f"      - {{id: window, after: {duration}, fire: approve}}\n")
+                f"      - {{id: window, after: {duration}}}\n")
     assert definition_from_text(text).states["review"].timers[0].after == duration
 
 
