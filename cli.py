@@ -780,29 +780,57 @@ def _fired_summary(fired: list[Any], ui: Ui) -> None:
 @app.command()
 @handled
 def demo(db: DbOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False) -> None:
-    """演示：在新的模拟数据库上走完整个流程 / walk cases through every step on a fresh database."""
+    """演示：在新的模拟数据库上跑完一个春节帮扶活动 / a whole campaign on a fresh database."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     from workflow.demo import DEMO_START, run_demo
 
     ui = Ui(lang, as_json)
     began = time.perf_counter()
     target = db or _fresh_demo_path()
     with _demo_engine(target, ui) as engine:
-        report = run_demo(engine, lang)
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), console=err, disable=as_json,
+                      transient=False) as bar:
+            task = bar.add_task(ui.t("春节帮扶活动", "Spring Festival campaign"), total=None)
+
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total,
+                           description=local(engine.clock.now()))
+
+            report = run_demo(engine, lang, progress)
     elapsed = time.perf_counter() - began
     if as_json:
         _emit({"database": target, "start": DEMO_START.isoformat(), "seconds": round(elapsed, 3),
                **report.as_dict()})
         return
-    for line in report.steps:
-        out.print(line, markup=False)
-    table = Table(ui.t("村（社区）", "Village"), ui.t("状态", "State"), ui.t("件数", "Cases"))
-    for (village, state), n in sorted(report.by_village_state.items()):
-        table.add_row(village, state, str(n))
+    villages = sorted({v for v, _ in report.by_village_state})
+    states = sorted({s for _, s in report.by_village_state})
+    table = Table(ui.t("村（社区）", "Village"), *states, ui.t("合计", "Total"),
+                  title=ui.t("各村案件状态", "Cases by village and state"))
+    for v in villages:
+        row = [report.by_village_state.get((v, s), 0) for s in states]
+        table.add_row(v, *(str(n) for n in row), str(sum(row)))
+    table.add_row(ui.t("合计", "Total"),
+                  *(str(sum(report.by_village_state.get((v, s), 0) for v in villages))
+                    for s in states), str(report.cases))
     out.print(table)
-    out.print(ui.t(f"数据库：{target};事件 {report.events} 条；拒绝的操作 {report.refusals} 次;"
-                   f"用时 {elapsed:.2f} 秒",
-                   f"Database: {target}; {report.events} events; {report.refusals} refused "
-                   f"commands; took {elapsed:.2f} s"))
+    out.print(ui.t(
+        f"提醒 {report.reminders} 条，督办 {report.escalations} 条；到期自动流转 "
+        f"{report.auto_transitions} 次；异议 {report.objections} 件；"
+        f"截至 {local(report.finished_at)} 仍未办结并已督办的案件 {report.open_escalated} 件",
+        f"{report.reminders} reminders and {report.escalations} escalations sent; "
+        f"{report.auto_transitions} transitions fired by timers; {report.objections} "
+        f"objections; {report.open_escalated} cases still open and escalated at "
+        f"{local(report.finished_at)}"))
+    if report.escalated:
+        esc = Table(ui.t("日期", "Date"), ui.t("时限", "Deadline"), ui.t("督办对象", "Sent to"),
+                    ui.t("案件数", "Cases"), title=ui.t("督办", "Escalations"))
+        for (day, timer, to), n in sorted(report.escalated.items()):
+            esc.add_row(day, timer, to, str(n))
+        out.print(esc)
+    out.print(ui.t(f"数据库：{target}；事件 {report.events} 条；用时 {elapsed:.1f} 秒",
+                   f"Database: {target}; {report.events} events; took {elapsed:.1f} s"))
 
 
 def _fresh_demo_path() -> str:

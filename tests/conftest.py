@@ -28,6 +28,8 @@ from workflow import Case, Engine, SimulatedClock
 
 START = datetime.fromisoformat("2027-01-04T09:00+08:00")
 PROCESS = "relief_application"
+#: case numbers carry the running campaign's prefix (spring_festival_2027)
+PREFIX = "CF27"
 #: li.xiulan's ID number; sun.li (village panel, shangcun) declared a relation to it
 LI_ID = "331122195803120422"
 LI_PHONE = "13900001111"
@@ -99,11 +101,12 @@ def count_rows(engine: Engine) -> dict[str, Any]:
 
 
 def open_notice_window(engine: Engine, number: str) -> None:
-    """Move the simulated clock to the end of the case's public notice, if not there yet."""
+    """Move the simulated clock to the end of the case's public notice, if not there yet,
+    without firing timers (so that a person may close the notice by hand)."""
     case = engine.get_case(number)
     ends = datetime.fromisoformat(case.first_entered["publicity"]) + NOTICE_DAYS
     if engine.clock.now() < ends:
-        engine.set_clock(when=ends)
+        engine.set_clock(when=ends, fire=False)
 
 
 def move(engine: Engine, number: str, target: str) -> Case:

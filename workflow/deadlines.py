@@ -133,14 +133,17 @@ def _plans(spec: TimerSpec, scope: Literal["state", "case"], state: str | None, 
     out: list[TimerPlan] = []
     if spec.every is not None:
         return [TimerPlan(spec.id, scope, state, "recur", deadline, deadline, spec.fire, 1)]
+    # A deadline that passed before the state was entered is due at once, not
+    # late: nobody could have acted on it earlier.
+    due = max(deadline, now)
     if spec.fire is not None:
-        out.append(TimerPlan(spec.id, scope, state, "fire", deadline, deadline, spec.fire))
+        out.append(TimerPlan(spec.id, scope, state, "fire", due, deadline, spec.fire))
     for offset in spec.remind:
-        due = office_hours(_add(deadline, parse_duration(offset), ctx, sign=-1))
-        if due > now:
-            out.append(TimerPlan(spec.id, scope, state, "remind", due, deadline))
+        remind_at = office_hours(_add(deadline, parse_duration(offset), ctx, sign=-1))
+        if remind_at > now:
+            out.append(TimerPlan(spec.id, scope, state, "remind", remind_at, deadline))
     if spec.escalate_to:
-        out.append(TimerPlan(spec.id, scope, state, "escalate", deadline, deadline, None, 1))
+        out.append(TimerPlan(spec.id, scope, state, "escalate", due, deadline, None, 1))
     return out
 
 
@@ -176,9 +179,14 @@ def plan_next(spec: TimerSpec, fired: TimerPlan, now: datetime,
     """The successor of a fired escalation (next period after now) or
     recurring timer (next period after the one that fired)."""
     if fired.kind == "escalate" and spec.escalate_every:
+        # The next slot (deadline + k periods) a whole period after this firing,
+        # less a little slack for a late scheduler: once per period, and no
+        # burst of missed ones after downtime.
         period = parse_duration(spec.escalate_every)
+        span = _add(now, period, ctx) - now
+        threshold = now + span - min(timedelta(hours=1), span / 10)
         due, k = fired.due_at, fired.seq
-        while due <= now:
+        while due < threshold:
             k += 1
             due = _add(fired.deadline_at, Duration(period.amount * (k - 1), period.unit), ctx)
         return TimerPlan(fired.spec_id, fired.scope, fired.state, "escalate", due,

@@ -1,140 +1,255 @@
-"""The scripted demo: households of the sample org walked through every step
-of the relief process on a simulated clock, with the refusals the rules make.
-Shell code: drives an Engine through its public API only.
+"""The demo: a whole Spring Festival campaign of the sample org on a simulated
+clock, from the first applications on 4 Jan to the completion target on 1 Feb.
+
+Shell code: drives an Engine through its public API only. Households are
+generated from a fixed seed, so every run tells the same story: four villages
+deliberate (one of them late, and escalated for it), the 3-day notices close by
+themselves, objections are raised and answered, both reviews and the county
+report follow, cadres deliver the relief, and whatever is still open on 1 Feb
+is escalated to the township's first responsible persons. Amounts come from
+the campaign's standards.
 """
 
 from __future__ import annotations
 
+import random
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from definitions.errors import BangfuError
 
-from .clock import local
-from .engine import Engine
+from .clock import LOCAL_TZ, local
+from .engine import Engine, FiredTimer
 
 DEMO_START = datetime.fromisoformat("2027-01-04T09:00:00+08:00")
 PROCESS = "relief_application"
+CAMPAIGN = "spring_festival_2027"
+SEED = 2027
 
-HOUSEHOLDS: list[dict[str, Any]] = [
-    {"key": "A", "by": "li.xiulan", "unit": None,
-     "data": {"applicant_name": "李秀兰", "id_number": "331122195803120422",
-              "phone": "13900001111", "household_size": 3, "category": "severe",
-              "hardship_reason": "丈夫重病住院，本年自付医疗费用 8.6 万元",
-              "self_paid_medical_fen": 8_600_000}},
-    {"key": "B", "by": "zhang.min", "unit": "xiacun",
-     "data": {"applicant_name": "周桂英", "id_number": "33112219491105004" + "1",
-              "household_size": 1, "category": "general",
-              "hardship_reason": "独居老人，无固定收入"}},
-    {"key": "C", "by": "zhao.jianguo", "unit": None,
-     "data": {"applicant_name": "赵建国", "id_number": "33112219720815263X",
-              "phone": "13900002222", "household_size": 4, "category": "moderate",
-              "hardship_reason": "家中一人残疾，生活较为困难"}},
-    {"key": "D", "by": "luo.yan", "unit": "huangtupo",
-     "data": {"applicant_name": "钱立新", "id_number": "331122196501013319",
-              "household_size": 2, "category": "veteran",
-              "hardship_reason": "退伍军人，因病致困"}},
-    {"key": "E", "by": "wang.fang", "unit": "shangcun",
-     "data": {"applicant_name": "吴小燕", "id_number": "331122198806201221",
-              "household_size": 3, "category": "dibao",
-              "hardship_reason": "低保家庭，子女就学"}},
-]
+#: who does what in each village of the sample org
+VILLAGES: dict[str, dict[str, Any]] = {
+    "shangcun": {"staff": "wang.fang", "panel": "liu.qiang", "cadre": "xu.lei",
+                 "office": "yang.jing", "committee": "zhu.tao", "meeting": 12, "households": 90},
+    "xiacun": {"staff": "zhang.min", "panel": "gao.peng", "cadre": "guo.ning",
+               "office": "wu.gang", "committee": "chen.shuji", "meeting": 13, "households": 80},
+    "liujia": {"staff": "ma.hui", "panel": "he.jun", "cadre": "deng.hao",
+               "office": "song.yu", "committee": "he.shuji", "meeting": 14, "households": 70},
+    # the late village: its panel meets only after the lists were due on 17 Jan
+    "huangtupo": {"staff": "luo.yan", "panel": "tang.bo", "cadre": "lin.na",
+                  "office": "song.yu", "committee": "he.shuji", "meeting": 19, "households": 60},
+}
+CATEGORIES = [("general", 50), ("moderate", 14), ("severe", 8), ("veteran", 8), ("dibao", 20)]
+REASONS = {
+    "general": ["独居老人，无固定收入", "家庭成员失业，收入微薄", "因学致困，子女在读"],
+    "moderate": ["家中一人残疾，生活较为困难", "本年自付医疗费用 3 万余元", "遭遇火灾，损失较大"],
+    "severe": ["重病住院，本年自付医疗费用 8 万余元", "家中两人残疾，生活十分困难"],
+    "veteran": ["退伍军人，因病致困", "退伍军人，年老体弱无收入"],
+    "dibao": ["低保家庭，子女就学", "低保家庭，长期患病"],
+}
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
+GIVEN = "秀兰桂英建国志强丽娟海燕玉梅德明春花金凤国华红霞文杰淑珍永福小军"
+WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
-#: (day offset from the start, case, trigger, user, data, comment)
-STEPS: list[tuple[float, str, str, str, dict[str, Any], str | None]] = [
-    (1, "A", "accept", "ma.hui", {}, None),                 # wrong village: refused
-    (1, "A", "accept", "wang.fang", {}, None),
-    (1, "B", "accept", "zhang.min", {}, None),
-    (1, "C", "accept", "ma.hui", {}, None),
-    (1, "D", "accept", "luo.yan", {}, None),
-    (1, "E", "accept", "wang.fang", {}, None),
-    (2, "A", "pass_deliberation", "sun.li", {}, None),      # related to the applicant: refused
-    (2, "A", "pass_deliberation", "liu.qiang", {}, None),
-    (2, "B", "pass_deliberation", "gao.peng", {}, None),
-    (2, "C", "request_evidence", "he.jun", {}, "请补充残疾证复印件"),
-    (2, "D", "pass_deliberation", "tang.bo", {}, None),
-    (2, "E", "withdraw", "wang.fang", {}, "申请人已纳入其他部门救助，主动撤回"),
-    (3, "C", "resubmit", "zhao.jianguo", {"evidence_note": "已补交残疾证复印件"}, None),
-    (3, "C", "accept", "ma.hui", {}, None),
-    (3, "C", "pass_deliberation", "he.jun", {}, None),
-    (3, "A", "object", "qunzhong", {}, "来电反映该户有经营性收入"),
-    (3, "D", "object", "qunzhong", {}, "来电反映该户已享受其他重复救助"),
-    (4, "A", "close_notice", "wang.fang", {}, None),        # objection open: not in 公示
-    (4, "A", "dismiss_objection", "yang.jing", {}, "经入户核实，该户无经营性收入，异议不成立，已答复来电人"),
-    (4, "D", "uphold_objection", "song.yu", {}, "经核实，该户本年已由民政部门救助，不重复慰问"),
-    (4, "B", "close_notice", "zhang.min", {}, None),        # only day 2 of the notice: refused
-    (5, "A", "close_notice", "wang.fang", {}, None),
-    (5, "B", "close_notice", "zhang.min", {}, None),
-    (6, "C", "close_notice", "ma.hui", {}, None),
-    (7, "A", "approve_preliminary", "yang.jing", {"home_visit_note": "入户核实，情况属实"}, None),
-    (7, "B", "approve_preliminary", "wu.gang", {"home_visit_note": "入户核实，独居无收入"}, None),
-    (7, "C", "approve_preliminary", "song.yu", {"home_visit_note": "入户核实，情况属实"}, None),
-    (8, "B", "approve_second", "wu.gang", {}, None),        # did the first review: refused
-    (8, "A", "approve_second", "zhu.tao", {}, None),
-    (8, "B", "approve_second", "chen.shuji", {}, None),
-    (8, "C", "approve_second", "he.shuji", {}, None),
-    (10, "A", "county_accept", "hu.kezhang", {}, None),
-    (10, "C", "reject", "hu.kezhang", {}, None),             # no reason given: refused
-    (10, "C", "reject", "hu.kezhang", {}, "经县级核对，家庭人均收入高于认定标准"),
-    (21, "A", "disburse", "xu.lei", {"amount_fen": 400_000, "photo_ref": "IMG-0125-01",
-                                     "recipient_signed": True, "cadre_signed": False}, None),
-    (21, "A", "disburse", "xu.lei", {"amount_fen": 400_000, "photo_ref": "IMG-0125-01",
-                                     "recipient_signed": True, "cadre_signed": True}, None),
-    (22, "B", "disburse", "guo.ning", {"amount_fen": 60_000, "photo_ref": "IMG-0126-07",
-                                       "recipient_signed": True, "cadre_signed": True}, None),
-]
+
+def _id_number(rng: random.Random) -> str:
+    born = date(1940, 1, 1) + timedelta(days=rng.randrange(0, 365 * 60))
+    body = f"331122{born:%Y%m%d}{rng.randrange(0, 1000):03d}"
+    check = "10X98765432"[sum(int(c) * w for c, w in zip(body, WEIGHTS, strict=True)) % 11]
+    return body + check
 
 
 @dataclass
 class DemoReport:
-    steps: list[str] = field(default_factory=list)
+    cases: int = 0
     by_village_state: Counter[tuple[str, str]] = field(default_factory=Counter)
-    events: int = 0
+    by_state: Counter[str] = field(default_factory=Counter)
+    reminders: int = 0
+    escalations: int = 0
+    #: (local date, timer, recipients) → cases escalated
+    escalated: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    auto_transitions: int = 0
+    objections: int = 0
     refusals: int = 0
-    cases: dict[str, str] = field(default_factory=dict)
+    refusal_lines: list[str] = field(default_factory=list)
+    events: int = 0
+    open_escalated: int = 0
+    finished_at: datetime | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "cases": self.cases, "events": self.events, "refusals": self.refusals,
+            "cases": self.cases, "events": self.events,
+            "by_state": dict(self.by_state),
             "by_village_state": [{"village": v, "state": s, "cases": n}
                                  for (v, s), n in sorted(self.by_village_state.items())],
-            "steps": self.steps,
+            "reminders": self.reminders, "escalations": self.escalations,
+            "escalated": [{"date": d, "timer": t, "to": r, "cases": n}
+                          for (d, t, r), n in sorted(self.escalated.items())],
+            "auto_transitions": self.auto_transitions, "objections": self.objections,
+            "refusals": self.refusals, "refusal_lines": self.refusal_lines,
+            "open_escalated": self.open_escalated,
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
         }
 
 
-def run_demo(engine: Engine, lang: str = "zh") -> DemoReport:
-    """Walk the demo households; refused steps are expected and reported."""
-    zh = lang.startswith("zh")
+Step = tuple[datetime, int, str, str, str, dict[str, Any], str | None]
+
+
+def _at(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(date(2027, 1, 1) + timedelta(days=day - 1),
+                            time(hour, minute), LOCAL_TZ)
+
+
+class _Story:
+    """The planned steps of every household, in time order."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.rng = random.Random(SEED)
+        self.steps: list[Step] = []
+        self.households: list[dict[str, Any]] = []
+        self._n = 0
+
+    def add(self, when: datetime, key: str, trigger: str, user: str,
+            data: dict[str, Any] | None = None, comment: str | None = None) -> None:
+        self._n += 1
+        self.steps.append((when, self._n, key, trigger, user, data or {}, comment))
+
+    def household(self, village: str, index: int) -> None:
+        rng, who = self.rng, VILLAGES[village]
+        category = rng.choices([c for c, _ in CATEGORIES], [w for _, w in CATEGORIES])[0]
+        key = f"{village}-{index}"
+        size = rng.choice([1, 2, 3, 3, 3, 4, 4, 5])
+        data = {"applicant_name": rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, 2)),
+                "id_number": _id_number(rng), "phone": f"139{rng.randrange(10**8):08d}",
+                "household_size": size, "category": category,
+                "hardship_reason": rng.choice(REASONS[category])}
+        applied = _at(4 + rng.randrange(0, 6), 9 + rng.randrange(0, 8), rng.randrange(0, 60))
+        self.households.append({"key": key, "village": village, "data": data,
+                                "applied": applied, "by": who["staff"]})
+        meeting = who["meeting"]
+        roll = rng.random()
+        self.add(applied + timedelta(days=1, hours=1), key, "accept", who["staff"])
+        if roll < 0.01:
+            self.add(_at(meeting - 1, 10), key, "withdraw", who["staff"], {},
+                     "申请人已外出务工，主动撤回")
+            return
+        if roll < 0.04:
+            self.add(_at(meeting, 15), key, "request_evidence", who["panel"], {},
+                     "请补充县级以上医院诊断证明")
+            self.add(_at(meeting + 1, 10), key, "resubmit", who["staff"],
+                     {"evidence_note": "已补交诊断证明及医疗票据"})
+            self.add(_at(meeting + 1, 11), key, "accept", who["staff"])
+            meeting += 2
+        if roll > 0.97:
+            self.add(_at(meeting, 15), key, "reject", who["panel"], {},
+                     "经民主评议，家庭收入高于困难标准")
+            return
+        self.add(_at(meeting, 16), key, "pass_deliberation", who["panel"])
+        notice_end = _at(meeting + 3, 16)
+        if rng.random() < 0.05:
+            self.add(_at(meeting + 1, 11), key, "object", "qunzhong", {},
+                     "群众来电反映该户有稳定经营收入")
+            if rng.random() < 0.75:
+                self.add(_at(meeting + 2, 15), key, "dismiss_objection", who["office"], {},
+                         "经入户核实，异议不成立，已答复来电人")
+            else:
+                self.add(_at(meeting + 2, 15), key, "uphold_objection", who["office"], {},
+                         "经核实异议属实，不予通过，已答复来电人")
+                return
+        review = notice_end + timedelta(hours=17)
+        if rng.random() < 0.02:
+            self.add(review, key, "reject", who["office"], {}, "入户核查发现家庭情况与申报不符")
+            return
+        self.add(review, key, "approve_preliminary", who["office"],
+                 {"home_visit_note": "已入户核查，情况属实"})
+        self.add(review + timedelta(days=1), key, "approve_second", who["committee"])
+        if category in ("moderate", "severe"):
+            self.add(max(review + timedelta(days=2), _at(19, 10)), key, "county_accept",
+                     "hu.kezhang")
+        if rng.random() < 0.03:
+            return  # the household cannot be reached before 1 Feb (in hospital)
+        visit = _at(25 + rng.randrange(0, 7), 9 + rng.randrange(0, 8))
+        self.add(visit, key, "disburse", who["cadre"], {
+            "amount_fen": None, "photo_ref": f"IMG-{visit:%m%d}-{self.rng.randrange(1000):03d}",
+            "recipient_signed": True, "cadre_signed": True})
+
+
+def run_demo(engine: Engine, lang: str = "zh",
+             progress: Callable[[int, int], None] | None = None) -> DemoReport:
+    """Play the campaign; ``progress(done, total)`` is called as it goes."""
+    story = _Story(engine)
+    for village, who in VILLAGES.items():
+        for i in range(who["households"]):
+            story.household(village, i)
+    campaign = engine.campaigns[CAMPAIGN]
+    standards = campaign.spec.standards
+    submissions = sorted(story.households, key=lambda h: h["applied"])
+    total = len(submissions) + len(story.steps)
+    done = 0
     report = DemoReport()
-    start = engine.clock.now()
     numbers: dict[str, str] = {}
-    for h in HOUSEHOLDS:
-        res = engine.submit(PROCESS, h["by"], h["data"], unit=h["unit"],
-                            idempotency_key=f"demo-{h['key']}")
-        numbers[h["key"]] = res.case_number
-        report.steps.append(f"{local(engine.clock.now())}  {res.case_number}  "
-                            f"{'提交申请' if zh else 'submitted'} ({h['by']})")
-    for day, key, trigger, user, data, comment in STEPS:
-        when = start + timedelta(days=day)
+    closed: set[str] = set()
+    plan: list[tuple[datetime, int, str, Any]] = [
+        (h["applied"], i, "submit", h) for i, h in enumerate(submissions)]
+    plan += [(s[0], 10_000 + s[1], "step", s) for s in story.steps]
+    plan.sort(key=lambda p: (p[0], p[1]))
+
+    def note_fired(fired: list[FiredTimer]) -> None:
+        for f in fired:
+            if f.event.kind == "reminder":
+                report.reminders += f.messages
+            elif f.event.kind == "escalation":
+                report.escalations += f.messages
+                report.escalated[(local(f.event.at)[:10], f.timer.spec_id,
+                                  ", ".join(f.event.meta.get("recipients", [])))] += 1
+            elif f.event.kind == "transition":
+                report.auto_transitions += 1
+
+    for when, _, kind, item in plan:
         if when > engine.clock.now():
-            engine.set_clock(when=when)
-        number = numbers[key]
-        try:
-            res = engine.fire(number, trigger, user, data=data, comment=comment)
-            defn = engine.definition_for(engine.get_case(number))
-            report.steps.append(f"{local(when)}  {number}  \u2713 {user}: {trigger} → "
-                                f"{defn.state_label(res.state, lang)}")
-        except BangfuError as exc:
-            report.refusals += 1
-            report.steps.append(f"{local(when)}  {number}  \u2717 {user}: {trigger}: "
-                                f"{exc.localized(lang)}")
+            note_fired(engine.set_clock(when=when))
+        if kind == "submit":
+            res = engine.submit(PROCESS, item["by"], item["data"],
+                                unit=item["village"], campaign=CAMPAIGN,
+                                idempotency_key=f"demo-{item['key']}")
+            numbers[item["key"]] = res.case_number
+        else:
+            _, _, key, trigger, user, data, comment = item
+            if key in closed:
+                done += 1
+                continue
+            number = numbers[key]
+            if trigger == "disburse":
+                case = engine.get_case(number)
+                standard = standards[case.data["category"]]
+                data = {**data, "amount_fen": standard.fen(int(case.data["household_size"]))}
+            if trigger == "object":
+                report.objections += 1
+            try:
+                res = engine.fire(number, trigger, user, data=data, comment=comment)
+                if engine.definition_for(engine.get_case(number)).is_final(res.state):
+                    closed.add(key)
+            except BangfuError as exc:
+                report.refusals += 1
+                report.refusal_lines.append(f"{local(engine.clock.now())}  {number}  {user}: "
+                                            f"{trigger}: {exc.localized(lang)}")
+        done += 1
+        if progress is not None:
+            progress(done, total)
+    note_fired(engine.set_clock(when=campaign.completion))
+    report.finished_at = engine.clock.now()
     for number in numbers.values():
         case = engine.get_case(number)
         defn = engine.definition_for(case)
-        report.cases[number] = case.state
-        report.by_village_state[(engine.org.unit_label(case.unit, lang),
-                                 defn.state_label(case.state, lang))] += 1
-        report.events += len(engine.history(case.id))
+        label = defn.state_label(case.state, lang)
+        report.cases += 1
+        report.by_state[case.state] += 1
+        report.by_village_state[(engine.org.unit_label(case.unit, lang), label)] += 1
+        history = engine.history(case.id)
+        report.events += len(history)
+        if not defn.is_final(case.state) and any(e.kind == "escalation" for e in history):
+            report.open_escalated += 1
     return report

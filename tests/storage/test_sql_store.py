@@ -22,7 +22,7 @@ from storage import init_database, open_engine, resolve_url
 from storage.db import make_engine
 from storage.sql import SqlStore
 from storage.tables import events
-from tests.conftest import PROCESS, START, application, count_rows
+from tests.conftest import PREFIX, PROCESS, START, application, count_rows
 from workflow import Case, ConcurrencyConflict, Engine, InvalidData, StorageError
 from workflow.decide import decide_fire
 from workflow.machine import machine_for
@@ -189,17 +189,17 @@ def test_data_round_trips_with_chinese_text(engine: Engine, new_case: NewCase) -
 
 
 def test_case_numbers_are_sequential(engine: Engine, new_case: NewCase) -> None:
-    """Numbers are the prefix and a six-digit sequence: CF-000001, CF-000002, ..."""
-    assert [new_case(), new_case("wang.fang"), new_case()] == ["CF-000001", "CF-000002",
-                                                               "CF-000003"]
+    """Numbers are the campaign prefix and a six-digit sequence: CF27-000001, CF27-000002, ..."""
+    assert [new_case(), new_case("wang.fang"), new_case()] == [
+        f"{PREFIX}-000001", f"{PREFIX}-000002", f"{PREFIX}-000003"]
 
 
 def test_a_refused_submit_uses_no_number(engine: Engine, new_case: NewCase) -> None:
     """A refused application does not burn a case number."""
-    assert new_case() == "CF-000001"
+    assert new_case() == f"{PREFIX}-000001"
     with pytest.raises(InvalidData):
         engine.submit(PROCESS, "li.xiulan", application(category="nonsense"))
-    assert new_case() == "CF-000002"
+    assert new_case() == f"{PREFIX}-000002"
 
 
 def test_history_is_in_order(engine: Engine, walk: Walk) -> None:
@@ -220,7 +220,7 @@ def test_list_cases_offset(engine: Engine, new_case: NewCase) -> None:
     """offset skips the oldest cases."""
     for _ in range(3):
         new_case()
-    assert [c.number for c in engine.store.list_cases(offset=1, limit=1)] == ["CF-000002"]
+    assert [c.number for c in engine.store.list_cases(offset=1, limit=1)] == [f"{PREFIX}-000002"]
 
 
 def test_meta_values(engine: Engine) -> None:

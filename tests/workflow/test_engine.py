@@ -15,6 +15,7 @@ from tests.conftest import (
     FINAL,
     NON_FINAL,
     NOTICE_DAYS,
+    PREFIX,
     PROCESS,
     START,
     application,
@@ -233,14 +234,14 @@ def test_close_notice_refused_before_three_days(engine: Engine, walk: Walk,
 def test_close_notice_allowed_when_three_days_are_over(engine: Engine, walk: Walk) -> None:
     """Exactly three days after the notice was posted, it may be closed."""
     case = walk("publicity")
-    engine.set_clock(advance=NOTICE_DAYS)
+    engine.set_clock(advance=NOTICE_DAYS, fire=False)
     assert engine.fire(case.number, "close_notice", "wang.fang").state == "preliminary_review"
 
 
 def test_the_system_closes_the_notice(engine: Engine, walk: Walk) -> None:
     """The timer actor 'system' may close an elapsed notice."""
     case = walk("publicity")
-    engine.set_clock(advance=NOTICE_DAYS)
+    engine.set_clock(advance=NOTICE_DAYS, fire=False)
     result = engine.fire(case.number, "close_notice", "system")
     assert (result.state, result.event.role) == ("preliminary_review", "system")
 
@@ -305,8 +306,31 @@ def test_window_end_does_not_move_with_an_objection(engine: Engine, walk: Walk) 
     with pytest.raises(GuardFailed) as ei:
         engine.fire(case.number, "close_notice", "wang.fang")
     assert "2027-01-07 09:00" in str(ei.value)
-    engine.set_clock(advance=timedelta(days=1))
+    engine.set_clock(advance=timedelta(days=1), fire=False)
     assert engine.fire(case.number, "close_notice", "wang.fang").state == "preliminary_review"
+
+
+def test_notice_closes_itself_when_the_window_ends(engine: Engine, walk: Walk) -> None:
+    """Moving the clock past the window fires the notice timer: the system closes it on time."""
+    case = walk("publicity")
+    engine.set_clock(advance=NOTICE_DAYS + timedelta(hours=5))
+    last = engine.history(case.number)[-1]
+    assert (last.trigger, last.actor, last.dest) == ("close_notice", "system",
+                                                     "preliminary_review")
+    assert last.at == START + NOTICE_DAYS
+
+
+def test_notice_timer_keeps_the_first_window_after_an_objection(engine: Engine,
+                                                                 walk: Walk) -> None:
+    """After an objection dismissed on day 2, the timer still closes the notice on day 3."""
+    case = walk("publicity")
+    engine.set_clock(advance=timedelta(days=1))
+    engine.fire(case.number, "object", "qunzhong", comment="有异议")
+    engine.set_clock(advance=timedelta(days=1))
+    engine.fire(case.number, "dismiss_objection", "yang.jing", comment="不属实")
+    engine.set_clock(advance=timedelta(days=2))
+    closing = [e for e in engine.history(case.number) if e.trigger == "close_notice"]
+    assert [(e.actor, e.at) for e in closing] == [("system", START + NOTICE_DAYS)]
 
 
 # -- withdrawal ---------------------------------------------------------------------
@@ -381,23 +405,37 @@ def test_unknown_case(engine: Engine) -> None:
 
 
 def test_every_transition_of_the_shipped_definition_is_exercised(engine: Engine,
-                                                                   walk: Walk) -> None:
+                                                                   new_case: NewCase) -> None:
     """The scenarios of this module, replayed in one database, take every edge of the process."""
-    for state in ("completed", "rejected", "withdrawn"):
-        walk(state)
-    walk("completed", category="general")
+    early = ("application", "deliberation", "publicity", "objection_review",
+             "evidence_requested", "rejected")
+    targets = [*FINAL, *(s for s, _ in REJECTERS), *(s for s, _ in EVIDENCE), *NON_FINAL,
+               "objection_review", "objection_review"]
+    numbers = [new_case() for _ in targets]
+    general = new_case(category="general")
+    # Everyone reaches the notice first, so that one clock move opens every window
+    # (the campaign ends on 1 Feb; a window per case would run past it).
+    for number, target in zip([*numbers, general], [*targets, "completed"], strict=True):
+        move(engine, number, target if target in early else "publicity")
+    engine.set_clock(advance=NOTICE_DAYS, fire=False)
+    for number, target in zip([*numbers, general], [*targets, "completed"], strict=True):
+        if target not in early:
+            move(engine, number, target)
+    cases = dict(zip(numbers, targets, strict=True))
+    by_target = {t: [n for n, x in cases.items() if x == t] for t in set(targets)}
     for state, user in REJECTERS:
-        engine.fire(walk(state).number, "reject", user, comment="理由")
+        engine.fire(by_target[state].pop(), "reject", user, comment="理由")
     for state, user in EVIDENCE:
-        number = walk(state).number
+        number = by_target[state].pop()
         engine.fire(number, "request_evidence", user, comment="补充")
         engine.fire(number, "resubmit", "li.xiulan", data={"evidence_note": "已补"})
     for state in NON_FINAL:
-        engine.fire(walk(state).number, "withdraw", "li.xiulan", comment="撤回")
-    number = walk("objection_review").number
+        engine.fire(by_target[state].pop(), "withdraw", "li.xiulan", comment="撤回")
+    number = by_target["objection_review"].pop()
     engine.fire(number, "object", "wang.fang", comment="再议")
     engine.fire(number, "dismiss_objection", "yang.jing", comment="不属实")
-    engine.fire(walk("objection_review").number, "uphold_objection", "yang.jing", comment="属实")
+    engine.fire(by_target["objection_review"].pop(), "uphold_objection", "yang.jing",
+                comment="属实")
 
     taken = {(e.trigger, e.source, e.dest) for c in engine.list_cases()
              for e in engine.history(c.number) if e.source is not None}
@@ -459,7 +497,8 @@ def test_list_cases_by_unit_subtree(engine: Engine, spread: dict[str, str]) -> N
 
 def test_list_cases_oldest_first_with_limit(engine: Engine, spread: dict[str, str]) -> None:
     """Cases come oldest first, and ``limit`` cuts the list."""
-    assert [c.number for c in engine.list_cases(limit=2)] == ["CF-000001", "CF-000002"]
+    assert [c.number for c in engine.list_cases(limit=2)] == [f"{PREFIX}-000001",
+                                                              f"{PREFIX}-000002"]
 
 
 def test_queue_of_village_staff(engine: Engine, spread: dict[str, str]) -> None:
@@ -607,8 +646,8 @@ def test_set_clock_needs_a_time_zone(engine: Engine) -> None:
 
 def test_set_clock_is_persisted(engine: Engine, db_path: str) -> None:
     """The moved clock is where a newly opened engine finds it."""
-    moved = engine.set_clock(advance=timedelta(days=2))
-    assert open_engine(db_path).clock.now() == moved == START + timedelta(days=2)
+    engine.set_clock(advance=timedelta(days=2))
+    assert open_engine(db_path).clock.now() == engine.clock.now() == START + timedelta(days=2)
 
 
 def test_set_clock_refused_on_a_real_clock(tmp_path: Path) -> None:
