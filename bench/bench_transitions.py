@@ -6,7 +6,7 @@ sqlite3 loop doing the same writes, in the same run. Target ratio >= 0.5.
 Both sides use a fresh SQLite file with the same schema and pragmas (WAL,
 synchronous=NORMAL). Per transition the raw loop does what the engine's
 command path does: BEGIN IMMEDIATE, read the case row, UPDATE it with a
-version check, INSERT the event, COMMIT. Cases cycle between 公示 and
+version check, INSERT the event, cancel or INSERT the notice's timer, COMMIT. Cases cycle between 公示 and
 异议核查 (object / dismiss_objection), two real transitions of the shipped
 definition.
 """
@@ -100,7 +100,17 @@ def run_raw(folder: Path, n: int) -> float:
             "data, comment, definition_version, idempotency_key, request_hash, meta) "
             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (case_id, version + 1, at, "transition", "qunzhong", "public", trigger, source, dest,
-             "{}", "群众来电反映情况", 1, None, "0" * 64, "{}"))
+             "{}", "群众来电反映情况", 1, None, None, "{}"))
+        # Leaving the notice cancels its window; entering it writes the window's timer.
+        if source == "publicity":
+            conn.execute("UPDATE timers SET status='cancelled', fired_at=? WHERE case_id=? "
+                         "AND status='pending' AND scope='state'", (at, case_id))
+        else:
+            conn.execute(
+                "INSERT INTO timers (case_id, spec_id, scope, state, kind, due_at, deadline_at, "
+                "trigger, seq, status, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (case_id, "notice_window", "state", "publicity", "fire", at, at, "close_notice",
+                 0, "pending", at))
         conn.execute("COMMIT")
     elapsed = time.perf_counter() - began
     conn.close()

@@ -30,6 +30,9 @@ class Prepared:
         self.order: Sequence[str] = tuple(compiled.positiontup or ())
         self.binds: dict[str, Processor] = {
             name: bp.type.bind_processor(dialect) for name, bp in compiled.binds.items()}
+        #: literal values written into the statement (``status == "pending"``)
+        self.literals: dict[str, Any] = {
+            name: bp.effective_value for name, bp in compiled.binds.items() if not bp.required}
         self.columns: list[tuple[str, Processor]] = []
         if result_table is not None:
             self.columns = [(c.name, c.type.result_processor(dialect, None))
@@ -38,12 +41,12 @@ class Prepared:
     def params(self, values: Mapping[str, Any]) -> Any:
         def conv(name: str) -> Any:
             proc = self.binds.get(name)
-            value = values[name]
+            value = values[name] if name in values else self.literals[name]
             return proc(value) if proc is not None and value is not None else value
 
         if self.positional:
             return tuple(conv(name) for name in self.order)
-        return {name: conv(name) for name in values}
+        return {name: conv(name) for name in {**self.literals, **values}}
 
     def execute(self, conn: Connection, values: Mapping[str, Any]) -> Any:
         cursor = conn.connection.cursor()

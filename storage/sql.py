@@ -109,6 +109,22 @@ class _Statements:
         self.insert_event = Prepared(_INSERT_EVENT.values(
             {c.name: bindparam(c.name, type_=c.type) for c in events.columns
              if c.name != "id"}), dialect)
+        self.insert_timer = Prepared(insert(timers).values(
+            {c.name: bindparam(c.name, type_=c.type) for c in timers.columns
+             if c.name not in ("id", "fired_at")}), dialect)
+        self.cancel_timers = Prepared(
+            update(timers).where(timers.c.case_id == bindparam("b_case"),
+                                 timers.c.status == "pending",
+                                 timers.c.scope == bindparam("b_scope"))
+            .values(status="cancelled", fired_at=bindparam("b_at", type_=timers.c.fired_at.type)),
+            dialect)
+        self.fire_timer = Prepared(
+            update(timers).where(timers.c.id == bindparam("b_id"), timers.c.status == "pending")
+            .values(status="fired", fired_at=bindparam("b_at", type_=timers.c.fired_at.type)),
+            dialect)
+        self.insert_message = Prepared(insert(outbox).values(
+            {c.name: bindparam(c.name, type_=c.type) for c in outbox.columns
+             if c.name not in ("id", "sent_at", "last_error", "attempts")}), dialect)
 
 
 class SqlUnitOfWork:
@@ -162,34 +178,28 @@ class SqlUnitOfWork:
                                       (decision.previous_version or 0) + 1) from None
 
     def _timers_and_messages(self, decision: Decision) -> None:
-        c, e = decision.case, decision.event
+        c, e, s = decision.case, decision.event, self._s
         if decision.fired_timer is not None:
-            done = self.conn.execute(
-                update(timers).where(timers.c.id == decision.fired_timer,
-                                     timers.c.status == "pending")
-                .values(status="fired", fired_at=e.at)).rowcount
+            done = s.fire_timer.execute(self.conn, {"b_id": decision.fired_timer,
+                                                    "b_at": e.at}).rowcount
             if done != 1:
                 raise ConcurrencyConflict(c.number, decision.previous_version or 0,
                                           (decision.previous_version or 0) + 1)
-        scopes = [s for s, on in (("state", decision.cancel_state_timers),
-                                  ("case", decision.cancel_case_timers)) if on]
-        if scopes:
-            self.conn.execute(
-                update(timers).where(timers.c.case_id == c.id, timers.c.status == "pending",
-                                     timers.c.scope.in_(scopes))
-                .values(status="cancelled", fired_at=e.at))
-        if decision.timers:
-            self.conn.execute(insert(timers), [
-                {"case_id": c.id, "spec_id": p.spec_id, "scope": p.scope, "state": p.state,
-                 "kind": p.kind, "due_at": p.due_at, "deadline_at": p.deadline_at,
-                 "trigger": p.trigger, "seq": p.seq, "status": "pending", "created_at": e.at}
-                for p in decision.timers])
-        if decision.messages:
-            self.conn.execute(insert(outbox), [
-                {"message_id": f"{c.id}:{e.seq}:{m.kind}:{m.recipient}", "case_id": c.id,
-                 "event_seq": e.seq, "kind": m.kind, "recipient": m.recipient,
-                 "context": dict(m.context), "status": "pending", "created_at": e.at}
-                for m in decision.messages])
+        for scope, on in (("state", decision.cancel_state_timers),
+                          ("case", decision.cancel_case_timers)):
+            if on:
+                s.cancel_timers.execute(self.conn, {"b_case": c.id, "b_scope": scope,
+                                                    "b_at": e.at})
+        for p in decision.timers:
+            s.insert_timer.execute(self.conn, {
+                "case_id": c.id, "spec_id": p.spec_id, "scope": p.scope, "state": p.state,
+                "kind": p.kind, "due_at": p.due_at, "deadline_at": p.deadline_at,
+                "trigger": p.trigger, "seq": p.seq, "status": "pending", "created_at": e.at})
+        for m in decision.messages:
+            s.insert_message.execute(self.conn, {
+                "message_id": f"{c.id}:{e.seq}:{m.kind}:{m.recipient}", "case_id": c.id,
+                "event_seq": e.seq, "kind": m.kind, "recipient": m.recipient,
+                "context": dict(m.context), "status": "pending", "created_at": e.at})
 
     def claim_due(self, now: datetime, limit: int = 1) -> list[Timer]:
         """The oldest pending timers due by ``now``, locked for this transaction."""

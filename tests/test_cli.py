@@ -53,8 +53,14 @@ def test_whole_relief_path_in_the_cli(db: Path) -> None:
     case = submit(db)
     assert advance(db, case, "accept", "wang.fang")["state"] == "deliberation"
     assert advance(db, case, "pass_deliberation", "liu.qiang")["state"] == "publicity"
-    bangfu(db, "clock", "advance", "3d")
-    assert advance(db, case, "close_notice", "wang.fang")["state"] == "preliminary_review"
+    early = bangfu(db, "case", "advance", case, "close_notice", "--lang", "en",
+                   user="wang.fang", ok=False)
+    assert early.exit_code == 1 and "runs until 2027-01-07 09:00" in early.output
+    moved = json.loads(bangfu(db, "clock", "advance", "3d", "--json").output)
+    assert [(f["case"], f["spec"], f["event"]) for f in moved["fired"]] == [
+        (case, "notice_window", "transition")]
+    shown = json.loads(bangfu(db, "case", "show", case, "--json").output)
+    assert shown["state"] == "preliminary_review"
     assert advance(db, case, "approve_preliminary", "yang.jing",
                    "--set", "home_visit_note=入户核实")["state"] == "second_review"
     assert advance(db, case, "approve_second", "zhu.tao")["state"] == "reported"
@@ -66,9 +72,10 @@ def test_whole_relief_path_in_the_cli(db: Path) -> None:
     shown = json.loads(bangfu(db, "case", "show", case, "--json").output)
     assert shown["data"]["amount_fen"] == 400000
     history = json.loads(bangfu(db, "case", "history", case, "--json").output)
-    assert [e["trigger"] for e in history["events"]] == [
-        "submit", "accept", "pass_deliberation", "close_notice", "approve_preliminary",
-        "approve_second", "county_accept", "disburse"]
+    assert [(e["trigger"], e["actor"]) for e in history["events"]] == [
+        ("submit", "li.xiulan"), ("accept", "wang.fang"), ("pass_deliberation", "liu.qiang"),
+        ("close_notice", "system"), ("approve_preliminary", "yang.jing"),
+        ("approve_second", "zhu.tao"), ("county_accept", "hu.kezhang"), ("disburse", "xu.lei")]
 
 
 def test_case_show_json_has_the_promised_fields(db: Path) -> None:
@@ -255,12 +262,16 @@ def test_commands_on_a_missing_database_do_not_create_it(tmp_path: Path) -> None
 
 
 def test_demo_runs_and_refuses_a_database_with_cases(tmp_path: Path) -> None:
-    """The demo finishes on a fresh file and refuses one that already holds cases."""
+    """The demo campaign ends on 1 Feb with every case closed or escalated, and refuses reuse."""
     path = tmp_path / "demo.db"
     out = json.loads(bangfu(path, "demo", "--json").output)
-    assert sorted(out["cases"].values()) == ["completed", "completed", "rejected", "rejected",
-                                             "withdrawn"]
-    assert out["refusals"] == 7
+    assert out["cases"] == 300 and sum(out["by_state"].values()) == 300
+    final = sum(out["by_state"].get(s, 0) for s in ("completed", "rejected", "withdrawn"))
+    assert final + out["open_escalated"] == 300 and out["open_escalated"] > 0
+    assert out["reminders"] > 0 and out["escalations"] > 0 and out["objections"] > 0
+    assert out["finished_at"] == "2027-02-01T15:59:59.999999+00:00"
+    late = {e["to"] for e in out["escalated"] if e["timer"] == "lists_due"}
+    assert late == {"he.shuji"}
     again = bangfu(path, "demo", ok=False)
     assert again.exit_code == 1 and "已有案件" in again.output
 

@@ -160,7 +160,9 @@ def plan_entry(defn: CompiledDefinition, before: Case | None, after: Case, ctx: 
     if not closing:
         for spec in defn.states[after.state].timers:
             plans += _plans(spec, "state", after.state, after, ctx, now)
-    return plans, before is not None, closing
+    # Only states and processes that declare timers can have pending ones.
+    cancel_state = before is not None and bool(defn.states[before.state].timers)
+    return plans, cancel_state, closing and bool(defn.spec.case_timers)
 
 
 def passed_at_creation(defn: CompiledDefinition, case: Case,

@@ -234,7 +234,16 @@ class Engine:
                 uow.append(decision)
             log.info("case.transition", process=current.process, source=current.state,
                      dest=decision.case.state, version=decision.case.version)
+        self._fire_if_due(decision)
         return _result(decision.case.id, decision.case.number, decision.event)
+
+    def _fire_if_due(self, decision: Any) -> None:
+        """A command that created a timer already due (a notice window that ran
+        out while an objection was open) has it fired now, after its commit,
+        instead of waiting for the scheduler's next look."""
+        now = self.clock.now()
+        if any(plan.due_at <= now for plan in decision.timers):
+            self.fire_due()
 
     def coerce(self, process_or_case: str | Case, raw: Mapping[str, str]) -> dict[str, Any]:
         """Typed data from ``name=value`` texts, by the fields of the definition."""

@@ -3,10 +3,12 @@ interest, unknown users and who may open a case. Every refusal writes nothing.""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
 import pytest
 
+from definitions import SHIPPED_ORG, org_from_text
 from tests.conftest import LI_ID, PROCESS, VILLAGES, application
 from workflow import (
     Case,
@@ -243,3 +245,27 @@ def test_public_may_object_on_any_case_on_notice(engine: Engine, walk: Walk,
     assert case.unit == village
     result = engine.fire(case.number, "object", "qunzhong", comment="反映情况不实")
     assert (result.state, result.event.role) == ("objection_review", "public")
+
+
+def test_options_explain_separation_of_duties(engine: Engine, walk: Walk) -> None:
+    """options() tells wu.gang why he may not do the second review he would otherwise do."""
+    case = walk("preliminary_review")
+    engine.fire(case.number, "approve_preliminary", "wu.gang", data={"home_visit_note": "已入户"})
+    opts = {o.trigger: o for o in engine.options(case.number, "wu.gang", lang="en")}
+    assert not opts["approve_second"].allowed
+    assert "must not do both reviews" in opts["approve_second"].reasons[0]
+    assert opts["request_evidence"].allowed
+
+
+def test_related_staff_may_not_file_the_application(engine: Engine, unchanged: Callable) -> None:
+    """Village staff who declared a relation to the applicant may not file the case for them."""
+    text = SHIPPED_ORG.read_text(encoding="utf-8").replace(
+        "{id: wang.fang, name: 王芳, unit: shangcun, roles: [village_staff]}",
+        "{id: wang.fang, name: 王芳, unit: shangcun, roles: [village_staff], "
+        f"relations: [{{id_number: '{LI_ID}', relation: 表姐}}]}}")
+    related = copy.copy(engine)
+    related.org = org_from_text(text, known_roles=set(engine.definitions.get(PROCESS).spec.roles))
+    with unchanged(), pytest.raises(PermissionDenied) as ei:
+        related.submit(PROCESS, "wang.fang", application())
+    assert ei.value.reason == "conflict_of_interest"
+    assert related.submit(PROCESS, "wang.fang", application(id_number="331122196001010011"))

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from definitions import UnknownDefinition
 from storage import init_database, open_engine
 from tests.conftest import (
     DISBURSE,
@@ -287,13 +288,16 @@ def test_liaison_cadre_may_not_uphold(engine: Engine, walk: Walk, unchanged: Cal
 
 
 def test_window_counts_from_the_first_notice(engine: Engine, walk: Walk) -> None:
-    """After an objection dismissed past day 3, the notice may close at once."""
+    """After an objection dismissed past day 3, the notice closes at once (by its timer)."""
     case = walk("publicity")
     engine.set_clock(advance=timedelta(days=1))
     engine.fire(case.number, "object", "qunzhong", comment="有异议")
     engine.set_clock(advance=timedelta(days=3))
     engine.fire(case.number, "dismiss_objection", "yang.jing", comment="不属实")
-    assert engine.fire(case.number, "close_notice", "wang.fang").state == "preliminary_review"
+    last = engine.history(case.number)[-1]
+    assert (last.trigger, last.actor, last.at) == ("close_notice", "system",
+                                                   START + timedelta(days=4))
+    assert engine.get_case(case.number).state == "preliminary_review"
 
 
 def test_window_end_does_not_move_with_an_objection(engine: Engine, walk: Walk) -> None:
@@ -612,9 +616,20 @@ def test_case_filed_by_staff_has_no_applicant_user(engine: Engine, new_case: New
 
 
 def test_get_unknown_case(engine: Engine) -> None:
-    """An unknown reference is CaseNotFound."""
+    """An unknown reference is CaseNotFound, also for its history and options."""
     with pytest.raises(CaseNotFound):
-        engine.get_case("CF-000404")
+        engine.get_case("CF27-000404")
+    with pytest.raises(CaseNotFound):
+        engine.history("CF27-000404")
+    with pytest.raises(CaseNotFound):
+        engine.options("CF27-000404", "wang.fang")
+
+
+def test_submit_to_an_unknown_process(engine: Engine, unchanged: Callable) -> None:
+    """A misspelt process is UnknownDefinition with a suggestion; nothing written."""
+    with unchanged(), pytest.raises(UnknownDefinition) as ei:
+        engine.submit("relief_aplication", "li.xiulan", application())
+    assert "did you mean 'relief_application'?" in str(ei.value)
 
 
 # -- the simulated clock -------------------------------------------------------------
