@@ -34,7 +34,7 @@ Conditions = Annotated[tuple[str, ...], BeforeValidator(_listify),
 DURATION_RE = re.compile(
     r"^\s*(?P<n>\d+)\s*(?P<unit>d|h|m|days?|hours?|minutes?|wd|working[ _]days?|months?)\s*$")
 #: who an escalation goes to besides roles: the first responsible persons
-#: (党委书记 and 镇长) of the township above the case
+#: （党委书记 and 镇长） of the township above the case
 FIRST_RESPONSIBLE = "first_responsible"
 
 
@@ -140,8 +140,9 @@ class TransitionSpec(_Frozen):
     default). ``guards`` are named predicates, ``when`` declarative
     conditions over the case data; all must hold. ``required`` names data
     fields that must be present after the command. ``comment: required``
-    makes a reason mandatory (e.g. every rejection). ``duty`` tags the work
-    for separation-of-duties rules.
+    makes a reason mandatory (e.g. every rejection). ``writes`` lists the
+    other fields it may set; nothing else may be changed by it. ``duty`` tags
+    the work for separation-of-duties rules.
     """
 
     trigger: Identifier
@@ -153,6 +154,9 @@ class TransitionSpec(_Frozen):
         "anyOf": [_ID_SCHEMA, GuardRef.model_json_schema()]}})] = ()
     when: Conditions = ()
     required: Identifiers = ()
+    #: other fields the trigger may set; any field not here nor in
+    #: ``required`` is refused (a review cannot quietly change the category)
+    writes: Identifiers = ()
     comment: Literal["required", "optional"] = "optional"
     duty: Identifier | None = None
 

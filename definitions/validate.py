@@ -172,9 +172,10 @@ def validate(defn: ProcessDefinition, lines: Lines | None = None, source: str | 
                 c.add((*tp, "when", k), f"condition '{cond}': {err}", f"条件 '{cond}' 无效：{err}")
             for name in sorted(names - fields):
                 c.unknown((*tp, "when", k), "field in condition", "条件中的字段", name, fields)
-        for k, f in enumerate(t.required):
-            if f not in fields:
-                c.unknown((*tp, "required", k), "field", "字段", f, fields)
+        for key in ("required", "writes"):
+            for k, f in enumerate(getattr(t, key)):
+                if f not in fields:
+                    c.unknown((*tp, key, k), "field", "字段", f, fields)
         if t.duty:
             duties.add(t.duty)
 

@@ -111,7 +111,7 @@ class _Statements:
              if c.name != "id"}), dialect)
         self.insert_timer = Prepared(insert(timers).values(
             {c.name: bindparam(c.name, type_=c.type) for c in timers.columns
-             if c.name not in ("id", "fired_at")}), dialect)
+             if c.name not in ("id", "fired_at", "error")}), dialect)
         self.cancel_timers = Prepared(
             update(timers).where(timers.c.case_id == bindparam("b_case"),
                                  timers.c.status == "pending",
@@ -124,7 +124,7 @@ class _Statements:
             dialect)
         self.insert_message = Prepared(insert(outbox).values(
             {c.name: bindparam(c.name, type_=c.type) for c in outbox.columns
-             if c.name not in ("id", "sent_at", "last_error", "attempts")}), dialect)
+             if c.name not in ("id", "sent_at", "last_error")}), dialect)
 
 
 class SqlUnitOfWork:
@@ -173,9 +173,16 @@ class SqlUnitOfWork:
             if decision.fired_timer is not None or decision.timers or decision.messages or \
                     decision.cancel_state_timers or decision.cancel_case_timers:
                 self._timers_and_messages(decision)
-        except self._integrity_errors:
-            raise ConcurrencyConflict(c.number, decision.previous_version or 0,
-                                      (decision.previous_version or 0) + 1) from None
+        except self._integrity_errors as exc:
+            text = str(exc).lower()
+            # Two writers of the same event (seq) or idempotency key: the
+            # second lost a race the version check did not see.
+            if "unique" in text or "duplicate" in text:
+                if "events" in text or "uq_events" in text or "idempotency" in text:
+                    raise ConcurrencyConflict(c.number, decision.previous_version or 0,
+                                              (decision.previous_version or 0) + 1) from None
+            raise StorageError(f"the database refused the write of case '{c.number}': {exc}",
+                               f"数据库拒绝写入案件 '{c.number}':{exc}") from None
 
     def _timers_and_messages(self, decision: Decision) -> None:
         c, e, s = decision.case, decision.event, self._s
@@ -199,7 +206,14 @@ class SqlUnitOfWork:
             s.insert_message.execute(self.conn, {
                 "message_id": f"{c.id}:{e.seq}:{m.kind}:{m.recipient}", "case_id": c.id,
                 "event_seq": e.seq, "kind": m.kind, "recipient": m.recipient,
-                "context": dict(m.context), "status": "pending", "created_at": e.at})
+                "context": dict(m.context), "status": "pending", "attempts": 0,
+                "created_at": e.at})
+
+    def fail_timer(self, timer_id: int, at: datetime, error: str) -> None:
+        """Set a timer aside that cannot fire (it would block those behind it)."""
+        self.conn.execute(update(timers).where(timers.c.id == timer_id,
+                                               timers.c.status == "pending")
+                          .values(status="failed", fired_at=at, error=error[:2000]))
 
     def claim_due(self, now: datetime, limit: int = 1) -> list[Timer]:
         """The oldest pending timers due by ``now``, locked for this transaction."""

@@ -144,6 +144,8 @@ class TimerRow(SQLModel, table=True):
     status: str = Field(default="pending", max_length=16)
     created_at: datetime = _dt()
     fired_at: datetime | None = _dt(nullable=True)
+    #: why firing failed (status "failed"); such a timer waits for an operator
+    error: str | None = None
 
 
 class OutboxRow(SQLModel, table=True):

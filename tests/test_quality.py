@@ -48,7 +48,8 @@ def test_public_api_is_pinned() -> None:
         "ConcurrencyConflict", "Engine", "Event", "Fire", "GuardContext", "GuardFailed",
         "IdempotencyKeyReused", "InvalidData", "InvalidTrigger", "MissingData",
         "PermissionDenied", "SimulatedClock", "StorageError", "Submit", "SystemClock",
-        "TriggerOption", "UnknownUser", "evolve", "guard", "replay",
+        "TriggerOption", "UnknownUser", "evolve", "guard", "replay", "CalendarMissing",
+        "WorkingCalendar", "DeadlineError", "CampaignError", "Deadline", "FiredTimer", "Timer",
     }
     for name in workflow.__all__:
         assert hasattr(workflow, name)

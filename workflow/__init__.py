@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from definitions.errors import BangfuError
 
+from .calendar import CalendarMissing, WorkingCalendar
 from .clock import Clock, SimulatedClock, SystemClock
-from .engine import Engine
+from .deadlines import DeadlineError
+from .engine import Deadline, Engine, FiredTimer
 from .errors import (
+    CampaignError,
     CaseClosed,
     CaseNotFound,
     ClockError,
@@ -26,12 +29,14 @@ from .errors import (
     UnknownUser,
 )
 from .guards import REGISTRY, GuardContext, guard
-from .model import Actor, Case, CommandResult, Event, Fire, Submit, TriggerOption
+from .model import Actor, Case, CommandResult, Event, Fire, Submit, Timer, TriggerOption
 from .replay import evolve, replay
 
 __all__ = [
     "Actor",
     "BangfuError",
+    "CalendarMissing",
+    "CampaignError",
     "Case",
     "CaseClosed",
     "CaseNotFound",
@@ -41,9 +46,12 @@ __all__ = [
     "CommandResult",
     "CommentRequired",
     "ConcurrencyConflict",
+    "Deadline",
+    "DeadlineError",
     "Engine",
     "Event",
     "Fire",
+    "FiredTimer",
     "GuardContext",
     "GuardFailed",
     "IdempotencyKeyReused",
@@ -56,8 +64,10 @@ __all__ = [
     "StorageError",
     "Submit",
     "SystemClock",
+    "Timer",
     "TriggerOption",
     "UnknownUser",
+    "WorkingCalendar",
     "evolve",
     "guard",
     "replay",

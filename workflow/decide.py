@@ -58,13 +58,18 @@ from .recipients import resolve, responsible
 from .replay import evolve
 
 
-def request_hash(command: Submit | Fire) -> str:
-    """A stable digest of what a command asks, to tell a retry from a reuse of its key."""
+def request_hash(command: Submit | Fire, case_id: str | None = None) -> str:
+    """A stable digest of what a command asks, to tell a retry from a reuse of its key.
+
+    A command on a case is hashed with the case's id (``case_id``), so a retry
+    naming the case by number, in lower case or by id is the same command.
+    """
     if isinstance(command, Submit):
         body: dict[str, Any] = {"kind": "submit", "process": command.process,
-                                "unit": command.unit, "version": command.process_version}
+                                "unit": command.unit, "version": command.process_version,
+                                "campaign": command.campaign}
     else:
-        body = {"kind": "fire", "case": command.case, "trigger": command.trigger}
+        body = {"kind": "fire", "case": case_id or command.case, "trigger": command.trigger}
     body.update(actor=command.actor, data=dict(command.data), comment=command.comment)
     text = json.dumps(body, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -128,7 +133,7 @@ def decide_submit(defn: CompiledDefinition, org: Org, actor: Actor, command: Sub
               "campaign": time.campaign.id if time and time.campaign else None},
     )
     case = evolve(defn, None, event)
-    if role != "applicant" and conflicted(defn, org, case, actor):
+    if spec.roles[role].scope != "own" and conflicted(defn, org, case, actor):
         raise PermissionDenied(
             "conflict_of_interest",
             f"user '{actor.id}' declared a relation to this applicant and must not file the case",
@@ -189,6 +194,11 @@ def decide_fire(defn: CompiledDefinition, machine: CompiledMachine, org: Org, ca
             ("no transition's conditions hold", "没有满足条件的流转")])
     if taken.comment == "required" and not (command.comment or "").strip():
         raise CommentRequired(case.number, command.trigger)
+    writable = set(taken.required) | set(taken.writes)
+    refused = sorted(set(command.data) - writable)
+    if refused:
+        raise InvalidData([(f, f"'{command.trigger}' may not change this field",
+                            f"「{taken.labels.zh}」不能修改此字段") for f in refused])
     missing = _missing(defn, taken.required, ctx.data)
     if missing:
         raise MissingData(case.number, command.trigger, missing)
@@ -198,7 +208,7 @@ def decide_fire(defn: CompiledDefinition, machine: CompiledMachine, org: Org, ca
         role=role, trigger=command.trigger, source=case.state, dest=taken.dest,
         data=dict(command.data), comment=command.comment, definition_version=defn.version,
         idempotency_key=command.idempotency_key,
-        request_hash=request_hash(command) if command.idempotency_key else None,
+        request_hash=request_hash(command, case.id) if command.idempotency_key else None,
         meta=dict(meta or {}),
     )
     after = evolve(defn, case, event)

@@ -18,6 +18,7 @@ from typing import Any
 import structlog
 
 from definitions.compile import CompiledDefinition, DefinitionSet
+from definitions.errors import BangfuError
 from definitions.org import Org
 from definitions.validate import timer_refs
 
@@ -195,6 +196,7 @@ class Engine:
                          process_version, campaign)
         defn = self.definitions.get(process, process_version)
         actor = self.actor(user)
+        self._sync_clock()
         campaign_id = self.campaign_for(process, campaign)
         time = self.time_context(campaign_id)
         prefix = str(self.campaigns[campaign_id].spec.case_prefix) if campaign_id is not None \
@@ -219,6 +221,7 @@ class Engine:
         command = Fire(case, trigger, user, dict(data or {}), comment, expected_version,
                        idempotency_key)
         actor = self.actor(user)
+        self._sync_clock()
         with structlog.contextvars.bound_contextvars(case=case, actor=user, trigger=trigger):
             with self.store.unit_of_work() as uow:
                 prior = self._replayed(uow, command)
@@ -243,7 +246,11 @@ class Engine:
         instead of waiting for the scheduler's next look."""
         now = self.clock.now()
         if any(plan.due_at <= now for plan in decision.timers):
-            self.fire_due()
+            try:
+                self.fire_due()
+            except BangfuError as exc:
+                # The command itself is committed; the scheduler retries the timer.
+                log.error("timer.fire_failed", error=exc.en)
 
     def coerce(self, process_or_case: str | Case, raw: Mapping[str, str]) -> dict[str, Any]:
         """Typed data from ``name=value`` texts, by the fields of the definition."""
@@ -261,7 +268,11 @@ class Engine:
         event: Event | None = uow.find_by_idempotency_key(key)
         if event is None:
             return None
-        if event.request_hash != request_hash(command):
+        case_id = None
+        if isinstance(command, Fire):
+            target = uow.load_case(command.case)
+            case_id = target.id if target is not None else None
+        if event.request_hash != request_hash(command, case_id):
             raise IdempotencyKeyReused(key)
         case = uow.load_case(event.case_id)
         number = case.number if case is not None else str(event.meta.get("number", ""))
@@ -270,6 +281,15 @@ class Engine:
 
     # -- the simulated clock ------------------------------------------------
 
+    def _sync_clock(self) -> None:
+        """A simulated clock may have been moved by another process: catch up."""
+        if isinstance(self.clock, SimulatedClock):
+            stored = self.store.get_meta("clock_now")
+            if stored:
+                when = datetime.fromisoformat(stored)
+                if when > self.clock.now():
+                    self.clock.set(when)
+
     def fire_due(self, limit: int | None = None) -> list[FiredTimer]:
         """Fire every timer due by now, oldest first, each in its own transaction.
 
@@ -277,8 +297,10 @@ class Engine:
         crash fires it again or not at all, never twice.
         """
         fired: list[FiredTimer] = []
+        self._sync_clock()
         while limit is None or len(fired) < limit:
             now = self.clock.now()
+            failed: tuple[Timer, BangfuError] | None = None
             with self.store.unit_of_work() as uow:
                 due = uow.claim_due(now, 1)
                 if not due:
@@ -291,9 +313,20 @@ class Engine:
                 with structlog.contextvars.bound_contextvars(
                         case=case.number, process=case.process, actor="system",
                         trigger=f"timer:{timer.spec_id}"):
-                    decision = decide_timer(defn, machine_for(defn), self.org, case, timer, now,
-                                            self.time_context(case.campaign))
-                    uow.append(decision)
+                    try:
+                        decision = decide_timer(defn, machine_for(defn), self.org, case, timer,
+                                                now, self.time_context(case.campaign))
+                    except BangfuError as exc:
+                        # e.g. the next escalation falls in a year without a
+                        # working-day calendar: set this timer aside, go on.
+                        uow.fail_timer(timer.id, now, exc.en)
+                        failed = (timer, exc)
+                    else:
+                        uow.append(decision)
+            if failed is not None:
+                log.error("timer.failed", case=case.number, timer=timer.spec_id,
+                          timer_id=timer.id, error=failed[1].en)
+                continue
             late = (now - timer.due_at).total_seconds()
             event = decision.event
             (log.warning if late >= 60 else log.info)(
@@ -313,6 +346,7 @@ class Engine:
         Raises:
             ClockError: the database runs on the real clock, or time would go back.
         """
+        self._sync_clock()
         if not isinstance(self.clock, SimulatedClock):
             raise ClockError("this database runs on the real clock; clock commands are only "
                              "for databases created with 'bangfu init --simulated'",

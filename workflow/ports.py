@@ -36,6 +36,10 @@ class UnitOfWork(Protocol):
         (skipping rows another worker holds, where the database can)."""
         ...
 
+    def fail_timer(self, timer_id: int, at: datetime, error: str) -> None:
+        """Mark a pending timer failed (it cannot fire; an operator must look)."""
+        ...
+
     def append(self, decision: Decision) -> None:
         """Write the decision's event and case.
 

@@ -42,7 +42,6 @@ class TimerScheduler:
 
     def catch_up(self) -> list[FiredTimer]:
         """Fire every timer already due, oldest first."""
-        self._reload_clock()
         fired = self.engine.fire_due()
         self.fired += len(fired)
         late = [f for f in fired if (f.event.at - f.timer.due_at) >= timedelta(minutes=1)]
@@ -82,14 +81,6 @@ class TimerScheduler:
         run_at = max(due, self.engine.clock.now())
         self._scheduler.add_job(self._wake, DateTrigger(run_date=run_at), id="wake",
                                 replace_existing=True)
-
-    def _reload_clock(self) -> None:
-        if isinstance(self.engine.clock, SimulatedClock):
-            stored = self.engine.store.get_meta("clock_now")
-            if stored:
-                when = datetime.fromisoformat(stored)
-                if when > self.engine.clock.now():
-                    self.engine.clock.set(when)
 
 
 def _iso(when: datetime | None) -> str | None:

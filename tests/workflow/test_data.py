@@ -128,6 +128,15 @@ def test_data_given_when_firing_is_merged(engine: Engine, walk: Walk) -> None:
     assert data["self_paid_medical_fen"] == 4500000 and data["category"] == "severe"
 
 
+def test_a_trigger_may_not_change_fields_it_does_not_write(engine: Engine, walk: Walk) -> None:
+    """The second review cannot quietly change the category (to skip the county report)."""
+    case = walk("second_review")
+    with pytest.raises(InvalidData) as err:
+        engine.fire(case.number, "approve_second", "zhu.tao", data={"category": "general"})
+    assert err.value.problems[0][0] == "category" and "approve_second" in str(err.value)
+    assert engine.get_case(case.number).version == case.version
+
+
 @pytest.mark.parametrize(("text", "fen"), [("600", 60000), ("600.50", 60050),
                                             ("¥1,200", 120000), (" 4000 ", 400000),
                                             ("0.01", 1)])
