@@ -39,12 +39,13 @@ def application(i: int) -> dict[str, Any]:
             "household_size": 2, "category": "general", "hardship_reason": "年老体弱"}
 
 
-def bangfu(db: Path, *args: str, log: IO[bytes],
-           errors: IO[bytes] | int = subprocess.STDOUT) -> subprocess.Popen[bytes]:
+def bangfu(db: Path, *args: str, log: IO[bytes], errors: IO[bytes] | int = subprocess.STDOUT,
+           level: str = "WARNING") -> subprocess.Popen[bytes]:
     """``python -m cli <args> --db <db>`` as a real process, its output in ``log``."""
     env = {k: v for k, v in os.environ.items()
            if k not in ("BANGFU_DB", "BANGFU_DEFINITIONS", "BANGFU_CAMPAIGNS",
                         "BANGFU_CALENDARS")}
+    env["BANGFU_LOG_LEVEL"] = level
     return subprocess.Popen([sys.executable, "-m", "cli", *args, "--db", str(db)], cwd=ROOT,
                             env=env, stdout=log, stderr=errors)
 
@@ -101,6 +102,7 @@ def test_killed_scheduler_fires_every_due_timer_once_in_order(
             proc.wait(timeout=PATIENCE)
     assert proc.returncode == -signal.SIGKILL
     fired_before = count(reader, "fired")
+    print("FIRED_BEFORE", fired_before)
     reader.close()
     assert 0 < fired_before < len(due), "the kill did not land in the middle of the catch-up"
 
@@ -136,18 +138,22 @@ def test_running_scheduler_follows_a_clock_moved_elsewhere(
     with open(tmp_path / "run.log", "wb") as log:
         first = bangfu(db, "scheduler", "run", "--once", log=log)
         assert first.wait(timeout=PATIENCE) == 0
-    later = datetime.fromisoformat("2027-01-19T09:00+08:00")
+    later = datetime.fromisoformat("2027-01-20T09:00+08:00")
     successors = [t.id for t in engine.store.timers(status=["pending"])  # type: ignore[attr-defined]
                   if t.due_at <= later]
     assert len(successors) == CASES
     reader = sqlite3.connect(db, timeout=30)
     fired_so_far = count(reader, "fired")
-    with open(tmp_path / "follow.log", "wb") as log:
-        proc = bangfu(db, "scheduler", "run", "--refresh", "0.1", log=log)
+    follow = tmp_path / "follow.log"
+    with open(follow, "wb") as log:
+        proc = bangfu(db, "scheduler", "run", "--refresh", "0.1", log=log, level="INFO")
         try:
+            poll(lambda: "scheduler.started" in follow.read_text(encoding="utf-8"), proc,
+                 "the scheduler started")
+            assert count(reader, "fired") == fired_so_far
             engine.set_clock(when=later, fire=False)
             poll(lambda: count(reader, "fired") == fired_so_far + CASES, proc,
-                 "the escalations of 18 Jan fired")
+                 "the escalations of 19 Jan fired")
         finally:
             proc.send_signal(signal.SIGTERM)
             code = proc.wait(timeout=PATIENCE)

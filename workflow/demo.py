@@ -22,7 +22,7 @@ from typing import Any
 from definitions.errors import BangfuError
 
 from .clock import LOCAL_TZ, local
-from .engine import Engine, FiredTimer
+from .engine import Engine
 
 DEMO_START = datetime.fromisoformat("2027-01-04T09:00:00+08:00")
 PROCESS = "relief_application"
@@ -197,20 +197,9 @@ def run_demo(engine: Engine, lang: str = "zh",
     plan += [(s[0], 10_000 + s[1], "step", s) for s in story.steps]
     plan.sort(key=lambda p: (p[0], p[1]))
 
-    def note_fired(fired: list[FiredTimer]) -> None:
-        for f in fired:
-            if f.event.kind == "reminder":
-                report.reminders += f.messages
-            elif f.event.kind == "escalation":
-                report.escalations += f.messages
-                report.escalated[(local(f.event.at)[:10], f.timer.spec_id,
-                                  ", ".join(f.event.meta.get("recipients", [])))] += 1
-            elif f.event.kind == "transition":
-                report.auto_transitions += 1
-
     for when, _, kind, item in plan:
         if when > engine.clock.now():
-            note_fired(engine.set_clock(when=when))
+            engine.set_clock(when=when)
         if kind == "submit":
             res = engine.submit(PROCESS, item["by"], item["data"],
                                 unit=item["village"], campaign=CAMPAIGN,
@@ -239,7 +228,7 @@ def run_demo(engine: Engine, lang: str = "zh",
         done += 1
         if progress is not None:
             progress(done, total)
-    note_fired(engine.set_clock(when=campaign.completion))
+    engine.set_clock(when=campaign.completion)
     report.finished_at = engine.clock.now()
     for number in numbers.values():
         case = engine.get_case(number)
@@ -250,6 +239,17 @@ def run_demo(engine: Engine, lang: str = "zh",
         report.by_village_state[(engine.org.unit_label(case.unit, lang), label)] += 1
         history = engine.history(case.id)
         report.events += len(history)
+        # The events are the record of what the timers did.
+        for event in history:
+            sent = list(event.meta.get("recipients", []))
+            if event.kind == "reminder":
+                report.reminders += len(sent)
+            elif event.kind == "escalation":
+                report.escalations += len(sent)
+                report.escalated[(local(event.at)[:10], str(event.meta["timer"]),
+                                  ", ".join(sent))] += 1
+            elif event.kind == "transition" and event.actor == "system":
+                report.auto_transitions += 1
         if not defn.is_final(case.state) and any(e.kind == "escalation" for e in history):
             report.open_escalated += 1
     return report
