@@ -775,6 +775,191 @@ def _fired_summary(fired: list[Any], ui: Ui) -> None:
                   f"→ {f.event.kind}" + (f" ({f.messages})" if f.messages else ""), markup=False)
 
 
+# -- audit ------------------------------------------------------------------
+
+audit_app = typer.Typer(help="审计：重放、校验、检查点、导出 / audit trail", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("replay")
+@handled
+def audit_replay(
+    case: Annotated[str, typer.Argument(help="案件编号 / case number")],
+    as_of: Annotated[str | None, typer.Option("--as-of", help="如 2027-01-18T12:00+08:00")] = None,
+    db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False,
+) -> None:
+    """重放案件，显示某一时刻的状态和数据 / the case as it was at a moment."""
+    from workflow.auditing import replay_case
+
+    ui = Ui(lang, as_json)
+    engine = _open(db, definitions)
+    when = _parse_time(as_of, ui) if as_of else None
+    replayed, events = replay_case(engine, case, when)
+    defn = engine.definition_for(replayed)
+    timeline = [_event_dict(defn, e, ui) for e in events]
+    data = mask_data(replayed.data, pii_kinds(defn))
+    if as_json:
+        _emit({"case": replayed.number, "as_of": when.isoformat() if when else None,
+               "state": replayed.state, "state_label": defn.state_label(replayed.state, lang),
+               "version": replayed.version, "definition_version": replayed.definition_version,
+               "data": data, "events": timeline})
+        return
+    table = Table("#", ui.t("时间", "Time"), ui.t("操作人", "Actor"), ui.t("操作", "Action"),
+                  ui.t("状态", "State"), ui.t("理由", "Comment"))
+    for e in timeline:
+        src = defn.state_label(e["source"], lang) if e["source"] else ""
+        table.add_row(str(e["seq"]), e["local_time"], e["actor"], e["trigger_label"],
+                      f"{src} → {defn.state_label(e['dest'], lang)}" if src else
+                      defn.state_label(e["dest"], lang), e["comment"] or "")
+    out.print(table)
+    moment = local(when) if when else ui.t("现在", "now")
+    out.print(ui.t(f"{moment} 时案件 {replayed.number} 处于「{defn.state_label(replayed.state, lang)}」"
+                   f"（版本 {replayed.version}）",
+                   f"At {moment} case {replayed.number} was in '{defn.state_label(replayed.state, lang)}'"
+                   f" (version {replayed.version})"))
+    for name, value in data.items():
+        out.print(f"  {field_label(defn, name, lang)}: {_value_text(defn, name, value, ui)}",
+                  markup=False)
+
+
+@audit_app.command("verify")
+@handled
+def audit_verify(
+    case: Annotated[str | None, typer.Option("--case", help="只校验一个案件 / one case")] = None,
+    checkpoint: Annotated[Path | None, typer.Option(
+        "--checkpoint", help="另行保存的检查点文件 / an exported checkpoint")] = None,
+    db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False,
+) -> None:
+    """校验全部哈希链、检查点和重放结果 / verify every chain, checkpoint and replay."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from workflow.auditing import verify
+
+    ui = Ui(lang, as_json)
+    engine = _open(db, definitions)
+    external = None
+    if checkpoint is not None:
+        try:
+            external = json.loads(checkpoint.read_text(encoding="utf-8"))
+            external["heads"], external["hash"], external["prev_hash"]  # noqa: B018
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise BangfuError(f"'{checkpoint}' is not a checkpoint file: {exc}",
+                              f"'{checkpoint}' 不是有效的检查点文件：{exc}") from None
+    with Progress(BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err,
+                  disable=as_json) as bar:
+        task = bar.add_task("verify", total=None)
+        report = verify(engine, case, external,
+                        lambda done, total: bar.update(task, completed=done, total=total))
+    rate = report.events_per_second
+    if as_json:
+        _emit({"ok": report.ok, "cases": report.cases, "events": report.events,
+               "checkpoints": report.checkpoints, "seconds": round(report.seconds, 3),
+               "events_per_second": round(rate),
+               "findings": [{"case": f.case, "seq": f.seq, "message": f.text(lang)}
+                            for f in report.findings]})
+    else:
+        for f in report.findings:
+            err.print(f"\u2717 {f.text(lang)}", markup=False)
+        verdict = ui.t("校验通过", "verified") if report.ok else \
+            ui.t(f"发现 {len(report.findings)} 处问题", f"{len(report.findings)} problem(s)")
+        out.print(ui.t(f"{verdict}:案件 {report.cases} 件，记录 {report.events} 条，检查点 "
+                       f"{report.checkpoints} 个，用时 {report.seconds:.2f} 秒（{rate:,.0f} 条/秒）",
+                       f"{verdict}: {report.cases} cases, {report.events} events, "
+                       f"{report.checkpoints} checkpoints in {report.seconds:.2f} s "
+                       f"({rate:,.0f} events/s)"))
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("checkpoint")
+@handled
+def audit_checkpoint(
+    export: Annotated[Path | None, typer.Option(
+        "--export", help="同时导出到文件，另行保存 / also write it to a file")] = None,
+    db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False,
+) -> None:
+    """对全部案件链头做检查点 / take a checkpoint of every chain head."""
+    from workflow.auditing import checkpoint_json, make_checkpoint
+
+    ui = Ui(lang, as_json)
+    cp = make_checkpoint(_open(db, definitions))
+    if export is not None:
+        try:
+            export.write_text(checkpoint_json(cp), encoding="utf-8")
+        except OSError as exc:
+            raise BangfuError(f"cannot write '{export}': {exc}", f"无法写入 '{export}':{exc}") \
+                from None
+    if as_json:
+        _emit({k: v for k, v in cp.items() if k != "heads"})
+    else:
+        out.print(ui.t(f"检查点 {cp['id']}:案件 {cp['cases']} 件，记录 {cp['events']} 条，哈希 "
+                       f"{cp['hash'][:16]}", f"Checkpoint {cp['id']}: {cp['cases']} cases, "
+                       f"{cp['events']} events, hash {cp['hash'][:16]}"))
+
+
+@audit_app.command("export")
+@handled
+def audit_export(
+    out_dir: Annotated[Path, typer.Option("--out", help="输出目录 / output folder")],
+    case: Annotated[str | None, typer.Option("--case", help="只导出一个案件 / one case")] = None,
+    unmasked: Annotated[bool, typer.Option(
+        "--unmasked", help="不脱敏（仅限督查组，需 --as）/ full personal data, inspectors only")] = False,
+    user: AsOpt = None, db: DbOpt = None, definitions: DefsOpt = None,
+    lang: LangOpt = "zh", as_json: JsonOpt = False,
+) -> None:
+    """导出审计记录（JSON Lines 与时间线 CSV）/ export events and timelines."""
+    from workflow.auditing import export_trail
+
+    ui = Ui(lang, as_json)
+    if unmasked and not user:
+        raise BangfuError("--unmasked needs --as USER of the inspection team",
+                          "--unmasked 需要用 --as 指明督查组用户")
+    report = export_trail(_open(db, definitions), out_dir, case, user if unmasked else None, lang)
+    if as_json:
+        _emit({"events_file": str(report.events_file), "timeline_file": str(report.timeline_file),
+               "cases": report.cases, "events": report.events, "masked": report.masked})
+    else:
+        out.print(ui.t(f"已导出 {report.cases} 件案件的 {report.events} 条记录到 {report.events_file} 和 "
+                       f"{report.timeline_file}" + ("（个人信息已脱敏）" if report.masked else ""),
+                       f"Exported {report.events} events of {report.cases} cases to "
+                       f"{report.events_file} and {report.timeline_file}"
+                       + (" (personal data masked)" if report.masked else "")))
+
+
+@definitions_app.command("migrate")
+@handled
+def definitions_migrate(
+    process: Annotated[str, typer.Argument(help="流程 id / process id")],
+    from_version: Annotated[int, typer.Option("--from", help="原版本 / from version")],
+    to_version: Annotated[int, typer.Option("--to", help="新版本 / to version")],
+    maps: Annotated[list[str] | None, typer.Option(
+        "--map", help="状态改名 old=new,可多次 / state renaming, repeatable")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="只检查 / check only")] = False,
+    user: AsOpt = None, db: DbOpt = None, definitions: DefsOpt = None,
+    lang: LangOpt = "zh", as_json: JsonOpt = False,
+) -> None:
+    """把进行中的案件迁移到新版本（全部可重放才执行）/ move running cases to a new version."""
+    from workflow.auditing import migrate
+
+    ui = Ui(lang, as_json)
+    mapping: dict[str, str] = {}
+    for pair in maps or []:
+        if "=" not in pair:
+            raise InvalidData([(pair, "must be written old=new", "应写作 旧状态=新状态")])
+        old, new = pair.split("=", 1)
+        mapping[old.strip()] = new.strip()
+    report = migrate(_open(db, definitions), process, from_version, to_version, mapping,
+                     operator=user or "cli", dry_run=dry_run)
+    if as_json:
+        _emit({"process": process, "from": from_version, "to": to_version,
+               "cases": report.cases, "dry_run": dry_run})
+    else:
+        action = ui.t("可迁移", "would move") if dry_run else ui.t("已迁移", "moved")
+        out.print(ui.t(f"{action} {len(report.cases)} 件案件：{process} 第 {from_version} 版 → 第 "
+                       f"{to_version} 版", f"{action} {len(report.cases)} case(s) of {process} "
+                       f"from v{from_version} to v{to_version}"))
+
+
 # -- demo -------------------------------------------------------------------
 
 @app.command()

@@ -24,7 +24,7 @@ from workflow.model import Case, Decision, Event, Timer
 
 from .db import is_sqlite
 from .prepared import Prepared
-from .tables import cases, counters, definitions, events, meta, outbox, timers
+from .tables import cases, checkpoints, counters, definitions, events, meta, outbox, timers
 
 
 def row_to_case(r: Mapping[str, Any]) -> Case:
@@ -36,6 +36,7 @@ def row_to_case(r: Mapping[str, Any]) -> Case:
         {k: tuple(v) for k, v in duties.items()} if duties else {},
         r["first_entered"] or {},
         r["campaign"],
+        r["head_hash"],
     )
 
 
@@ -51,7 +52,7 @@ def row_to_event(r: Mapping[str, Any]) -> Event:
         role=r["role"], trigger=r["trigger"], source=r["source"], dest=r["dest"],
         data=r["data"], comment=r["comment"], definition_version=r["definition_version"],
         idempotency_key=r["idempotency_key"], request_hash=r["request_hash"],
-        meta=r["meta"] or {},
+        meta=r["meta"] or {}, prev_hash=r["prev_hash"], hash=r["hash"],
     )
 
 
@@ -61,6 +62,7 @@ def _case_values(c: Case) -> dict[str, Any]:
         "updated_at": c.updated_at, "state_entered_at": c.state_entered_at,
         "duties": {k: list(v) for k, v in c.duties.items()},
         "first_entered": dict(c.first_entered),
+        "head_hash": c.head_hash,
     }
 
 
@@ -71,6 +73,7 @@ def _event_values(e: Event) -> dict[str, Any]:
         "data": dict(e.data), "comment": e.comment,
         "definition_version": e.definition_version, "idempotency_key": e.idempotency_key,
         "request_hash": e.request_hash, "meta": dict(e.meta),
+        "prev_hash": e.prev_hash, "hash": e.hash,
     }
 
 
@@ -87,7 +90,7 @@ _SELECT_KEY = select(events).where(events.c.idempotency_key == bindparam("key"))
 _NEXT_NUMBER = (update(counters).where(counters.c.name == bindparam("prefix"))
                 .values(value=counters.c.value + 1).returning(counters.c.value))
 _CASE_FIELDS = ("state", "data", "version", "updated_at", "state_entered_at", "duties",
-                "first_entered")
+                "first_entered", "head_hash")
 _UPDATE_CASE = (update(cases)
                 .where(cases.c.id == bindparam("b_id"),
                        cases.c.version == bindparam("b_previous"))
@@ -375,6 +378,73 @@ class SqlStore:
             stmt = stmt.where(outbox.c.kind == kind)
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(stmt)]
+
+    # -- audit ------------------------------------------------------------
+
+    def counts(self) -> tuple[int, int]:
+        """(cases, events)."""
+        with self.engine.connect() as conn:
+            n_cases = conn.execute(select(func.count()).select_from(cases)).scalar() or 0
+            n_events = conn.execute(select(func.count()).select_from(events)).scalar() or 0
+        return int(n_cases), int(n_events)
+
+    def iter_histories(self, batch: int = 5000) -> Iterator[tuple[str, Case | None, list[Event]]]:
+        """Every case with its events, streamed in case-id order: one pass over
+        each table, merged, so a case row without events and events without a
+        case row both show (as an empty list or a None case)."""
+        case_stmt = Prepared(select(cases).order_by(cases.c.id), self.engine.dialect, cases)
+        event_stmt = Prepared(select(events).order_by(events.c.case_id, events.c.seq),
+                              self.engine.dialect, events)
+        with self.engine.connect() as c1, self.engine.connect() as c2:
+            case_cur = case_stmt.execute(c1, {})
+            event_cur = event_stmt.execute(c2, {})
+
+            def rows(cur: Any, stmt: Prepared) -> Iterator[dict[str, Any]]:
+                while True:
+                    chunk = cur.fetchmany(batch)
+                    if not chunk:
+                        return
+                    for raw in chunk:
+                        row = stmt.row(raw)
+                        assert row is not None
+                        yield row
+
+            case_rows, event_rows = rows(case_cur, case_stmt), rows(event_cur, event_stmt)
+            next_case = next(case_rows, None)
+            next_event = next(event_rows, None)
+            while next_case is not None or next_event is not None:
+                ids = [r["id"] for r in (next_case,) if r is not None] + \
+                      [r["case_id"] for r in (next_event,) if r is not None]
+                current = min(ids)
+                stored: Case | None = None
+                if next_case is not None and next_case["id"] == current:
+                    stored = row_to_case(next_case)
+                    next_case = next(case_rows, None)
+                found: list[Event] = []
+                while next_event is not None and next_event["case_id"] == current:
+                    found.append(row_to_event(next_event))
+                    next_event = next(event_rows, None)
+                yield current, stored, found
+
+    def heads(self) -> list[tuple[str, str, int, str]]:
+        """(case id, case number, row version, head hash) of every case."""
+        with self.engine.connect() as conn:
+            return [(r[0], r[1], int(r[2]), r[3]) for r in conn.execute(
+                select(cases.c.id, cases.c.number, cases.c.version, cases.c.head_hash)
+                .order_by(cases.c.id))]
+
+    def add_checkpoint(self, at: datetime, heads: list[tuple[str, str, int, str]], n_events: int,
+                       prev_hash: str, digest: str) -> int:
+        with self.engine.begin() as conn:
+            return int(conn.execute(insert(checkpoints).values(
+                at=at, cases=len(heads), events=n_events, heads=[list(h) for h in heads],
+                prev_hash=prev_hash, hash=digest)).inserted_primary_key[0])
+
+    def checkpoints(self) -> list[dict[str, Any]]:
+        """Every checkpoint, oldest first."""
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(
+                select(checkpoints).order_by(checkpoints.c.id))]
 
     def get_meta(self, key: str) -> str | None:
         with self.engine.connect() as conn:

@@ -97,6 +97,7 @@ class CaseRow(SQLModel, table=True):
     updated_at: datetime = _dt()
     state_entered_at: datetime = _dt()
     campaign: str | None = Field(default=None, max_length=64, index=True)
+    head_hash: str = Field(default="", max_length=64)
 
 
 class EventRow(SQLModel, table=True):
@@ -121,6 +122,22 @@ class EventRow(SQLModel, table=True):
         default=None, sa_column=Column(String(128), unique=True, nullable=True))
     request_hash: str | None = Field(default=None, max_length=64)
     meta: dict[str, Any] = _json()
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class CheckpointRow(SQLModel, table=True):
+    """A hash over the heads of all case chains at one moment, chained to the
+    previous checkpoint: deleting a whole case (or a checkpoint) shows."""
+
+    __tablename__ = "checkpoints"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _dt()
+    cases: int
+    events: int
+    heads: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
 
 
 class TimerRow(SQLModel, table=True):
@@ -176,3 +193,4 @@ meta = MetaRow.__table__  # type: ignore[attr-defined]
 definitions = DefinitionRow.__table__  # type: ignore[attr-defined]
 timers = TimerRow.__table__  # type: ignore[attr-defined]
 outbox = OutboxRow.__table__  # type: ignore[attr-defined]
+checkpoints = CheckpointRow.__table__  # type: ignore[attr-defined]

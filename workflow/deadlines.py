@@ -165,6 +165,11 @@ def plan_entry(defn: CompiledDefinition, before: Case | None, after: Case, ctx: 
     return plans, cancel_state, closing and bool(defn.spec.case_timers)
 
 
+def state_plans(spec: TimerSpec, case: Case, ctx: TimeContext, now: datetime) -> list[TimerPlan]:
+    """The timers of one state timer spec for a case now in that state."""
+    return _plans(spec, "state", case.state, case, ctx, now)
+
+
 def passed_at_creation(defn: CompiledDefinition, case: Case,
                        ctx: TimeContext) -> tuple[TimerSpec, datetime] | None:
     """A campaign deadline of the new case that passed before it was created."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +18,7 @@ from definitions.compile import CompiledDefinition
 from definitions.org import Org
 from definitions.schema import TransitionSpec
 
+from .audit import event_hash, genesis
 from .authz import Refusal, authorize, conflicted, role_reaches
 from .data import check_data, field_label
 from .deadlines import (
@@ -27,6 +29,7 @@ from .deadlines import (
     passed_at_creation,
     plan_entry,
     plan_next,
+    state_plans,
     timer_spec,
 )
 from .errors import (
@@ -73,6 +76,11 @@ def request_hash(command: Submit | Fire, case_id: str | None = None) -> str:
     body.update(actor=command.actor, data=dict(command.data), comment=command.comment)
     text = json.dumps(body, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def seal(event: Event, prev_hash: str) -> Event:
+    """The event with its place in the case's hash chain."""
+    return replace(event, prev_hash=prev_hash, hash=event_hash(event, prev_hash))
 
 
 def _missing(defn: CompiledDefinition, required: tuple[str, ...],
@@ -129,9 +137,10 @@ def decide_submit(defn: CompiledDefinition, org: Org, actor: Actor, command: Sub
         idempotency_key=command.idempotency_key,
         request_hash=request_hash(command) if command.idempotency_key else None,
         meta={"number": number, "unit": unit, "applicant_user": applicant_user,
-              "definition_hash": defn.content_hash,
+              "process": defn.process, "definition_hash": defn.content_hash,
               "campaign": time.campaign.id if time and time.campaign else None},
     )
+    event = seal(event, genesis(case_id))
     case = evolve(defn, None, event)
     if spec.roles[role].scope != "own" and conflicted(defn, org, case, actor):
         raise PermissionDenied(
@@ -211,6 +220,7 @@ def decide_fire(defn: CompiledDefinition, machine: CompiledMachine, org: Org, ca
         request_hash=request_hash(command, case.id) if command.idempotency_key else None,
         meta=dict(meta or {}),
     )
+    event = seal(event, case.head_hash)
     after = evolve(defn, case, event)
     if time is None:
         return Decision(event=event, case=after, previous_version=case.version)
@@ -272,6 +282,7 @@ def _note(defn: CompiledDefinition, case: Case, now: datetime, kind: str,
                   actor=SYSTEM_ACTOR.id, role=SYSTEM_ACTOR.id, trigger=f"timer:{meta['timer']}",
                   source=case.state, dest=case.state, data={}, comment=None,
                   definition_version=defn.version, meta=dict(meta))
+    event = seal(event, case.head_hash)
     return Decision(event=event, case=evolve(defn, case, event), previous_version=case.version,
                     timers=timers, messages=messages, fired_timer=timer_id)
 
@@ -315,3 +326,31 @@ def options(defn: CompiledDefinition, machine: CompiledMachine, org: Org, case: 
             required=tuple(dict.fromkeys(f for s in specs for f in s.required)),
         ))
     return out
+
+
+def decide_migration(source: CompiledDefinition, target: CompiledDefinition, case: Case,
+                     state_map: Mapping[str, str], now: datetime, operator: str,
+                     time: TimeContext | None = None) -> Decision:
+    """Move a case onto another version of its definition, as an event.
+
+    The case's state is renamed through ``state_map``; its pending state
+    timers are replaced by those of the state under the new version.
+    """
+    dest = state_map.get(case.state, case.state)
+    event = Event(
+        case_id=case.id, seq=case.version + 1, at=now, kind="migration", actor=SYSTEM_ACTOR.id,
+        role=SYSTEM_ACTOR.id, trigger="migrate", source=case.state, dest=dest, data={},
+        comment=None, definition_version=target.version,
+        meta={"from_version": source.version, "to_version": target.version,
+              "from_hash": source.content_hash, "to_hash": target.content_hash,
+              "state_map": dict(state_map), "operator": operator},
+    )
+    event = seal(event, case.head_hash)
+    after = evolve(source, case, event)
+    timers: tuple[TimerPlan, ...] = ()
+    cancel = bool(source.states[case.state].timers)
+    if time is not None and not target.is_final(after.state):
+        timers = tuple(p for spec in target.states[after.state].timers
+                       for p in state_plans(spec, after, time, now))
+    return Decision(event=event, case=after, previous_version=case.version, timers=timers,
+                    cancel_state_timers=cancel)

@@ -53,6 +53,8 @@ class Case:
     duties: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     first_entered: Mapping[str, str] = field(default_factory=dict)
     campaign: str | None = None
+    #: hash of the last event (the head of the case's chain)
+    head_hash: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +89,8 @@ Command = Submit | Fire
 #: submitted: a case opened; transition: a state change (by a user or, with
 #: ``meta.timer``, by a timer); timer: a timer whose trigger was refused;
 #: reminder / escalation: a deadline message was sent
-EventKind = Literal["submitted", "transition", "timer", "reminder", "escalation"]
+EventKind = Literal["submitted", "transition", "timer", "reminder", "escalation",
+                    "migration"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +114,9 @@ class Event:
     request_hash: str | None = None
     #: kind-specific facts; a submission records number, unit and applicant
     meta: Mapping[str, Any] = field(default_factory=dict)
+    #: the hash chain (workflow.audit): the previous event's hash and this one's
+    prev_hash: str = ""
+    hash: str = ""
 
 
 @dataclass(frozen=True, slots=True)

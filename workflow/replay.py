@@ -7,7 +7,7 @@ an inspector replays cannot disagree.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from definitions.compile import CompiledDefinition
@@ -48,12 +48,21 @@ def evolve(defn: CompiledDefinition, case: Case | None, event: Event) -> Case:
             duties={},
             first_entered={event.dest: event.at.isoformat()},
             campaign=meta.get("campaign"),
+            head_hash=event.hash,
         )
     if event.seq != case.version + 1:
         raise ValueError(f"event {event.seq} of case '{case.number}' does not follow "
                          f"version {case.version}")
     if event.kind in ("timer", "reminder", "escalation"):
-        return replace(case, version=event.seq, updated_at=event.at)
+        return replace(case, version=event.seq, updated_at=event.at, head_hash=event.hash)
+    if event.kind == "migration":
+        states = dict(event.meta.get("state_map", {}))
+        return replace(
+            case, state=event.dest, version=event.seq, updated_at=event.at,
+            head_hash=event.hash, definition_version=int(event.meta["to_version"]),
+            definition_hash=str(event.meta["to_hash"]),
+            first_entered={states.get(k, k): v for k, v in case.first_entered.items()},
+            duties=dict(case.duties))
     duties = dict(case.duties)
     duty = _duty_of(defn, event)
     if duty is not None and event.actor not in duties.get(duty, ()):
@@ -78,13 +87,32 @@ def evolve(defn: CompiledDefinition, case: Case | None, event: Event) -> Case:
         duties=duties,
         first_entered=first,
         campaign=case.campaign,
+        head_hash=event.hash,
     )
 
 
 def replay(defn: CompiledDefinition, events: Iterable[Event]) -> Case:
-    """Fold ``events`` (in order) from nothing."""
+    """Fold ``events`` (in order) from nothing, all under one definition."""
     case: Case | None = None
     for event in events:
+        case = evolve(defn, case, event)
+    if case is None:
+        raise ValueError("no events to replay")
+    return case
+
+
+Resolver = Callable[[int, str | None], CompiledDefinition]
+
+
+def replay_pinned(resolve: Resolver, events: Iterable[Event]) -> Case:
+    """Fold events, each under the definition version the case was on when it
+    happened (a migration event switches version)."""
+    case: Case | None = None
+    for event in events:
+        if case is None:
+            defn = resolve(event.definition_version, event.meta.get("definition_hash"))
+        else:
+            defn = resolve(case.definition_version, case.definition_hash)
         case = evolve(defn, case, event)
     if case is None:
         raise ValueError("no events to replay")

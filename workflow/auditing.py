@@ -1,0 +1,344 @@
+"""What inspectors do: replay a case as of a moment, verify every chain and
+checkpoint, take and export checkpoints, export the trail, and migrate
+running cases to a new definition version. Shell code over an Engine.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from definitions.compile import CompiledDefinition
+
+from .audit import export_record, heads_hash
+from .clock import local
+from .data import field_label, pii_kinds
+from .decide import decide_migration
+from .engine import Engine
+from .errors import CaseNotFound, CommandRejected, PermissionDenied, StorageError
+from .model import Case, Event
+from .pii import mask_data, mask_text
+from .replay import replay_pinned
+from .verify import Finding, check_case, what_if
+
+GENESIS_CHECKPOINT = "0" * 64
+Progress = Callable[[int, int], None]
+
+
+class AuditError(CommandRejected):
+    code = "audit_error"
+
+
+class MigrationRefused(CommandRejected):
+    """A migration that would strand cases; nothing was changed."""
+
+    code = "migration_refused"
+
+    def __init__(self, process: str, target: int, stranded: list[tuple[str, str, str]]) -> None:
+        self.stranded = stranded
+        shown = stranded[:10]
+        more = len(stranded) - len(shown)
+        en = "; ".join(f"'{c}': {e}" for c, e, _ in shown) + (f"; and {more} more" if more else "")
+        zh = ";".join(f"'{c}':{z}" for c, _, z in shown) + (f";另有 {more} 件" if more else "")
+        super().__init__(
+            f"Migrating '{process}' to version {target} would strand {len(stranded)} case(s), "
+            f"so nothing was changed: {en}",
+            f"迁移 '{process}' 到第 {target} 版会使 {len(stranded)} 件案件无法继续办理，未做任何改动：{zh}")
+
+
+def _resolver(engine: Engine, process: str) -> Callable[[int, str | None], CompiledDefinition]:
+    def resolve(version: int, content_hash: str | None) -> CompiledDefinition:
+        return engine.definitions.get(process, version)
+    return resolve
+
+
+def _process_of(case: Case | None, events: list[Event]) -> str | None:
+    if case is not None:
+        return case.process
+    for e in events:
+        if e.kind == "submitted":
+            return str(e.meta.get("process")) if e.meta.get("process") else None
+    return None
+
+
+# -- replay -------------------------------------------------------------------
+
+def replay_case(engine: Engine, ref: str, as_of: datetime | None = None
+                ) -> tuple[Case, list[Event]]:
+    """The case as it was at ``as_of`` (default: now) and the events up to then.
+
+    Raises:
+        CaseNotFound: no such case.
+        AuditError: ``as_of`` is before the case existed.
+    """
+    case = engine.get_case(ref)
+    events = engine.store.history(case.id)
+    if as_of is not None:
+        if as_of < case.created_at:
+            raise AuditError(
+                f"case '{case.number}' did not exist yet at {local(as_of)} (it was submitted "
+                f"at {local(case.created_at)})",
+                f"{local(as_of)} 时案件 '{case.number}' 尚未提交(提交于 {local(case.created_at)})")
+        events = [e for e in events if e.at <= as_of]
+    return replay_pinned(_resolver(engine, case.process), events), events
+
+
+# -- checkpoints --------------------------------------------------------------
+
+def make_checkpoint(engine: Engine) -> dict[str, Any]:
+    """Hash the heads of every case chain, chained to the previous checkpoint."""
+    store: Any = engine.store
+    heads = store.heads()
+    previous = store.checkpoints()
+    prev_hash = previous[-1]["hash"] if previous else GENESIS_CHECKPOINT
+    digest = heads_hash(heads, prev_hash)
+    _, n_events = store.counts()
+    at = engine.clock.now()
+    cid = store.add_checkpoint(at, heads, n_events, prev_hash, digest)
+    return {"id": cid, "at": at.isoformat(), "cases": len(heads), "events": n_events,
+            "heads": [list(h) for h in heads], "prev_hash": prev_hash, "hash": digest}
+
+
+def checkpoint_json(cp: Mapping[str, Any]) -> str:
+    body = dict(cp)
+    if isinstance(body.get("at"), datetime):
+        body["at"] = body["at"].isoformat()
+    return json.dumps(body, ensure_ascii=False, indent=1) + "\n"
+
+
+# -- verify -------------------------------------------------------------------
+
+@dataclass
+class VerifyReport:
+    cases: int = 0
+    events: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    checkpoints: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    @property
+    def events_per_second(self) -> float:
+        return self.events / self.seconds if self.seconds else 0.0
+
+
+def _well_formed(cp: Mapping[str, Any]) -> bool:
+    try:
+        return all(len(h) == 4 and int(h[2]) >= 1 for h in cp["heads"]) and \
+            isinstance(cp["prev_hash"], str) and isinstance(cp["hash"], str)
+    except (KeyError, TypeError, ValueError):
+        return False
+
+
+def _check_checkpoints(cps: list[Mapping[str, Any]], external: Mapping[str, Any] | None
+                       ) -> tuple[list[Finding], dict[str, tuple[int, str, str, str]]]:
+    """Each checkpoint's own hash and chain; returns the heads to find in the data."""
+    out: list[Finding] = []
+    prev = GENESIS_CHECKPOINT
+    for cp in cps:
+        label = f"checkpoint {cp['id']}"
+        if cp["prev_hash"] != prev:
+            out.append(Finding(label, None, f"does not follow the previous checkpoint "
+                               f"(links to {cp['prev_hash'][:12]}, expected {prev[:12]}); a "
+                               "checkpoint was deleted or altered",
+                               f"检查点 {cp['id']} 与上一个检查点衔接不上，有检查点被删除或改动"))
+        if not _well_formed(cp) or heads_hash(cp["heads"], cp["prev_hash"]) != cp["hash"]:
+            out.append(Finding(label, None, "its list of case heads was altered",
+                               f"检查点 {cp['id']} 的案件列表被改动"))
+        prev = cp["hash"]
+    expected: dict[str, tuple[int, str, str, str]] = {}
+    sources = ([cps[-1]] if cps else []) + ([external] if external else [])
+    for source in (s for s in sources if _well_formed(s)):
+        name = f"checkpoint {source.get('id', '?')}"
+        for case_id, number, seq, head in source["heads"]:
+            expected[case_id] = (int(seq), str(head), name, str(number))
+    if external is not None:
+        if not _well_formed(external) or \
+                heads_hash(external["heads"], external["prev_hash"]) != external["hash"]:
+            out.append(Finding("exported checkpoint", None, "the exported file was altered",
+                               "导出的检查点文件被改动"))
+    return out, expected
+
+
+def verify(engine: Engine, case_ref: str | None = None,
+           checkpoint: Mapping[str, Any] | None = None,
+           progress: Progress | None = None) -> VerifyReport:
+    """Check every chain, every replay against its stored case, and the checkpoints."""
+    store: Any = engine.store
+    began = time.perf_counter()
+    report = VerifyReport()
+    cps = store.checkpoints()
+    found, expected = _check_checkpoints(cps, checkpoint)
+    report.checkpoints = len(cps) + (1 if checkpoint else 0)
+    report.findings += found
+    if case_ref is not None:
+        case = engine.get_case(case_ref)
+        items = iter([(case.id, case, store.history(case.id))])
+        total = 1
+        expected = {k: v for k, v in expected.items() if k == case.id}
+    else:
+        items = store.iter_histories()
+        total = store.counts()[0]
+    seen: set[str] = set()
+    for case_id, stored, events in items:
+        report.cases += 1
+        report.events += len(events)
+        seen.add(case_id)
+        ref = stored.number if stored is not None else case_id
+        process = _process_of(stored, events)
+        if process is None:
+            report.findings.append(Finding(ref, None, "the case's process is unknown (no "
+                                           "submission event and no case row)",
+                                           "无法确定案件所属流程（缺少提交记录和案件本身）"))
+            continue
+        report.findings += check_case(_resolver(engine, process), stored, events, ref)
+        head = expected.get(case_id)
+        if head is not None:
+            seq, digest, name, _ = head
+            if seq > len(events) or events[seq - 1].hash != digest:
+                report.findings.append(Finding(
+                    ref, seq, f"event {seq} is not the one {name} recorded",
+                    f"第 {seq} 条记录与{name.replace('checkpoint', '检查点')}记录的不一致"))
+        if progress is not None:
+            progress(report.cases, total)
+    for case_id, (seq, _, name, number) in expected.items():
+        if case_id not in seen:
+            report.findings.append(Finding(
+                number, None, f"the case is missing: {name} recorded it with {seq} event(s)",
+                f"案件缺失：{name.replace('checkpoint', '检查点')}记录该案件有 {seq} 条记录"))
+    report.seconds = time.perf_counter() - began
+    return report
+
+
+# -- export -------------------------------------------------------------------
+
+@dataclass
+class ExportReport:
+    events_file: Path
+    timeline_file: Path
+    cases: int
+    events: int
+    masked: bool
+
+
+def export_trail(engine: Engine, out_dir: Path, case_ref: str | None = None,
+                 unmasked_by: str | None = None, lang: str = "zh") -> ExportReport:
+    """Events as JSON Lines and a per-case timeline as CSV (UTF-8 with BOM, for
+    Excel). Personal data is masked unless an inspector asks for it by name.
+
+    Raises:
+        PermissionDenied: ``unmasked_by`` is not an inspector.
+    """
+    if unmasked_by is not None:
+        actor = engine.actor(unmasked_by)
+        if "inspector" not in actor.roles:
+            raise PermissionDenied(
+                "role", f"user '{unmasked_by}' may not export unmasked personal data; only "
+                "the inspection team may", f"用户 '{unmasked_by}' 无权导出未脱敏的个人信息，仅限督查组")
+    masked = unmasked_by is None
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError(f"cannot create '{out_dir}': {exc}", f"无法创建目录 '{out_dir}':{exc}") \
+            from None
+    store: Any = engine.store
+    events_file, timeline_file = out_dir / "events.jsonl", out_dir / "timeline.csv"
+    n_cases = n_events = 0
+    if case_ref is not None:
+        case = engine.get_case(case_ref)
+        items: Any = [(case.id, case, store.history(case.id))]
+    else:
+        items = store.iter_histories()
+    with events_file.open("w", encoding="utf-8") as jf, \
+            timeline_file.open("w", encoding="utf-8-sig", newline="") as cf:
+        writer = csv.writer(cf)
+        writer.writerow(["case", "seq", "time", "actor", "name", "action", "from", "to",
+                         "comment", "data", "hash"] if not lang.startswith("zh") else
+                        ["案件", "序号", "时间", "操作人", "姓名", "操作", "原状态", "新状态", "理由", "数据",
+                         "哈希"])
+        for _, stored, events in items:
+            if stored is None:
+                continue
+            n_cases += 1
+            defn = engine.definition_for(stored)
+            kinds = pii_kinds(defn)
+            for e in events:
+                n_events += 1
+                data = mask_data(e.data, kinds) if masked else dict(e.data)
+                record = export_record(e, data)
+                record["case_number"] = stored.number
+                if masked and record.get("comment"):
+                    record["comment"] = mask_text(str(record["comment"]))
+                jf.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+                user = engine.org.users.get(e.actor)
+                action = defn.trigger_label(e.trigger, lang) if e.kind == "transition" else \
+                    e.kind
+                writer.writerow([
+                    stored.number, e.seq, local(e.at), e.actor, user.name if user else "",
+                    action, defn.state_label(e.source, lang) if e.source else "",
+                    defn.state_label(e.dest, lang), record.get("comment") or "",
+                    "; ".join(f"{field_label(defn, k, lang)}={v}" for k, v in data.items()),
+                    e.hash[:16]])
+    return ExportReport(events_file, timeline_file, n_cases, n_events, masked)
+
+
+# -- migration ----------------------------------------------------------------
+
+@dataclass
+class MigrationReport:
+    process: str
+    from_version: int
+    to_version: int
+    cases: list[str]
+    dry_run: bool
+
+
+def migrate(engine: Engine, process: str, from_version: int, to_version: int,
+            state_map: Mapping[str, str] | None = None, operator: str = "system",
+            dry_run: bool = False) -> MigrationReport:
+    """Move the running cases of ``process`` from one version to another, all
+    or none: only if every case's history replays on the new version (with the
+    state mapping); each move is a ``migration`` event.
+
+    Raises:
+        MigrationRefused: a case would be stranded (listed); nothing changed.
+        UnknownDefinition: no such version.
+    """
+    source = engine.definitions.get(process, from_version)
+    target = engine.definitions.get(process, to_version)
+    mapping = dict(state_map or {})
+    bad = [s for s in mapping if s not in source.states]
+    if bad:
+        raise AuditError(f"--map names states that {process} v{from_version} does not have: "
+                         f"{', '.join(bad)}", f"--map 中的状态在第 {from_version} 版中不存在：{'、'.join(bad)}")
+    running = [c for c in engine.store.list_cases(process=process)
+               if c.definition_version == from_version and not source.is_final(c.state)]
+    stranded: list[tuple[str, str, str]] = []
+    for case in running:
+        div = what_if(target, engine.store.history(case.id), mapping)
+        if div is not None:
+            stranded.append((case.number, f"event {div.seq}: {div.en}",
+                             f"第 {div.seq} 条记录：{div.zh}"))
+    if stranded:
+        raise MigrationRefused(process, to_version, stranded)
+    if not dry_run and running:
+        now = engine.clock.now()
+        with engine.store.unit_of_work() as uow:
+            for listed in running:
+                current = uow.load_case(listed.id)
+                if current is None:
+                    raise CaseNotFound(listed.id)
+                decision = decide_migration(source, target, current, mapping, now, operator,
+                                            engine.time_context(current.campaign))
+                uow.append(decision)
+    return MigrationReport(process, from_version, to_version, [c.number for c in running],
+                           dry_run)
