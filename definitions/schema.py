@@ -124,12 +124,21 @@ class TimerSpec(_Frozen):
         return v
 
 
+NoticeKind = Literal["waiting", "notice_opened", "objection_received", "disbursement_due",
+                     "decision"]
+
+
 class StateSpec(_Frozen):
+    """A state. On entering it, the ``responsible`` role's holders who reach the
+    case are told with the ``notify`` template (``waiting`` by default); on
+    entering a final state the applicant is told the ``decision``."""
+
     id: Identifier
     labels: Labels
     initial: bool = False
     final: bool = False
     responsible: Identifier | None = None
+    notify: NoticeKind | None = None
     timers: tuple[TimerSpec, ...] = ()
 
 

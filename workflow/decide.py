@@ -57,6 +57,7 @@ from .model import (
     Timer,
     TriggerOption,
 )
+from .pii import mask_text
 from .recipients import resolve, responsible
 from .replay import evolve
 
@@ -159,7 +160,8 @@ def decide_submit(defn: CompiledDefinition, org: Org, actor: Actor, command: Sub
             f"活动的「{label.zh if label else timer.id}」({_local(when)})已在提交之前截止，"
             "不能再在本活动中提交")
     plans, _, _ = plan_entry(defn, None, case, time, now)
-    return Decision(event=event, case=case, previous_version=None, timers=tuple(plans))
+    return Decision(event=event, case=case, previous_version=None, timers=tuple(plans),
+                    messages=entry_messages(defn, org, None, case, event))
 
 
 def _ctx(defn: CompiledDefinition, case: Case, actor: Actor, now: datetime,
@@ -222,11 +224,36 @@ def decide_fire(defn: CompiledDefinition, machine: CompiledMachine, org: Org, ca
     )
     event = seal(event, case.head_hash)
     after = evolve(defn, case, event)
+    messages = entry_messages(defn, org, case, after, event)
     if time is None:
-        return Decision(event=event, case=after, previous_version=case.version)
+        return Decision(event=event, case=after, previous_version=case.version,
+                        messages=messages)
     plans, cancel_state, cancel_case = plan_entry(defn, case, after, time, now)
     return Decision(event=event, case=after, previous_version=case.version, timers=tuple(plans),
-                    cancel_state_timers=cancel_state, cancel_case_timers=cancel_case)
+                    cancel_state_timers=cancel_state, cancel_case_timers=cancel_case,
+                    messages=messages)
+
+
+def entry_messages(defn: CompiledDefinition, org: Org, before: Case | None, after: Case,
+                   event: Event) -> tuple[Message, ...]:
+    """Who to tell that a case entered a state: the holders of its responsible
+    role (``notify`` template), or on a final state the applicant and whoever
+    filed for them (``decision``). A transition within the same state tells
+    nobody again."""
+    if before is not None and before.state == after.state:
+        return ()
+    spec = defn.states[after.state]
+    context = {"case": after.number, "process": after.process,
+               "version": after.definition_version, "unit": after.unit, "state": after.state,
+               "from": before.state if before else None, "trigger": event.trigger,
+               "actor": event.actor, "comment": mask_text(event.comment) if event.comment
+               else None, "seq": event.seq}
+    if spec.final:
+        people = [u for u in dict.fromkeys((after.applicant_user, after.submitted_by))
+                  if u and u in org.users and u != event.actor]
+        return tuple(Message(spec.notify or "decision", u, context) for u in people)
+    people = [u for u in responsible(defn, org, after) if u != event.actor]
+    return tuple(Message(spec.notify or "waiting", u, context) for u in people)
 
 
 def _local(when: datetime) -> str:
@@ -270,7 +297,9 @@ def decide_timer(defn: CompiledDefinition, machine: CompiledMachine, org: Org, c
     else:
         recipients = resolve(defn, org, case, spec.escalate_to if spec is not None else ())
         kind = "escalation"
-    messages = tuple(Message(kind, user, context) for user in recipients)
+    # A case-wide deadline that passed makes the case overdue; a state's makes it late.
+    template = "overdue" if kind == "escalation" and timer.scope == "case" else kind
+    messages = tuple(Message(template, user, context) for user in recipients)
     return _note(defn, case, now, kind, {**base, "recipients": recipients}, messages, extra,
                  timer.id)
 
