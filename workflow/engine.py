@@ -384,6 +384,13 @@ class Engine:
         now = self.clock.now()
         seen: dict[tuple[str, str], Deadline] = {}
         cases: dict[str, Case] = {}
+        # Escalations sent are counted, not read off the pending one's seq: seq
+        # numbers the period slot, and slots are skipped when the state was
+        # entered after its deadline or the scheduler was down.
+        sent: dict[tuple[str, str], list[Timer]] = {}
+        for timer in self.store.timers(status=["fired"], units=units):
+            if timer.kind == "escalate":
+                sent.setdefault((timer.case_id, timer.spec_id), []).append(timer)
         for timer in self.store.timers(status=["pending"], units=units):
             key = (timer.case_id, timer.spec_id)
             if key in seen or timer.kind == "recur":
@@ -392,7 +399,9 @@ class Engine:
             if case is None:
                 continue
             cases[timer.case_id] = case
-            escalations = timer.seq - 1 if timer.kind == "escalate" else 0
+            # a state's escalations count from its current entry, not an earlier stay
+            escalations = sum(1 for t in sent.get(key, ())
+                              if t.scope == "case" or t.created_at >= case.state_entered_at)
             seen[key] = Deadline(case, timer.spec_id, timer.deadline_at,
                                  timer.deadline_at < now, escalations)
         found = sorted(seen.values(), key=lambda d: (d.deadline_at, d.case.number))

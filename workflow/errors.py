@@ -16,6 +16,8 @@
     │   ├── MissingData
     │   ├── InvalidData
     │   ├── CampaignError             no campaign, or one that does not run the process
+    │   ├── AuditError                (workflow.auditing) e.g. a replay before the case existed
+    │   ├── MigrationRefused          (workflow.auditing) a migration would strand cases
     │   └── DeadlineError             (workflow.deadlines) a deadline that cannot be computed
     ├── CalendarMissing               (workflow.calendar) working days in a year without data
     ├── ConcurrencyConflict           someone else changed the case first
