@@ -52,12 +52,14 @@ def bangfu(db: Path, *args: str, log: IO[bytes], errors: IO[bytes] | int = subpr
                             env=env, stdout=log, stderr=errors)
 
 
-def poll(check: Callable[[], bool], proc: subprocess.Popen[bytes], what: str) -> None:
+def poll(check: Callable[[], bool], proc: subprocess.Popen[bytes], what: str,
+         log: Path) -> None:
     """Wait until ``check()`` holds, as long as ``proc`` runs and patience lasts."""
     deadline = time.monotonic() + PATIENCE
     while not check():
         if proc.poll() is not None:
-            pytest.fail(f"the scheduler exited ({proc.returncode}) before {what}")
+            pytest.fail(f"the scheduler exited ({proc.returncode}) before {what}:\n"
+                        + log.read_text(encoding="utf-8")[-2000:])
         if time.monotonic() > deadline:
             proc.kill()
             pytest.fail(f"timed out waiting for {what}")
@@ -95,11 +97,12 @@ def test_killed_scheduler_fires_every_due_timer_once_in_order(
            if t.due_at <= STOP_AT}
     assert len(due) == 3 * CASES
     reader = sqlite3.connect(db, timeout=30)
-    with open(tmp_path / "run.log", "wb") as log:
+    run_log = tmp_path / "run.log"
+    with open(run_log, "wb") as log:
         proc = bangfu(db, "scheduler", "run", "--refresh", "0.2", log=log)
         try:
             poll(lambda: count(reader, "fired") >= KILL_AFTER, proc,
-                 f"{KILL_AFTER} timers fired")
+                 f"{KILL_AFTER} timers fired", run_log)
         finally:
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=PATIENCE)
@@ -110,8 +113,9 @@ def test_killed_scheduler_fires_every_due_timer_once_in_order(
 
     with open(tmp_path / "restart.log", "wb") as log:
         restart = bangfu(db, "scheduler", "run", "--once", "--lang", "en", log=log)
-        assert restart.wait(timeout=PATIENCE) == 0
+        code = restart.wait(timeout=PATIENCE)
     output = (tmp_path / "restart.log").read_text(encoding="utf-8")
+    assert code == 0, output[-2000:]
     assert f"Fired {len(due) - fired_before} due timer(s)" in output
 
     after = {t.id: t for t in engine.store.timers()}  # type: ignore[attr-defined]
@@ -126,6 +130,10 @@ def test_killed_scheduler_fires_every_due_timer_once_in_order(
     assert set(ids) == set(due)
     dues = [due[i].due_at for i in ids]
     assert dues == sorted(dues)
+    last_seq: dict[str, int] = {}
+    for r in rows:
+        last_seq[r.case_id] = max(last_seq.get(r.case_id, 0), r.seq)
+    assert {c.id: c.version for c in engine.store.list_cases()} == last_seq  # type: ignore[attr-defined]
     caused = {(r.case_id, r.seq) for r in by_timer}
     sent = sorted((m["case_id"], m["event_seq"], m["recipient"])
                   for m in engine.store.messages()  # type: ignore[attr-defined]
@@ -153,11 +161,11 @@ def test_running_scheduler_follows_a_clock_moved_elsewhere(
         proc = bangfu(db, "scheduler", "run", "--refresh", "0.1", log=log, level="INFO")
         try:
             poll(lambda: "scheduler.started" in follow.read_text(encoding="utf-8"), proc,
-                 "the scheduler started")
+                 "the scheduler started", follow)
             assert count(reader, "fired") == fired_so_far
             engine.set_clock(when=later, fire=False)
             poll(lambda: count(reader, "fired") == fired_so_far + CASES, proc,
-                 "the escalations of 19 Jan fired")
+                 "the escalations of 19 Jan fired", follow)
         finally:
             proc.send_signal(signal.SIGTERM)
             code = proc.wait(timeout=PATIENCE)

@@ -139,7 +139,10 @@ def _plans(spec: TimerSpec, scope: Literal["state", "case"], state: str | None, 
     if spec.fire is not None:
         out.append(TimerPlan(spec.id, scope, state, "fire", due, deadline, spec.fire))
     for offset in spec.remind:
-        remind_at = office_hours(_add(deadline, parse_duration(offset), ctx, sign=-1))
+        exact = _add(deadline, parse_duration(offset), ctx, sign=-1)
+        remind_at = office_hours(exact)
+        if remind_at > deadline:
+            remind_at = exact  # office hours would be too late for an early deadline
         if remind_at > now:
             out.append(TimerPlan(spec.id, scope, state, "remind", remind_at, deadline))
     if spec.escalate_to:

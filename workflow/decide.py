@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from definitions.compile import CompiledDefinition
+from definitions.errors import BangfuError
 from definitions.org import Org
 from definitions.schema import TransitionSpec
 
@@ -274,7 +275,12 @@ def decide_timer(defn: CompiledDefinition, machine: CompiledMachine, org: Org, c
             "late_seconds": max(0, int((now - timer.due_at).total_seconds()))}
     plan = TimerPlan(timer.spec_id, timer.scope, timer.state, timer.kind,  # type: ignore[arg-type]
                      timer.due_at, timer.deadline_at, timer.trigger, timer.seq)
-    successor = plan_next(spec, plan, now, time) if spec is not None else None
+    try:
+        successor = plan_next(spec, plan, now, time) if spec is not None else None
+    except BangfuError as exc:
+        # This firing still goes out; only its successor cannot be planned.
+        successor = None
+        base = {**base, "next_failed": exc.en}
     extra = (successor,) if successor is not None else ()
     if timer.kind in ("fire", "recur") and timer.trigger:
         command = Fire(case.id, timer.trigger, SYSTEM_ACTOR.id)

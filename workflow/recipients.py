@@ -12,19 +12,21 @@ from definitions.compile import CompiledDefinition
 from definitions.org import Org
 from definitions.schema import FIRST_RESPONSIBLE
 
-from .authz import role_reaches
+from .authz import conflicted, role_reaches
 from .model import Actor, Case
 
 
 def holders(defn: CompiledDefinition, org: Org, case: Case, role: str) -> list[str]:
-    """Users holding ``role`` who can act on ``case``."""
+    """Users holding ``role`` who can act on ``case``: not those who must stand
+    aside for a declared relation to the applicant."""
     if role not in defn.spec.roles or defn.spec.roles[role].scope == "anyone":
         return []
     out = []
     for user in org.spec.users:
-        if role in user.roles and role_reaches(
-                defn, org, role, Actor(user.id, user.name, user.unit, user.roles), case.unit,
-                case.applicant_user):
+        actor = Actor(user.id, user.name, user.unit, user.roles)
+        if role in user.roles and role_reaches(defn, org, role, actor, case.unit,
+                                               case.applicant_user) and \
+                (defn.spec.roles[role].scope == "own" or not conflicted(defn, org, case, actor)):
             out.append(user.id)
     return out
 

@@ -51,7 +51,17 @@ class TimerScheduler:
 
     def run(self) -> None:
         """Catch up, then wake at each next due time until stopped (SIGINT/SIGTERM)."""
+        stopping: list[bool] = []
+
+        def early_stop(*_: Any) -> None:
+            stopping.append(True)
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, early_stop)
         self.catch_up()
+        if stopping:
+            log.info("scheduler.stopping", fired=self.fired)
+            return
         self._scheduler.add_job(self._refresh, IntervalTrigger(seconds=self.refresh_seconds),
                                 id="refresh", replace_existing=True)
         self._schedule_wake()

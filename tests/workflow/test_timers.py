@@ -238,6 +238,41 @@ def test_deadline_not_yet_passed_is_not_overdue(engine: Engine, db_path: str,
     assert cli_json(db_path, "deadlines", "--overdue")["deadlines"] == []
 
 
+def test_late_entry_counts_the_escalations_sent(engine: Engine, new_case: NewCase) -> None:
+    """A case that entered deliberation on 20 Jan, after the lists deadline, was escalated
+    once: the listing says 1, not the 4 daily slots since 17 Jan."""
+    number = new_case("wang.fang", id_number=OTHER_ID)
+    engine.set_clock(when=at("2027-01-20T10:00+08:00"))
+    engine.fire(number, "accept", "wang.fang")
+    [lists] = [d for d in engine.deadlines(overdue=True) if d.timer == "lists_due"]
+    assert (lists.case.number, lists.escalations) == (number, 1)
+
+
+def test_scheduler_downtime_counts_the_escalations_sent(engine: Engine, walk: Walk) -> None:
+    """Timers caught up on 23 Jan after downtime send one escalation, and the listing
+    counts that one, not the slots missed."""
+    case = walk("deliberation", "wang.fang", id_number=OTHER_ID)
+    engine.set_clock(when=at("2027-01-23T09:00+08:00"), fire=False)
+    engine.fire_due()
+    assert len(timer_events(engine, case.number, "escalation")) == 1
+    [lists] = [d for d in engine.deadlines(overdue=True) if d.timer == "lists_due"]
+    assert lists.escalations == 1
+
+
+def test_reentry_counts_escalations_of_the_current_stay(engine: Engine, walk: Walk) -> None:
+    """Escalations of an earlier stay in deliberation are not counted after the case
+    comes back to it."""
+    case = walk("deliberation", "wang.fang", id_number=OTHER_ID)
+    engine.set_clock(when=at("2027-01-20T09:00+08:00"))
+    assert len(timer_events(engine, case.number, "escalation")) == 3
+    engine.fire(case.number, "request_evidence", "liu.qiang", comment="缺少县级医院诊断证明")
+    engine.fire(case.number, "resubmit", "wang.fang", data={"evidence_note": "已补诊断证明"})
+    engine.fire(case.number, "accept", "wang.fang")
+    assert len(timer_events(engine, case.number, "escalation")) == 4
+    [lists] = [d for d in engine.deadlines(overdue=True) if d.timer == "lists_due"]
+    assert lists.escalations == 1
+
+
 # -- (d) timers cancelled when moot --------------------------------------------------------
 
 
