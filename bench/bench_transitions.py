@@ -29,6 +29,13 @@ from storage import init_database, open_engine  # noqa: E402
 from workflow.logs import configure  # noqa: E402
 
 START = datetime.fromisoformat("2027-01-04T09:00+08:00")
+WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def household_id(n: int) -> str:
+    """A valid ID number (check digit included) per household: one case per household."""
+    body = f"33112219700101{n:03d}"[:17]
+    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, WEIGHTS, strict=True)) % 11]
 CASES = 50
 
 
@@ -39,7 +46,7 @@ def _prepare(folder: Path, name: str) -> tuple[str, list[str]]:
     numbers = []
     for i in range(CASES):
         res = engine.submit("relief_application", "wang.fang", {
-            "applicant_name": f"测试{i}", "id_number": "331122198002023570",
+            "applicant_name": f"测试{i}", "id_number": household_id(i),
             "household_size": 3, "category": "general", "hardship_reason": "基准测试"})
         engine.fire(res.case_number, "accept", "wang.fang")
         engine.fire(res.case_number, "pass_deliberation", "liu.qiang")

@@ -139,6 +139,9 @@ class StateSpec(_Frozen):
     final: bool = False
     responsible: Identifier | None = None
     notify: NoticeKind | None = None
+    #: for final states: did the household get relief? A case ``granted`` (or
+    #: still open) is the household's claim in its campaign (不重复慰问)
+    outcome: Literal["granted", "refused", "withdrawn"] | None = None
     timers: tuple[TimerSpec, ...] = ()
 
 

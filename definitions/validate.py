@@ -107,6 +107,9 @@ def validate(defn: ProcessDefinition, lines: Lines | None = None, source: str | 
         if s.initial and s.final:
             c.add(("states", i), f"state '{s.id}' cannot be both initial and final",
                   f"状态 '{s.id}' 不能既是初始状态又是终止状态")
+        if s.outcome is not None and not s.final:
+            c.add(("states", i, "outcome"), f"only a final state has an outcome ('{s.id}' is not "
+                  "final)", f"只有终止状态才有办理结果('{s.id}' 不是终止状态)")
         if s.responsible is not None and s.responsible not in roles:
             c.unknown(("states", i, "responsible"), "role", "角色", s.responsible, roles)
         for j, timer in enumerate(s.timers):

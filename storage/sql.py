@@ -33,7 +33,9 @@ def row_to_case(r: Mapping[str, Any]) -> Case:
         r["id"], r["number"], r["process"], r["definition_version"], r["definition_hash"],
         r["state"], r["unit"], r["data"], r["version"], r["created_at"], r["updated_at"],
         r["state_entered_at"], r["submitted_by"], r["applicant_user"],
-        {k: tuple(v) for k, v in duties.items()} if duties else {},
+        # A value that no longer decodes stays as stored (see _lenient), for verify to flag.
+        {k: tuple(v) for k, v in duties.items()} if isinstance(duties, Mapping)
+        else duties or {},
         r["first_entered"] or {},
         r["campaign"],
         r["head_hash"],
@@ -44,6 +46,19 @@ def row_to_timer(r: Mapping[str, Any]) -> Timer:
     return Timer(r["id"], r["case_id"], r["spec_id"], r["scope"], r["state"], r["kind"],
                  r["due_at"], r["deadline_at"], r["trigger"], r["seq"], r["status"],
                  r["created_at"], r["fired_at"])
+
+
+def _lenient(procs: Sequence[Any], raw: Sequence[Any]) -> list[Any]:
+    """A row decoded value by value, keeping as stored any value that no longer
+    decodes (JSON or a time edited by hand): verify then reports the event or
+    case it belongs to instead of failing on it."""
+    out: list[Any] = []
+    for p, v in zip(procs, raw, strict=True):
+        try:
+            out.append(v if v is None or p is None else p(v))
+        except (TypeError, ValueError):
+            out.append(v)
+    return out
 
 
 #: Event's fields in declaration order, as columns of the events table
@@ -63,7 +78,9 @@ def row_to_event(r: Mapping[str, Any]) -> Event:
 
 
 def _case_values(c: Case) -> dict[str, Any]:
+    # The definition pin changes too: a migration moves a case to another version.
     return {
+        "definition_version": c.definition_version, "definition_hash": c.definition_hash,
         "state": c.state, "data": dict(c.data), "version": c.version,
         "updated_at": c.updated_at, "state_entered_at": c.state_entered_at,
         "duties": {k: list(v) for k, v in c.duties.items()},
@@ -95,8 +112,8 @@ _SELECT_CASE_LOCKED = _SELECT_CASE.with_for_update()
 _SELECT_KEY = select(events).where(events.c.idempotency_key == bindparam("key"))
 _NEXT_NUMBER = (update(counters).where(counters.c.name == bindparam("prefix"))
                 .values(value=counters.c.value + 1).returning(counters.c.value))
-_CASE_FIELDS = ("state", "data", "version", "updated_at", "state_entered_at", "duties",
-                "first_entered", "head_hash")
+_CASE_FIELDS = ("definition_version", "definition_hash", "state", "data", "version",
+                "updated_at", "state_entered_at", "duties", "first_entered", "head_hash")
 _UPDATE_CASE = (update(cases)
                 .where(cases.c.id == bindparam("b_id"),
                        cases.c.version == bindparam("b_previous"))
@@ -165,11 +182,10 @@ class SqlUnitOfWork:
         try:
             if decision.previous_version is None:
                 self._s.insert_case.execute(self.conn, {
-                    "id": c.id, "number": c.number, "process": c.process,
-                    "definition_version": c.definition_version,
-                    "definition_hash": c.definition_hash, "unit": c.unit,
+                    "id": c.id, "number": c.number, "process": c.process, "unit": c.unit,
                     "applicant_user": c.applicant_user, "submitted_by": c.submitted_by,
-                    "created_at": c.created_at, "campaign": c.campaign, **_case_values(c)})
+                    "created_at": c.created_at, "campaign": c.campaign,
+                    "household": decision.household, **_case_values(c)})
             else:
                 done = self._s.update_case.execute(self.conn, {
                     "b_id": c.id, "b_previous": decision.previous_version,
@@ -223,6 +239,14 @@ class SqlUnitOfWork:
         self.conn.execute(update(timers).where(timers.c.id == timer_id,
                                                timers.c.status == "pending")
                           .values(status="failed", fired_at=at, error=error[:2000]))
+
+    def household_cases(self, campaign: str, household: str,
+                        exclude: str | None = None) -> list[Case]:
+        """Cases of the same household (normalised ID number) in a campaign."""
+        stmt = select(cases).where(cases.c.campaign == campaign, cases.c.household == household)
+        if exclude is not None:
+            stmt = stmt.where(cases.c.id != exclude)
+        return [row_to_case(r._mapping) for r in self.conn.execute(stmt.order_by(cases.c.number))]
 
     def claim_due(self, now: datetime, limit: int = 1) -> list[Timer]:
         """The oldest pending timers due by ``now``, locked for this transaction."""
@@ -411,7 +435,12 @@ class SqlStore:
                     if not chunk:
                         return
                     for raw in chunk:
-                        row = stmt.row(raw)
+                        try:
+                            row = stmt.row(raw)
+                        except (TypeError, ValueError):
+                            row = dict(zip([n for n, _ in stmt.columns],
+                                           _lenient([p for _, p in stmt.columns], raw),
+                                           strict=True))
                         assert row is not None
                         yield row
 
@@ -426,8 +455,11 @@ class SqlStore:
                     if not chunk:
                         return
                     for raw in chunk:
-                        vals = [v if v is None or p is None else p(v)
-                                for p, v in zip(procs, raw, strict=True)]
+                        try:
+                            vals = [v if v is None or p is None else p(v)
+                                    for p, v in zip(procs, raw, strict=True)]
+                        except (TypeError, ValueError):
+                            vals = _lenient(procs, raw)
                         args = [vals[i] for i in order]
                         args[14] = args[14] or {}
                         yield Event(*args)

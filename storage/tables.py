@@ -79,7 +79,8 @@ class DefinitionRow(SQLModel, table=True):
 
 class CaseRow(SQLModel, table=True):
     __tablename__ = "cases"
-    __table_args__ = (Index("ix_cases_process_state", "process", "state"),)
+    __table_args__ = (Index("ix_cases_process_state", "process", "state"),
+                      Index("ix_cases_campaign_household", "campaign", "household"))
     id: str = Field(primary_key=True, max_length=32)
     number: str = Field(sa_column=Column(String(32), unique=True, nullable=False))
     process: str = Field(max_length=64)
@@ -98,6 +99,8 @@ class CaseRow(SQLModel, table=True):
     state_entered_at: datetime = _dt()
     campaign: str | None = Field(default=None, max_length=64, index=True)
     head_hash: str = Field(default="", max_length=64)
+    #: the applicant's normalised ID number: one household, one claim per campaign
+    household: str | None = Field(default=None, max_length=32)
 
 
 class EventRow(SQLModel, table=True):
@@ -185,6 +188,43 @@ class OutboxRow(SQLModel, table=True):
     last_error: str | None = None
 
 
+
+class DeliveryRow(SQLModel, table=True):
+    """One message over one channel to one address: what the dispatcher sends,
+    retries and dead-letters (``notifications``). ``delivery_id`` is stable and
+    unique, so expanding the same outbox row twice adds nothing and receivers
+    can de-duplicate. Rows for portal webhooks and daily digests have no outbox
+    row; their ``context`` is the payload or the digest's snapshot.
+
+    ``status``: pending → sending (claimed, with a lease) → sent, or failed
+    (to be retried at ``next_attempt_at``) → dead after the last attempt;
+    digested: folded into the recipient's daily digest, never sent alone.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_status_next", "status", "next_attempt_at"),
+                      Index("ix_deliveries_recipient", "recipient", "kind"))
+    id: int | None = Field(default=None, primary_key=True)
+    delivery_id: str = Field(sa_column=Column(String(240), unique=True, nullable=False))
+    message_id: str = Field(max_length=160, index=True)
+    outbox_id: int | None = Field(default=None, foreign_key="outbox.id")
+    case_id: str | None = Field(default=None, max_length=32)
+    kind: str = Field(max_length=32)
+    channel: str = Field(max_length=64)
+    recipient: str | None = Field(default=None, max_length=64)
+    #: e-mail address, phone, user id (console) or the channel (robots,
+    #: webhooks); never a URL, which may carry a robot's key
+    address: str = Field(max_length=320)
+    context: dict[str, Any] = _json()
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = _dt()
+    lease_until: datetime | None = _dt(nullable=True)
+    created_at: datetime = _dt()
+    sent_at: datetime | None = _dt(nullable=True)
+    last_error: str | None = None
+
+
 metadata = SQLModel.metadata
 cases = CaseRow.__table__  # type: ignore[attr-defined]
 events = EventRow.__table__  # type: ignore[attr-defined]
@@ -194,3 +234,4 @@ definitions = DefinitionRow.__table__  # type: ignore[attr-defined]
 timers = TimerRow.__table__  # type: ignore[attr-defined]
 outbox = OutboxRow.__table__  # type: ignore[attr-defined]
 checkpoints = CheckpointRow.__table__  # type: ignore[attr-defined]
+deliveries = DeliveryRow.__table__  # type: ignore[attr-defined]

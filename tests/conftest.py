@@ -206,10 +206,25 @@ def _close(store: Any) -> None:
 def new_case(engine: Engine) -> Callable[..., str]:
     """``new_case(user="li.xiulan", unit=None, **data)``: submit an application, return its number."""
 
+    made: list[str] = []
+
     def submit(user: str = "li.xiulan", *, unit: str | None = None, **data: Any) -> str:
-        return engine.submit(PROCESS, user, application(**data), unit=unit).case_number
+        # The first case of a test is li.xiulan's household; later ones are
+        # other households, since one household gets one case per campaign.
+        if made and "id_number" not in data:
+            data["id_number"] = household_id(len(made))
+        number = engine.submit(PROCESS, user, application(**data), unit=unit).case_number
+        made.append(number)
+        return number
 
     return submit
+
+
+def household_id(n: int) -> str:
+    """A valid 18-digit ID number (correct check digit) for the n-th other household."""
+    body = f"3311221970{(n // 28) % 12 + 1:02d}{n % 28 + 1:02d}{n % 1000:03d}"
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, weights, strict=True)) % 11]
 
 
 @pytest.fixture

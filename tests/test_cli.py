@@ -167,7 +167,8 @@ def test_queue_lists_only_actionable_cases(db: Path) -> None:
 def test_case_list_filters_by_state_and_unit(db: Path) -> None:
     """case list filters by state and by a unit's subtree."""
     a = submit(db)
-    submit(db)
+    bangfu(db, "case", "submit", "relief_application", *APPLICANT[:2],
+           "--set", "id_number=331122196501013319", *APPLICANT[4:], user="wang.fang")
     advance(db, a, "accept", "wang.fang")
     listed = json.loads(bangfu(db, "case", "list", "--state", "deliberation", "--json").output)
     assert [c["number"] for c in listed] == [a]
@@ -175,6 +176,16 @@ def test_case_list_filters_by_state_and_unit(db: Path) -> None:
     assert in_xihe == []
     in_dongling = json.loads(bangfu(db, "case", "list", "--unit", "dongling", "--json").output)
     assert len(in_dongling) == 2
+
+
+def test_a_second_application_of_the_household_is_refused(db: Path) -> None:
+    """One household, one case per campaign: the refusal names the other case （不重复慰问）."""
+    first = submit(db)
+    res = bangfu(db, "case", "submit", "relief_application", *APPLICANT, user="wang.fang",
+                 ok=False)
+    assert res.exit_code == 1 and first in res.output and "不重复慰问" in res.output
+    advance(db, first, "withdraw", "li.xiulan", "-m", "外出务工")
+    assert submit(db, user="wang.fang") != first
 
 
 def test_missing_data_and_bad_values_are_named(db: Path) -> None:

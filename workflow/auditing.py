@@ -320,6 +320,11 @@ def migrate(engine: Engine, process: str, from_version: int, to_version: int,
     if bad:
         raise AuditError(f"--map names states that {process} v{from_version} does not have: "
                          f"{', '.join(bad)}", f"--map 中的状态在第 {from_version} 版中不存在：{'、'.join(bad)}")
+    unknown = sorted({s for s in mapping.values() if s not in target.states})
+    if unknown:
+        raise AuditError(f"--map names states that {process} v{to_version} does not have: "
+                         f"{', '.join(unknown)}",
+                         f"--map 中的状态在第 {to_version} 版中不存在：{'、'.join(unknown)}")
     running = [c for c in engine.store.list_cases(process=process)
                if c.definition_version == from_version and not source.is_final(c.state)]
     stranded: list[tuple[str, str, str]] = []

@@ -166,13 +166,14 @@ def decide_submit(defn: CompiledDefinition, org: Org, actor: Actor, command: Sub
 
 
 def _ctx(defn: CompiledDefinition, case: Case, actor: Actor, now: datetime,
-         data: Mapping[str, Any]) -> GuardContext:
-    return GuardContext(defn, case, {**case.data, **data}, actor, now)
+         data: Mapping[str, Any], facts: Mapping[str, Any] | None = None) -> GuardContext:
+    return GuardContext(defn, case, {**case.data, **data}, actor, now, facts or {})
 
 
 def decide_fire(defn: CompiledDefinition, machine: CompiledMachine, org: Org, case: Case,
                 actor: Actor, command: Fire, now: datetime, time: TimeContext | None = None,
-                meta: Mapping[str, Any] | None = None) -> Decision:
+                meta: Mapping[str, Any] | None = None,
+                facts: Mapping[str, Any] | None = None) -> Decision:
     """Fire a trigger on an existing case; with ``time``, plan its timers."""
     # A stale version first: judged against a state the caller never saw, any
     # other refusal (the trigger no longer fits, the case closed) would mislead.
@@ -197,7 +198,7 @@ def decide_fire(defn: CompiledDefinition, machine: CompiledMachine, org: Org, ca
         r = _pick_refusal(refusals)
         raise PermissionDenied(r.reason, r.en, r.zh)
     check_data(defn, command.data)
-    ctx = _ctx(defn, case, actor, now, command.data)
+    ctx = _ctx(defn, case, actor, now, command.data, facts)
     adapter = machine.fire(command.trigger, case.state, ctx,
                            frozenset(defn.position(s) for s, _ in allowed))
     taken = adapter.taken

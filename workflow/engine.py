@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,14 +19,21 @@ import structlog
 
 from definitions.compile import CompiledDefinition, DefinitionSet
 from definitions.errors import BangfuError
-from definitions.org import Org
+from definitions.org import Org, normalise_id_number
 from definitions.validate import timer_refs
 
 from .clock import Clock, SimulatedClock, local
 from .data import coerce_text
 from .deadlines import TimeContext, WorkingDays
 from .decide import decide_fire, decide_submit, decide_timer, options, request_hash
-from .errors import CampaignError, CaseNotFound, ClockError, IdempotencyKeyReused, UnknownUser
+from .errors import (
+    CampaignError,
+    CaseNotFound,
+    ClockError,
+    DoubleRelief,
+    IdempotencyKeyReused,
+    UnknownUser,
+)
 from .machine import machine_for
 from .model import (
     SYSTEM,
@@ -210,7 +217,12 @@ class Engine:
                 number = f"{prefix}-{uow.next_number(prefix):06d}"
                 decision = decide_submit(defn, self.org, actor, command, self.clock.now(),
                                          uuid.uuid4().hex, number, time)
-                uow.append(decision)
+                household = self._household(defn, command.data)
+                if household is not None and campaign_id is not None:
+                    for other in uow.household_cases(campaign_id, household):
+                        if self.is_claim(other):
+                            raise DoubleRelief(other.number, other.process, self._state(other))
+                uow.append(replace(decision, household=household))
             log.info("case.submitted", case=number, state=decision.case.state)
         return _result(decision.case.id, decision.case.number, decision.event)
 
@@ -233,12 +245,41 @@ class Engine:
                 defn = self.definition_for(current)
                 decision = decide_fire(defn, machine_for(defn), self.org, current, actor,
                                        command, self.clock.now(),
-                                       self.time_context(current.campaign))
+                                       self.time_context(current.campaign),
+                                       facts=self._facts(uow, defn, current, trigger))
                 uow.append(decision)
             log.info("case.transition", process=current.process, source=current.state,
                      dest=decision.case.state, version=decision.case.version)
         self._fire_if_due(decision)
         return _result(decision.case.id, decision.case.number, decision.event)
+
+    @staticmethod
+    def _household(defn: CompiledDefinition, data: Mapping[str, Any]) -> str | None:
+        field = defn.spec.applicant_id_field
+        value = data.get(field) if field else None
+        return normalise_id_number(value) if isinstance(value, str) and value.strip() else None
+
+    def is_claim(self, case: Case) -> bool:
+        """Does ``case`` hold its household's one relief in the campaign (open or granted)?"""
+        defn = self.definition_for(case)
+        return not defn.is_final(case.state) or defn.states[case.state].outcome == "granted"
+
+    def _state(self, case: Case) -> str:
+        return self.definition_for(case).state_label(case.state)
+
+    def _facts(self, uow: Any, defn: CompiledDefinition, case: Case,
+               trigger: str) -> dict[str, Any]:
+        """Database facts the guards of this trigger need (read in the same transaction)."""
+        specs = defn.by_trigger_source.get((trigger, case.state), ())
+        if not any(g.name == "no_double_relief" for s in specs for g in s.guards):
+            return {}
+        household = self._household(defn, case.data)
+        if household is None or case.campaign is None:
+            return {}
+        claims = [{"number": c.number, "process": c.process, "state": self._state(c)}
+                  for c in uow.household_cases(case.campaign, household, exclude=case.id)
+                  if self.is_claim(c)]
+        return {"claims": claims}
 
     def _fire_if_due(self, decision: Any) -> None:
         """A command that created a timer already due (a notice window that ran

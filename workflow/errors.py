@@ -16,6 +16,7 @@
     │   ├── MissingData
     │   ├── InvalidData
     │   ├── CampaignError             no campaign, or one that does not run the process
+    │   ├── DoubleRelief              the household already has a case in the campaign
     │   ├── AuditError                (workflow.auditing) e.g. a replay before the case existed
     │   ├── MigrationRefused          (workflow.auditing) a migration would strand cases
     │   └── DeadlineError             (workflow.deadlines) a deadline that cannot be computed
@@ -180,6 +181,19 @@ class IdempotencyKeyReused(BangfuError):
 
 class ClockError(BangfuError):
     code = "clock_error"
+
+
+class DoubleRelief(CommandRejected):
+    """The household already has an open or granted case in the campaign."""
+
+    code = "double_relief"
+
+    def __init__(self, other: str, process: str, state: str) -> None:
+        self.other = other
+        super().__init__(
+            f"This household already has case '{other}' ({process}, {state}) in the campaign; "
+            "a household is relieved at most once per campaign",
+            f"该户在本次活动中已有案件 '{other}'({process}，{state})，同一户每次活动只能慰问一次（不重复慰问）")
 
 
 class CampaignError(CommandRejected):

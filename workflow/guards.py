@@ -9,7 +9,7 @@ names the condition that failed.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,11 +24,16 @@ Failure = tuple[str, str]
 
 @dataclass(frozen=True, slots=True)
 class GuardContext:
+    """What a guard may look at. ``facts`` are read by the shell before the
+    decision for guards that need the database (e.g. ``claims``: other open
+    or granted cases of the same household in the campaign)."""
+
     definition: CompiledDefinition
     case: Case
     data: Mapping[str, Any]
     actor: Actor
     now: datetime
+    facts: Mapping[str, Any] = field(default_factory=dict)
 
 
 Guard = Callable[..., Failure | None]
@@ -79,3 +84,16 @@ def window_elapsed(ctx: GuardContext, timer: str) -> Failure | None:
     local = ends.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
     return (f"the {label.lower()} ({spec.after}) runs until {local} (Asia/Shanghai)",
             f"{label_zh}({spec.after})至 {local} 才结束")
+
+
+@guard("no_double_relief")
+def no_double_relief(ctx: GuardContext) -> Failure | None:
+    """No other case of this household in the campaign is open or granted （不重复慰问）."""
+    others = ctx.facts.get("claims", ())
+    if not others:
+        return None
+    other = others[0]
+    return (f"the household already has case '{other['number']}' ({other['process']}, "
+            f"{other['state']}) in this campaign; no double relief",
+            f"该户在本次活动中已有案件 '{other['number']}'({other['process']},{other['state']}),"
+            "不得重复慰问")

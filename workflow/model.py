@@ -161,6 +161,8 @@ class Decision:
     messages: tuple[Message, ...] = ()
     #: the timer this decision consumes (marked fired in the same transaction)
     fired_timer: int | None = None
+    #: a new case's household key (normalised applicant ID number)
+    household: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

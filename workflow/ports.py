@@ -36,6 +36,11 @@ class UnitOfWork(Protocol):
         (skipping rows another worker holds, where the database can)."""
         ...
 
+    def household_cases(self, campaign: str, household: str,
+                        exclude: str | None = None) -> list[Case]:
+        """Cases of the same household (normalised applicant ID) in a campaign."""
+        ...
+
     def fail_timer(self, timer_id: int, at: datetime, error: str) -> None:
         """Mark a pending timer failed (it cannot fire; an operator must look)."""
         ...

@@ -20,7 +20,7 @@ from cli import app
 from definitions import SHIPPED_PROCESSES
 from storage import init_database, open_engine
 from storage.tables import events, outbox, timers
-from tests.conftest import NOTICE_DAYS, PROCESS, START, application, count_rows
+from tests.conftest import NOTICE_DAYS, PROCESS, START, application, count_rows, household_id
 from workflow import (
     Case,
     CommandRejected,
@@ -38,6 +38,12 @@ NewCase = Callable[..., str]
 DAY = timedelta(days=1)
 #: an ID number none of the sample org's users declared a relation to
 OTHER_ID = "331122196001010011"
+_OTHERS = iter(range(500, 10_000))
+
+
+def other_id() -> str:
+    """A neutral household (nobody declared a relation to it), new at each call."""
+    return household_id(next(_OTHERS))
 FIRST_RESPONSIBLE = {"dongling": ["chen.shuji", "zhou.zhenzhang"], "xihe": ["he.shuji"]}
 
 runner = CliRunner()
@@ -159,8 +165,8 @@ def test_dismissed_objection_after_the_window_moves_on_at_once(engine: Engine,
 @pytest.fixture
 def overdue_cases(engine: Engine, new_case: NewCase) -> dict[str, str]:
     """Two cases left in application (a Dongling and a Xihe village) until 5 Feb 09:00."""
-    numbers = {"dongling": new_case("wang.fang", id_number=OTHER_ID),
-               "xihe": new_case("ma.hui", applicant_name="赵建国", id_number=OTHER_ID)}
+    numbers = {"dongling": new_case("wang.fang", id_number=other_id()),
+               "xihe": new_case("ma.hui", applicant_name="赵建国", id_number=other_id())}
     engine.set_clock(when=at("2027-02-05T09:00+08:00"))
     return numbers
 
@@ -230,7 +236,7 @@ def test_overdue_case_is_listed_by_the_cli(engine: Engine, db_path: str,
 def test_deadline_not_yet_passed_is_not_overdue(engine: Engine, db_path: str,
                                                 new_case: NewCase) -> None:
     """Before 1 Feb the completion target is listed as open, not overdue."""
-    number = new_case("wang.fang", id_number=OTHER_ID)
+    number = new_case("wang.fang", id_number=other_id())
     engine.set_clock(when=at("2027-01-31T12:00+08:00"))
     [open_one] = engine.deadlines()
     assert (open_one.case.number, open_one.overdue, open_one.escalations) == (number, False, 0)
@@ -241,7 +247,7 @@ def test_deadline_not_yet_passed_is_not_overdue(engine: Engine, db_path: str,
 def test_late_entry_counts_the_escalations_sent(engine: Engine, new_case: NewCase) -> None:
     """A case that entered deliberation on 20 Jan, after the lists deadline, was escalated
     once: the listing says 1, not the 4 daily slots since 17 Jan."""
-    number = new_case("wang.fang", id_number=OTHER_ID)
+    number = new_case("wang.fang", id_number=other_id())
     engine.set_clock(when=at("2027-01-20T10:00+08:00"))
     engine.fire(number, "accept", "wang.fang")
     [lists] = [d for d in engine.deadlines(overdue=True) if d.timer == "lists_due"]
@@ -251,7 +257,7 @@ def test_late_entry_counts_the_escalations_sent(engine: Engine, new_case: NewCas
 def test_scheduler_downtime_counts_the_escalations_sent(engine: Engine, walk: Walk) -> None:
     """Timers caught up on 23 Jan after downtime send one escalation, and the listing
     counts that one, not the slots missed."""
-    case = walk("deliberation", "wang.fang", id_number=OTHER_ID)
+    case = walk("deliberation", "wang.fang", id_number=other_id())
     engine.set_clock(when=at("2027-01-23T09:00+08:00"), fire=False)
     engine.fire_due()
     assert len(timer_events(engine, case.number, "escalation")) == 1
@@ -262,7 +268,7 @@ def test_scheduler_downtime_counts_the_escalations_sent(engine: Engine, walk: Wa
 def test_reentry_counts_escalations_of_the_current_stay(engine: Engine, walk: Walk) -> None:
     """Escalations of an earlier stay in deliberation are not counted after the case
     comes back to it."""
-    case = walk("deliberation", "wang.fang", id_number=OTHER_ID)
+    case = walk("deliberation", "wang.fang", id_number=other_id())
     engine.set_clock(when=at("2027-01-20T09:00+08:00"))
     assert len(timer_events(engine, case.number, "escalation")) == 3
     engine.fire(case.number, "request_evidence", "liu.qiang", comment="缺少县级医院诊断证明")
@@ -337,7 +343,7 @@ def test_lists_reminders_go_to_the_village_panel_of_that_village(
               "liujia": ["he.jun"], "huangtupo": ["tang.bo"]}
     staff = {"shangcun": "wang.fang", "xiacun": "zhang.min", "liujia": "ma.hui",
              "huangtupo": "luo.yan"}
-    cases = {unit: walk("deliberation", staff[unit], id_number=OTHER_ID) for unit in panels}
+    cases = {unit: walk("deliberation", staff[unit], id_number=other_id()) for unit in panels}
     assert {unit: c.unit for unit, c in cases.items()} == {u: u for u in panels}
     engine.set_clock(when=at("2027-01-16T12:00+08:00"))
     for unit, case in cases.items():
@@ -351,7 +357,7 @@ def test_lists_reminders_go_to_the_village_panel_of_that_village(
 def test_completion_reminders_go_to_whoever_holds_the_case(engine: Engine, walk: Walk) -> None:
     """In preliminary review the completion reminders (30, 31 Jan) go to the township
     office above the village, not to the village."""
-    case = walk("preliminary_review", "wang.fang", id_number=OTHER_ID)
+    case = walk("preliminary_review", "wang.fang", id_number=other_id())
     engine.set_clock(when=at("2027-01-31T12:00+08:00"))
     reminders = timer_events(engine, case.number, "reminder", "completion_target")
     assert [(e.at, e.meta["recipients"]) for e in reminders] == [
@@ -363,7 +369,7 @@ def test_entering_after_the_deadline_escalates_at_once(engine: Engine,
                                                        new_case: NewCase) -> None:
     """A case accepted on 20 Jan, after the lists deadline (17 Jan), is escalated at the
     moment it enters deliberation, not reported late and not reminded."""
-    number = new_case("wang.fang", id_number=OTHER_ID)
+    number = new_case("wang.fang", id_number=other_id())
     engine.set_clock(when=at("2027-01-20T10:00+08:00"))
     engine.fire(number, "accept", "wang.fang")
     [escalation] = timer_events(engine, number, timer="lists_due")
@@ -385,7 +391,7 @@ def test_submit_after_the_completion_target_is_refused(engine: Engine) -> None:
     engine.set_clock(when=at("2027-02-02T09:00+08:00"))
     before = snapshot(engine)
     with pytest.raises(CampaignError) as ei:
-        engine.submit(PROCESS, "wang.fang", application(id_number=OTHER_ID))
+        engine.submit(PROCESS, "wang.fang", application(id_number=other_id()))
     assert "2027-02-02 09:00" in str(ei.value) and "relief_application" in str(ei.value)
     assert snapshot(engine) == before
     assert engine.store.timers() == []  # type: ignore[attr-defined]
@@ -396,7 +402,7 @@ def test_submit_into_an_ended_campaign_is_refused(engine: Engine) -> None:
     engine.set_clock(when=at("2027-02-02T09:00+08:00"))
     before = snapshot(engine)
     with pytest.raises(DeadlineError) as ei:
-        engine.submit(PROCESS, "wang.fang", application(id_number=OTHER_ID),
+        engine.submit(PROCESS, "wang.fang", application(id_number=other_id()),
                       campaign="spring_festival_2027")
     assert "2027-02-01 23:59" in str(ei.value) and "Completion target" in str(ei.value)
     assert snapshot(engine) == before
@@ -409,10 +415,10 @@ def test_set_clock_fires_in_due_order_each_once(engine: Engine, walk: Walk,
                                                 new_case: NewCase) -> None:
     """Across cases in different states, the clock fires every timer due by 5 Feb once,
     in due order, each event stamped with its timer's due time."""
-    new_case("wang.fang", id_number=OTHER_ID)
-    walk("deliberation", "zhang.min", unit="xiacun", id_number=OTHER_ID)
-    walk("second_review", "ma.hui", id_number=OTHER_ID)
-    walk("publicity", "luo.yan", unit="huangtupo", id_number=OTHER_ID)
+    new_case("wang.fang", id_number=other_id())
+    walk("deliberation", "zhang.min", unit="xiacun", id_number=other_id())
+    walk("second_review", "ma.hui", id_number=other_id())
+    walk("publicity", "luo.yan", unit="huangtupo", id_number=other_id())
     target = at("2027-02-05T09:00+08:00")
     fired = engine.set_clock(when=target)
     with engine.store.engine.connect() as conn:  # type: ignore[attr-defined]
@@ -434,7 +440,7 @@ def test_set_clock_fires_in_due_order_each_once(engine: Engine, walk: Walk,
 
 def test_a_second_pass_fires_nothing_again(engine: Engine, walk: Walk) -> None:
     """Timers already fired are not fired by a later move or by fire_due."""
-    walk("deliberation", "wang.fang", id_number=OTHER_ID)
+    walk("deliberation", "wang.fang", id_number=other_id())
     first = engine.set_clock(when=at("2027-01-18T09:00+08:00"))
     assert len(first) == 3
     assert engine.fire_due() == []
@@ -571,7 +577,7 @@ def test_timer_firing_that_fails_to_commit_writes_nothing(
         engine: Engine, walk: Walk, monkeypatch: pytest.MonkeyPatch) -> None:
     """A crash after the timer's writes, before the commit, leaves the timer pending and
     no event, message or successor; the next run fires it once."""
-    case = walk("deliberation", "wang.fang", id_number=OTHER_ID)
+    case = walk("deliberation", "wang.fang", id_number=other_id())
     engine.set_clock(when=at("2027-01-15T09:00+08:00"), fire=False)
     before = snapshot(engine)
     original = storage.sql.SqlUnitOfWork._timers_and_messages
