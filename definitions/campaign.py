@@ -22,10 +22,9 @@ import json
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from difflib import get_close_matches
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import BeforeValidator, Field, StringConstraints
@@ -36,6 +35,7 @@ from .errors import DefinitionError, DefinitionInvalid, Problem
 from .loader import Lines, dotted, line_of, load_yaml_file, load_yaml_text
 from .parse import parse_model
 from .schema import Identifier, Identifiers, Labels, _Frozen
+from .standards import StandardSpec, check_standards
 
 SHIPPED_CAMPAIGNS = SHIPPED / "campaigns"
 TIME_PATTERN = r"^(?:[01]?\d|2[0-3]):[0-5]\d$"
@@ -90,19 +90,6 @@ class DeadlineSpec(_Frozen):
     time: TimeOfDay | None = None
 
 
-class StandardSpec(_Frozen):
-    """A relief standard of one category: yuan per household or per person."""
-
-    amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
-    per: Literal["household", "person"] = "household"
-    note: str | None = None
-
-    def fen(self, household_size: int = 1) -> int:
-        """The amount in integer fen for a household of ``household_size``."""
-        per_unit = int(self.amount * 100)
-        return per_unit * (household_size if self.per == "person" else 1)
-
-
 class CampaignSpec(_Frozen):
     """A whole campaign: the root of a ``campaigns/*.yaml`` file.
 
@@ -122,7 +109,8 @@ class CampaignSpec(_Frozen):
     deadlines: tuple[DeadlineSpec, ...] = ()
     completion_target: TargetSpec
     notice_contact: str | None = None
-    #: relief standard by case category (e.g. severe: 4000 per household)
+    #: relief standard by case category (e.g. severe: 4000 per household), see
+    #: ``definitions.standards``; checked by ``check_standards`` when loaded
     standards: dict[Identifier, StandardSpec] = Field(default_factory=dict)
 
 
@@ -265,6 +253,7 @@ def check_campaign(spec: CampaignSpec, lines: Lines | None = None, source: str |
     _duplicates([p.id for p in spec.phases], "phases", ("phase", "阶段"), lines, add)
     _duplicates([d.id for d in spec.deadlines], "deadlines", ("deadline", "截止时间"), lines, add)
     _check_phases(spec.phases, add)
+    problems.extend(check_standards(spec.standards, lines, source))
 
     first = min(spec.phases, key=lambda p: p.start)
     last = max(spec.phases, key=lambda p: p.start)
