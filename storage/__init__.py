@@ -29,6 +29,7 @@ from definitions.compile import (
 from definitions.errors import DefinitionInvalid, Problem
 from definitions.loader import load_yaml_file
 from definitions.org import build_org, org_from_text
+from definitions.standards import load_income_rules
 from definitions.validate import timer_refs
 from workflow.calendar import WorkingCalendar
 from workflow.clock import Clock, SimulatedClock, SystemClock
@@ -190,7 +191,8 @@ def open_engine(db: str | None = None, *, definitions: str | Path | None = None)
     org = org_from_text(store.get_meta("org_yaml") or "", store.get_meta("org_source") or "org",
                         _roles(defs))
     return Engine(store, defs, org, clock, campaigns=_load_campaigns(defs, definitions),
-                  calendars=_load_calendars(definitions))
+                  calendars=_load_calendars(definitions),
+                  family_rules=load_income_rules().family)
 
 
 def _shown(url: str) -> str:

@@ -49,7 +49,7 @@ VILLAGES: dict[str, dict[str, str]] = {
 OTHERS = {"county": "hu.kezhang", "public": "qunzhong"}
 
 DISBURSE = {"amount_fen": 400000, "photo_ref": "P-0001", "recipient_signed": True,
-            "cadre_signed": True}
+            "cadre_signed": True, "collected_by_recipient": True}
 
 #: the main road; general (non moderate/severe) cases skip "reported"
 MAIN_ROAD = ("application", "deliberation", "publicity", "preliminary_review",
@@ -134,7 +134,19 @@ def _enter(engine: Engine, number: str, state: str) -> None:
     if state == "preliminary_review":
         open_notice_window(engine, number)
     trigger, who, data, comment = ENTER[state]
+    if trigger == "disburse":
+        data = {**data, "amount_fen": standard_fen(engine, case)}
     engine.fire(number, trigger, actor_for(case, who), data=data, comment=comment)
+
+
+def standard_fen(engine: Engine, case: Case) -> int:
+    """The campaign's standard amount for the case (what a disbursement must pay)."""
+    from workflow.rules.family import case_values
+    from workflow.rules.standards import amount_for
+
+    standards = engine.campaigns[case.campaign or ""].spec.standards
+    computed = case_values(case.data, engine.family_rules)
+    return amount_for(standards, case.data["category"], case.data, computed).amount_fen
 
 
 # -- fixtures ---------------------------------------------------------------

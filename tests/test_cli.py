@@ -67,7 +67,7 @@ def test_whole_relief_path_in_the_cli(db: Path) -> None:
     assert advance(db, case, "county_accept", "hu.kezhang")["state"] == "disbursement"
     done = advance(db, case, "disburse", "xu.lei", "--set", "amount_fen=4000",
                    "--set", "photo_ref=IMG-1", "--set", "recipient_signed=是",
-                   "--set", "cadre_signed=yes")
+                   "--set", "cadre_signed=yes", "--set", "collected_by_recipient=yes")
     assert done["state"] == "completed" and done["version"] == 8
     shown = json.loads(bangfu(db, "case", "show", case, "--json").output)
     assert shown["data"]["amount_fen"] == 400000

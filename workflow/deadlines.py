@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from definitions.compile import CompiledDefinition
@@ -45,6 +45,9 @@ class TimeContext:
 
     campaign: CampaignCalendar | None = None
     working_days: WorkingDays | None = None
+    #: how a family is counted (``definitions.standards.FamilyRulesSpec``), for
+    #: the criteria and per-person standards of the campaign
+    family_rules: Any = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,6 +61,9 @@ from .model import (
 from .pii import mask_text
 from .recipients import resolve, responsible
 from .replay import evolve
+from .rules.family import case_values
+from .rules.idcard import InvalidIdNumber, validate_id
+from .rules.standards import propose
 
 
 def request_hash(command: Submit | Fire, case_id: str | None = None) -> str:
@@ -98,6 +101,40 @@ def _pick_refusal(refusals: list[Refusal]) -> Refusal:
     return refusals[0]
 
 
+def _prepare_application(defn: CompiledDefinition, given: Mapping[str, Any], now: datetime,
+                         time: TimeContext | None) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Check ID numbers (checksum; 15-digit ones upgraded) and propose the category
+    and amount from the campaign's standards, filling in the category if none was
+    asked for. Returns the data to store and the proposal (with the rules that matched).
+    """
+    data = dict(given)
+    problems = []
+    for name, field in defn.spec.fields.items():
+        value = data.get(name)
+        if field.pii == "id_number" and isinstance(value, str):
+            try:
+                data[name] = validate_id(value, today=now.astimezone(LOCAL).date())
+            except InvalidIdNumber as exc:
+                problems.append((name, exc.en, exc.zh))
+    if problems:
+        raise InvalidData(problems)
+    campaign: Any = time.campaign if time is not None else None
+    standards = getattr(getattr(campaign, "spec", None), "standards", None)
+    if not standards:
+        return data, None
+    try:
+        computed = case_values(data, time.family_rules) if time and time.family_rules else {}
+        found = propose(standards, data, computed)
+    except BangfuError:
+        found = None  # not enough data to propose; the reviewers choose
+    if found is None:
+        return data, None
+    if not data.get("category"):
+        data["category"] = found.category
+    return data, {"category": found.category, "amount_fen": found.amount_fen,
+                  "rules": [r.id for r in found.rules]}
+
+
 def decide_submit(defn: CompiledDefinition, org: Org, actor: Actor, command: Submit,
                   now: datetime, case_id: str, number: str,
                   time: TimeContext | None = None) -> Decision:
@@ -129,18 +166,20 @@ def decide_submit(defn: CompiledDefinition, org: Org, actor: Actor, command: Sub
             "jurisdiction", f"user '{actor.id}' may not open a case for '{org.unit_path(unit, 'en')}'",
             f"用户 '{actor.id}' 无权为「{org.unit_path(unit)}」提交申请")
     check_data(defn, command.data)
-    missing = _missing(defn, spec.submit.required, command.data)
+    data, proposal = _prepare_application(defn, command.data, now, time)
+    missing = _missing(defn, spec.submit.required, data)
     if missing:
         raise MissingData("(new)", "submit", missing)
     event = Event(
         case_id=case_id, seq=1, at=now, kind="submitted", actor=actor.id, role=role,
-        trigger="submit", source=None, dest=defn.initial, data=dict(command.data),
+        trigger="submit", source=None, dest=defn.initial, data=data,
         comment=command.comment, definition_version=defn.version,
         idempotency_key=command.idempotency_key,
         request_hash=request_hash(command) if command.idempotency_key else None,
         meta={"number": number, "unit": unit, "applicant_user": applicant_user,
               "process": defn.process, "definition_hash": defn.content_hash,
-              "campaign": time.campaign.id if time and time.campaign else None},
+              "campaign": time.campaign.id if time and time.campaign else None,
+              **({"proposal": proposal} if proposal else {})},
     )
     event = seal(event, genesis(case_id))
     case = evolve(defn, None, event)

@@ -174,7 +174,7 @@ class _Story:
         visit = _at(25 + rng.randrange(0, 7), 9 + rng.randrange(0, 8))
         self.add(visit, key, "disburse", who["cadre"], {
             "amount_fen": None, "photo_ref": f"IMG-{visit:%m%d}-{self.rng.randrange(1000):03d}",
-            "recipient_signed": True, "cadre_signed": True})
+            "recipient_signed": True, "cadre_signed": True, "collected_by_recipient": True})
 
 
 def run_demo(engine: Engine, lang: str = "zh",

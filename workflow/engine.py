@@ -57,7 +57,8 @@ class Engine:
 
     def __init__(self, store: CaseStore, definitions: DefinitionSet, org: Org,
                  clock: Clock, campaigns: Mapping[str, Any] | None = None,
-                 calendars: Mapping[str, WorkingDays] | None = None) -> None:
+                 calendars: Mapping[str, WorkingDays] | None = None,
+                 family_rules: Any = None) -> None:
         self.store = store
         self.definitions = definitions
         self.org = org
@@ -66,6 +67,8 @@ class Engine:
         self.campaigns: dict[str, Any] = dict(campaigns or {})
         #: calendar id → working-day calendar
         self.calendars: dict[str, WorkingDays] = dict(calendars or {})
+        #: how families are counted (definitions/rules/income_lines.yaml)
+        self.family_rules = family_rules
         self._pinned: dict[tuple[str, int, str], CompiledDefinition] = {
             (d.process, d.version, d.content_hash): d for d in definitions}
 
@@ -156,7 +159,7 @@ class Engine:
         """The campaign calendar and working days deadlines are computed against."""
         found = self.campaigns.get(campaign) if campaign else None
         calendar_id = getattr(getattr(found, "spec", None), "calendar", None) or "cn"
-        return TimeContext(found, self.calendars.get(calendar_id))
+        return TimeContext(found, self.calendars.get(calendar_id), self.family_rules)
 
     def campaign_for(self, process: str, requested: str | None = None) -> str | None:
         """The campaign a new case of ``process`` joins.
@@ -271,15 +274,21 @@ class Engine:
                trigger: str) -> dict[str, Any]:
         """Database facts the guards of this trigger need (read in the same transaction)."""
         specs = defn.by_trigger_source.get((trigger, case.state), ())
-        if not any(g.name == "no_double_relief" for s in specs for g in s.guards):
-            return {}
+        guards = {g.name for s in specs for g in s.guards}
+        facts: dict[str, Any] = {}
+        if "standard_amount" in guards:
+            campaign = self.campaigns.get(case.campaign or "")
+            facts["standards"] = campaign.spec.standards if campaign is not None else {}
+            facts["family_rules"] = self.family_rules
+        if "no_double_relief" not in guards:
+            return facts
         household = self._household(defn, case.data)
         if household is None or case.campaign is None:
-            return {}
-        claims = [{"number": c.number, "process": c.process, "state": self._state(c)}
-                  for c in uow.household_cases(case.campaign, household, exclude=case.id)
-                  if self.is_claim(c)]
-        return {"claims": claims}
+            return facts
+        facts["claims"] = [{"number": c.number, "process": c.process, "state": self._state(c)}
+                           for c in uow.household_cases(case.campaign, household, exclude=case.id)
+                           if self.is_claim(c)]
+        return facts
 
     def _fire_if_due(self, decision: Any) -> None:
         """A command that created a timer already due (a notice window that ran

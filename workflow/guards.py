@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from definitions.compile import CompiledDefinition
+from definitions.errors import BangfuError
 
 from .durations import parse_duration
 from .model import Actor, Case
@@ -97,3 +98,28 @@ def no_double_relief(ctx: GuardContext) -> Failure | None:
             f"{other['state']}) in this campaign; no double relief",
             f"该户在本次活动中已有案件 '{other['number']}'({other['process']},{other['state']}),"
             "不得重复慰问")
+
+
+@guard("standard_amount")
+def standard_amount(ctx: GuardContext) -> Failure | None:
+    """The amount paid is exactly the standard of the case's final category: no
+    other amount, no splitting (``facts``: the campaign's standards and family rules)."""
+    from .rules.family import case_values
+    from .rules.standards import amount_for
+
+    standards = ctx.facts.get("standards")
+    if not standards:
+        return ("the campaign defines no relief standards", "本次活动没有设定帮扶标准")
+    category = ctx.data.get("category")
+    try:
+        computed = case_values(ctx.data, ctx.facts["family_rules"]) \
+            if ctx.facts.get("family_rules") is not None else {}
+        standard = amount_for(standards, str(category), ctx.data, computed)
+    except BangfuError as exc:
+        return (exc.en, exc.zh)
+    paid = ctx.data.get("amount_fen")
+    if paid == standard.amount_fen:
+        return None
+    want = f"{standard.amount_fen // 100:,}.{standard.amount_fen % 100:02d}"
+    return (f"the amount must be exactly the standard of '{category}': {want} yuan",
+            f"发放金额必须等于「{category}」的标准：{want} 元，不得另定金额或拆分")

@@ -166,7 +166,7 @@ def test_open_engine_accepts_a_change_under_a_new_version(tmp_path: Path) -> Non
                       encoding="utf-8")
     engine = open_engine(db, definitions=copy)
     new = engine.submit("relief_application", "wang.fang",
-                        {"applicant_name": "王五", "id_number": "331122196001010011",
+                        {"applicant_name": "王五", "id_number": "331122196001010015",
                          "household_size": 2, "category": "general", "hardship_reason": "失业"})
     assert engine.get_case(new.case_number).definition_version == 2
     assert engine.get_case(old.case_number).definition_version == 1

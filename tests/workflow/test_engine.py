@@ -31,6 +31,7 @@ from workflow import (
     CommentRequired,
     Engine,
     GuardFailed,
+    InvalidData,
     InvalidTrigger,
     MissingData,
     PermissionDenied,
@@ -68,7 +69,7 @@ def test_severe_case_walks_the_whole_road(engine: Engine, walk: Walk) -> None:
 @pytest.mark.parametrize("category", ["severe", "moderate"])
 def test_moderate_and_severe_are_reported_to_the_county(walk: Walk, engine: Engine,
                                                         category: str) -> None:
-    """approve_second sends moderate and severe cases to the county (上报)."""
+    """approve_second sends moderate and severe cases to the county （上报）."""
     case = walk("second_review", category=category)
     assert engine.fire(case.number, "approve_second", "zhu.tao").state == "reported"
 
@@ -431,6 +432,9 @@ def test_every_transition_of_the_shipped_definition_is_exercised(engine: Engine,
         engine.fire(by_target[state].pop(), "reject", user, comment="理由")
     for state, user in EVIDENCE:
         number = by_target[state].pop()
+        if state != "application":
+            engine.fire(number, "change_category", user, data={"category": "moderate"},
+                        comment="核实后调整")
         engine.fire(number, "request_evidence", user, comment="补充")
         engine.fire(number, "resubmit", "li.xiulan", data={"evidence_note": "已补"})
     for state in NON_FINAL:
@@ -448,6 +452,46 @@ def test_every_transition_of_the_shipped_definition_is_exercised(engine: Engine,
     assert edges - taken == set()
 
 
+def test_changing_the_category_needs_a_reason_and_the_amount_follows(
+        engine: Engine, walk: Walk) -> None:
+    """A reviewer changes the category only with a reason; the disbursement must then pay
+    the new category's standard, never the old one."""
+    case = walk("preliminary_review")
+    with pytest.raises(CommentRequired):
+        engine.fire(case.number, "change_category", "yang.jing", data={"category": "general"})
+    engine.fire(case.number, "change_category", "yang.jing", data={"category": "general"},
+                comment="入户核实，医疗费用已由保险报销")
+    event = engine.history(case.number)[-1]
+    assert (event.trigger, event.comment, event.data) == (
+        "change_category", "入户核实，医疗费用已由保险报销", {"category": "general"})
+    moved = move(engine, case.number, "disbursement")
+    with pytest.raises(GuardFailed) as ei:
+        engine.fire(moved.number, "disburse", "xu.lei", data={**DISBURSE, "amount_fen": 400000})
+    assert "600.00" in str(ei.value) and "600.00" in ei.value.localized("zh")
+    done = engine.fire(moved.number, "disburse", "xu.lei", data={**DISBURSE, "amount_fen": 60000})
+    assert done.state == "completed"
+
+
+def test_the_category_is_proposed_from_the_campaign_criteria(engine: Engine) -> None:
+    """Without a category, the engine proposes one and records the rule that matched."""
+    data = application(category=None, dibao=True, self_paid_medical_fen=4_000_000)
+    result = engine.submit(PROCESS, "li.xiulan", data)
+    case = engine.get_case(result.case_number)
+    assert case.data["category"] == "severe"
+    proposal = engine.history(case.number)[0].meta["proposal"]
+    assert proposal["category"] == "severe" and proposal["amount_fen"] == 400000
+    assert proposal["rules"]
+
+
+def test_an_invalid_id_number_is_refused_at_submission(engine: Engine) -> None:
+    """A wrong check digit is named, masked, in both languages; nothing is written."""
+    with pytest.raises(InvalidData) as ei:
+        engine.submit(PROCESS, "li.xiulan", application(id_number="331122195803120421"))
+    assert "331122195803120421" not in str(ei.value)
+    assert "id_number" in str(ei.value) and ei.value.localized("zh")
+    assert engine.list_cases() == []
+
+
 # -- listing, queues and options ---------------------------------------------------------
 
 
@@ -459,13 +503,13 @@ def spread(engine: Engine, new_case: NewCase) -> dict[str, str]:
 
     numbers = {
         "s_app_own": new_case(),
-        "s_app_staff": staff("wang.fang", "331122196001010011"),
-        "x_app": staff("zhang.min", "331122196001010022"),
-        "l_app": staff("ma.hui", "331122196001010033"),
-        "x_pre": staff("zhang.min", "331122196001010044"),
-        "l_pre": staff("ma.hui", "331122196001010055"),
+        "s_app_staff": staff("wang.fang", "331122196001010015"),
+        "x_app": staff("zhang.min", "331122196001010023"),
+        "l_app": staff("ma.hui", "331122196001010031"),
+        "x_pre": staff("zhang.min", "33112219600101004X"),
+        "l_pre": staff("ma.hui", "331122196001010058"),
         "l_pub": staff("ma.hui", "331122196001010066"),
-        "x_done": staff("zhang.min", "331122196001010077"),
+        "x_done": staff("zhang.min", "331122196001010074"),
     }
     move(engine, numbers["x_pre"], "preliminary_review")
     move(engine, numbers["l_pre"], "preliminary_review")

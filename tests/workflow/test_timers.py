@@ -37,7 +37,7 @@ Walk = Callable[..., Case]
 NewCase = Callable[..., str]
 DAY = timedelta(days=1)
 #: an ID number none of the sample org's users declared a relation to
-OTHER_ID = "331122196001010011"
+OTHER_ID = "331122196001010015"
 _OTHERS = iter(range(500, 10_000))
 
 

@@ -1,0 +1,275 @@
+"""Migrating running cases to a new definition version: all or none, each move an event,
+refused (with nothing changed) when a case's history would not fit the new version."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+from definitions.compile import SHIPPED, SHIPPED_PROCESSES
+from storage import open_engine
+from tests.conftest import PROCESS, count_rows, move
+from tests.workflow.test_audit import engine_on
+from workflow import Engine
+from workflow.auditing import AuditError, MigrationRefused, migrate, replay_case, verify
+
+OLD, NEW = "objection_review", "objection_check"
+RENAME = {OLD: NEW}
+WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+CLEAN_ENV: dict[str, str | None] = {
+    "BANGFU_DB": None, "BANGFU_DEFINITIONS": None, "BANGFU_CAMPAIGNS": None,
+    "BANGFU_CALENDARS": None, "BANGFU_USER": None, "BANGFU_LANG": None, "COLUMNS": "200"}
+
+
+@pytest.fixture(scope="module")
+def defs_v2(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A definitions folder holding v1 of the relief process and a v2 that renames
+    objection_review to objection_check, with the campaigns and calendars beside it."""
+    root = tmp_path_factory.mktemp("defs")
+    processes = root / "processes"
+    processes.mkdir()
+    shipped = SHIPPED_PROCESSES / "relief_application.yaml"
+    shutil.copyfile(shipped, processes / "relief_application.yaml")
+    text = shipped.read_text(encoding="utf-8")
+    assert text.count(OLD) >= 4 and NEW not in text
+    v2, bumped = re.subn(r"^version: 1$", "version: 2", text.replace(OLD, NEW), flags=re.M)
+    assert bumped == 1
+    (processes / "relief_application_v2.yaml").write_text(v2, encoding="utf-8")
+    shutil.copytree(SHIPPED / "campaigns", root / "campaigns")
+    shutil.copytree(SHIPPED / "calendars", root / "calendars")
+    return processes
+
+
+@dataclass(frozen=True)
+class Cases:
+    in_review: str
+    passed_review: str
+    fresh: str
+    closed: str
+
+    @property
+    def running(self) -> set[str]:
+        return {self.in_review, self.passed_review, self.fresh}
+
+
+def household(n: int) -> dict[str, str]:
+    """A distinct household (a valid ID number of its own), filed by the village staff."""
+    body = f"33112219800101{n:03d}"
+    check = "10X98765432"[sum(int(c) * w for c, w in zip(body, WEIGHTS, strict=True)) % 11]
+    return {"user": "wang.fang", "id_number": body + check, "applicant_name": f"测试户{n}"}
+
+
+@pytest.fixture
+def cases(engine: Engine, walk: Any) -> Cases:
+    """On v1: one case in objection review, one whose objection was dismissed, one in
+    deliberation, one rejected (final, so not migrated)."""
+    in_review = walk("objection_review", **household(1)).number
+    passed = walk("objection_review", **household(2)).number
+    engine.fire(passed, "dismiss_objection", "yang.jing", comment="经核实异议不成立")
+    return Cases(in_review, passed, walk("deliberation", **household(3)).number,
+                 walk("rejected", **household(4)).number)
+
+
+@pytest.fixture(scope="module")
+def prototype_v2(tmp_path_factory: pytest.TempPathFactory, template_db: Path,
+                 defs_v2: Path) -> Iterator[Engine]:
+    """An Engine opened once with definitions=<tmp>/processes (v1 and v2 loaded)."""
+    path = tmp_path_factory.mktemp("v2") / "v2.db"
+    shutil.copyfile(template_db, path)
+    proto = open_engine(str(path), definitions=defs_v2)
+    assert [d.version for d in proto.definitions] == [1, 2]
+    yield proto
+    proto.store.close()  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def engine_v2(db_path: str, prototype_v2: Engine, cases: Cases) -> Iterator[Engine]:
+    """The test's database seen with both versions (cases already filed under v1)."""
+    eng = engine_on(Path(db_path), prototype_v2)
+    yield eng
+    eng.store.close()  # type: ignore[attr-defined]
+
+
+def snapshot(engine: Engine) -> dict[str, Any]:
+    """Everything a refused migration must leave as it was."""
+    return {"rows": count_rows(engine),
+            "cases": {c.number: (c.state, c.version, c.definition_version, c.head_hash)
+                      for c in engine.list_cases()},
+            "events": {c.number: [e.hash for e in engine.history(c.number)]
+                       for c in engine.list_cases()}}
+
+
+def bangfu(db: str, defs: Path, *args: str) -> Any:
+    argv = ["definitions", "migrate", PROCESS, "--from", "1", "--to", "2", *args,
+            "--db", db, "--definitions", str(defs)]
+    return CliRunner().invoke(app, argv, env=CLEAN_ENV)
+
+
+# -- refused ------------------------------------------------------------------------
+
+
+def test_without_the_map_the_migration_is_refused(engine_v2: Engine, cases: Cases) -> None:
+    """Cases in (or through) the renamed state are named, and nothing is changed."""
+    before = snapshot(engine_v2)
+    with pytest.raises(MigrationRefused) as refused:
+        migrate(engine_v2, PROCESS, 1, 2)
+    assert {number for number, _, _ in refused.value.stranded} == \
+        {cases.in_review, cases.passed_review}
+    assert cases.in_review in str(refused.value) and cases.passed_review in str(refused.value)
+    assert "nothing was changed" in str(refused.value)
+    assert snapshot(engine_v2) == before
+
+
+def test_a_map_from_an_unknown_state_is_refused(engine_v2: Engine) -> None:
+    """A misspelt old state is refused by name, and nothing is changed."""
+    before = snapshot(engine_v2)
+    with pytest.raises(AuditError, match="objection_reviw"):
+        migrate(engine_v2, PROCESS, 1, 2, {"objection_reviw": NEW})
+    assert snapshot(engine_v2) == before
+
+
+def test_a_map_to_an_unknown_state_is_refused(engine_v2: Engine) -> None:
+    """A new state v2 does not have is refused, and nothing is changed."""
+    before = snapshot(engine_v2)
+    with pytest.raises(AuditError, match="objection_chek"):
+        migrate(engine_v2, PROCESS, 1, 2, {OLD: "objection_chek"})
+    assert snapshot(engine_v2) == before
+
+
+def test_a_map_to_an_unknown_state_is_refused_with_no_case_in_it(
+        db_path: str, prototype_v2: Engine, walk: Any) -> None:
+    """The map is checked against v2 even when no running case ever used the old state."""
+    walk("deliberation", **household(5))
+    eng = engine_on(Path(db_path), prototype_v2)
+    try:
+        before = snapshot(eng)
+        with pytest.raises(AuditError, match="objection_chek"):
+            migrate(eng, PROCESS, 1, 2, {OLD: "objection_chek"})
+        assert snapshot(eng) == before
+    finally:
+        eng.store.close()  # type: ignore[attr-defined]
+
+
+def test_dry_run_changes_nothing(engine_v2: Engine, cases: Cases) -> None:
+    """`--dry-run` lists the cases that would move and writes nothing."""
+    before = snapshot(engine_v2)
+    report = migrate(engine_v2, PROCESS, 1, 2, RENAME, dry_run=True)
+    assert report.dry_run and set(report.cases) == cases.running
+    assert snapshot(engine_v2) == before
+
+
+# -- done -------------------------------------------------------------------------
+
+
+def test_each_moved_case_gets_a_migration_event(engine_v2: Engine, cases: Cases) -> None:
+    """Every running case ends with a migration event recording versions and the map."""
+    versions = {n: engine_v2.get_case(n).version for n in cases.running}
+    report = migrate(engine_v2, PROCESS, 1, 2, RENAME, operator="hu.kezhang")
+    assert set(report.cases) == cases.running and not report.dry_run
+    for number in cases.running:
+        last = engine_v2.history(number)[-1]
+        assert (last.kind, last.seq, last.definition_version) == ("migration", versions[number] + 1,
+                                                                   2)
+        assert (last.meta["from_version"], last.meta["to_version"]) == (1, 2)
+        assert last.meta["state_map"] == RENAME and last.meta["operator"] == "hu.kezhang"
+
+
+def test_moved_cases_are_on_v2_in_the_renamed_state(engine_v2: Engine, cases: Cases) -> None:
+    """The case in the old state is now in the new one; the others keep their state."""
+    migrate(engine_v2, PROCESS, 1, 2, RENAME)
+    got = {n: (engine_v2.get_case(n).state, engine_v2.get_case(n).definition_version)
+           for n in cases.running}
+    assert got == {cases.in_review: (NEW, 2), cases.passed_review: ("publicity", 2),
+                   cases.fresh: ("deliberation", 2)}
+    assert engine_v2.get_case(cases.passed_review).first_entered.keys() >= {NEW, "publicity"}
+
+
+def test_final_cases_stay_on_v1(engine_v2: Engine, cases: Cases) -> None:
+    """A closed case is not migrated: same version, no migration event."""
+    before = engine_v2.get_case(cases.closed)
+    migrate(engine_v2, PROCESS, 1, 2, RENAME)
+    after = engine_v2.get_case(cases.closed)
+    assert after == before and after.definition_version == 1
+    assert all(e.kind != "migration" for e in engine_v2.history(cases.closed))
+
+
+def test_migrated_cases_replay_and_verify(engine_v2: Engine, cases: Cases) -> None:
+    """Replaying across the migration gives the stored case, and verify is clean."""
+    migrate(engine_v2, PROCESS, 1, 2, RENAME)
+    for number in cases.running:
+        assert replay_case(engine_v2, number)[0] == engine_v2.get_case(number)
+    report = verify(engine_v2)
+    assert report.ok, [f.text("en") for f in report.findings]
+
+
+def test_migrated_cases_continue_under_v2(engine_v2: Engine, cases: Cases) -> None:
+    """After migration the objection is dismissed under v2 and the case runs to the end."""
+    migrate(engine_v2, PROCESS, 1, 2, RENAME)
+    engine_v2.fire(cases.in_review, "dismiss_objection", "yang.jing", comment="经核实异议不成立")
+    engine_v2.fire(cases.in_review, "object", "qunzhong", comment="再次反映")
+    assert engine_v2.get_case(cases.in_review).state == NEW
+    engine_v2.fire(cases.in_review, "dismiss_objection", "yang.jing", comment="仍不成立")
+    done = move(engine_v2, cases.in_review, "completed")
+    assert (done.state, done.definition_version) == ("completed", 2)
+    report = verify(engine_v2)
+    assert report.ok, [f.text("en") for f in report.findings]
+
+
+# -- the CLI ------------------------------------------------------------------------
+
+
+def test_cli_migrate_with_the_map(db_path: str, defs_v2: Path, engine_v2: Engine,
+                                  cases: Cases) -> None:
+    """`bangfu definitions migrate ... --map old=new` moves the running cases."""
+    result = bangfu(db_path, defs_v2, "--map", f"{OLD}={NEW}", "--as", "hu.kezhang")
+    assert result.exit_code == 0, result.output
+    assert "已迁移 3 件案件" in result.output
+    assert engine_v2.get_case(cases.in_review).state == NEW
+    assert verify(engine_v2).ok
+
+
+def test_cli_migrate_dry_run(db_path: str, defs_v2: Path, engine_v2: Engine) -> None:
+    """`--dry-run` says how many would move and changes nothing."""
+    before = snapshot(engine_v2)
+    result = bangfu(db_path, defs_v2, "--map", f"{OLD}={NEW}", "--dry-run", "--lang", "en")
+    assert result.exit_code == 0, result.output
+    assert "would move 3 case(s)" in result.output
+    assert snapshot(engine_v2) == before
+
+
+def test_cli_migrate_refused_exits_1(db_path: str, defs_v2: Path, engine_v2: Engine,
+                                     cases: Cases) -> None:
+    """Without the map the CLI exits 1 naming the stranded cases; nothing changes."""
+    before = snapshot(engine_v2)
+    result = bangfu(db_path, defs_v2, "--lang", "en")
+    assert result.exit_code == 1, result.output
+    text = " ".join(result.output.split())
+    assert "would strand 2 case(s), so nothing was changed" in text
+    assert cases.in_review in text and cases.passed_review in text
+    assert f"state '{OLD}' does not exist" in text
+    assert snapshot(engine_v2) == before
+
+
+def test_cli_migrate_refused_in_chinese(db_path: str, defs_v2: Path, engine_v2: Engine) -> None:
+    """The refusal reads in Chinese by default."""
+    result = bangfu(db_path, defs_v2)
+    assert result.exit_code == 1
+    assert "未做任何改动" in result.output
+
+
+def test_cli_migrate_with_a_bad_map_exits_1(db_path: str, defs_v2: Path,
+                                            engine_v2: Engine) -> None:
+    """A map naming a state v1 does not have exits 1 and names it."""
+    before = snapshot(engine_v2)
+    result = bangfu(db_path, defs_v2, "--map", f"objection_reviw={NEW}", "--lang", "en")
+    assert result.exit_code == 1
+    assert "objection_reviw" in result.output
+    assert snapshot(engine_v2) == before
