@@ -960,6 +960,78 @@ def definitions_migrate(
                        f"from v{from_version} to v{to_version}"))
 
 
+# -- reports ------------------------------------------------------------------
+
+report_app = typer.Typer(help="报表 / reports", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+
+def _yuan(fen: int) -> str:
+    sign = "-" if fen < 0 else ""
+    fen = abs(fen)
+    return f"{sign}{fen // 100:,}.{fen % 100:02d}"
+
+
+@report_app.command("budget")
+@handled
+def report_budget(
+    campaign: Annotated[str | None, typer.Option(help="活动 / campaign")] = None,
+    db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False,
+) -> None:
+    """预算执行：各科目的预算、已预留、已发放、结余 / allocation, reserved, paid, remaining."""
+    ui = Ui(lang, as_json)
+    engine = _open(db, definitions)
+    if campaign is None:
+        if len(engine.campaigns) != 1:
+            raise BangfuError("several campaigns: choose one with --campaign",
+                              "有多个活动，请用 --campaign 指定")
+        campaign = next(iter(engine.campaigns))
+    found = engine.campaigns.get(campaign)
+    if found is None:
+        raise BangfuError(f"unknown campaign '{campaign}'", f"未知的活动 '{campaign}'")
+    sums = engine.store.budget_report(campaign)  # type: ignore[attr-defined]
+    rows = []
+    for line in found.spec.budget:
+        s = sums.get(line.id, {})
+        paid = s.get("spend", 0)
+        reserved = s.get("reserve", 0) - s.get("release", 0) - paid
+        rows.append({"line": line.id, "label": line.labels.get(lang),
+                     "allocated_fen": line.amount_fen, "reserved_fen": reserved,
+                     "paid_fen": paid, "remaining_fen": line.amount_fen - reserved - paid,
+                     "fallback": line.fallback})
+    totals = {k: sum(r[k] for r in rows) for k in
+              ("allocated_fen", "reserved_fen", "paid_fen", "remaining_fen")}
+    # Against the cases themselves: what the ledger says was paid must equal the
+    # amounts on the completed cases of the budgeted categories, to the fen.
+    budgeted = {c for line in found.spec.budget for c in line.categories}
+    paid_on_cases = sum(int(c.data.get("amount_fen") or 0) for c in engine.store.list_cases()
+                        if c.campaign == campaign and c.data.get("category") in budgeted
+                        and engine.is_claim(c) and engine.definition_for(c).is_final(c.state))
+    reconciles = paid_on_cases == totals["paid_fen"]
+    if as_json:
+        _emit({"campaign": campaign, "lines": rows, "totals": totals,
+               "paid_on_cases_fen": paid_on_cases, "reconciles": reconciles})
+        return
+    table = Table(ui.t("科目", "Line"), ui.t("预算", "Allocated"), ui.t("已预留", "Reserved"),
+                  ui.t("已发放", "Paid"), ui.t("结余", "Remaining"),
+                  title=ui.t(f"{found.spec.labels.get(lang)}预算执行（元）",
+                             f"{found.spec.labels.get(lang)}: budget (yuan)"))
+    for r in rows:
+        table.add_row(r["label"], _yuan(r["allocated_fen"]), _yuan(r["reserved_fen"]),
+                      _yuan(r["paid_fen"]), _yuan(r["remaining_fen"]))
+    table.add_row(ui.t("合计", "Total"), *(_yuan(totals[k]) for k in
+                  ("allocated_fen", "reserved_fen", "paid_fen", "remaining_fen")))
+    out.print(table)
+    out.print(ui.t(f"账实相符：已办结案件发放合计 {_yuan(paid_on_cases)} 元，与账上已发放一致",
+                   f"Reconciled: completed cases paid {_yuan(paid_on_cases)} yuan, as booked")
+              if reconciles else
+              ui.t(f"账实不符：已办结案件发放合计 {_yuan(paid_on_cases)} 元，账上已发放 "
+                   f"{_yuan(totals['paid_fen'])} 元", f"Does NOT reconcile: cases paid "
+                   f"{_yuan(paid_on_cases)}, ledger {_yuan(totals['paid_fen'])}"))
+    if not reconciles:
+        raise typer.Exit(1)
+
+
 # -- demo -------------------------------------------------------------------
 
 @app.command()

@@ -169,6 +169,9 @@ class TransitionSpec(_Frozen):
     #: other fields the trigger may set; any field not here nor in
     #: ``required`` is refused (a review cannot quietly change the category)
     writes: Identifiers = ()
+    #: the campaign budget: ``reserve`` the standard on approval, ``spend`` it
+    #: on disbursement, ``release`` it on rejection or withdrawal
+    budget: Literal["reserve", "spend", "release"] | None = None
     comment: Literal["required", "optional"] = "optional"
     duty: Identifier | None = None
 

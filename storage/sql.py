@@ -24,7 +24,7 @@ from workflow.model import Case, Decision, Event, Timer
 
 from .db import is_sqlite
 from .prepared import Prepared
-from .tables import cases, checkpoints, counters, definitions, events, meta, outbox, timers
+from .tables import cases, checkpoints, counters, definitions, events, ledger, meta, outbox, timers
 
 
 def row_to_case(r: Mapping[str, Any]) -> Case:
@@ -247,6 +247,35 @@ class SqlUnitOfWork:
         if exclude is not None:
             stmt = stmt.where(cases.c.id != exclude)
         return [row_to_case(r._mapping) for r in self.conn.execute(stmt.order_by(cases.c.number))]
+
+    def budget_totals(self, campaign: str) -> dict[str, dict[str, int]]:
+        """line → {reserve, release, spend} sums, read inside the transaction."""
+        rows = self.conn.execute(
+            select(ledger.c.line, ledger.c.kind, func.sum(ledger.c.amount_fen))
+            .where(ledger.c.campaign == campaign).group_by(ledger.c.line, ledger.c.kind)).all()
+        out: dict[str, dict[str, int]] = {}
+        for line, kind, total in rows:
+            out.setdefault(line, {})[kind] = int(total or 0)
+        return out
+
+    def held_by_case(self, case_id: str) -> dict[str, int]:
+        """line → amount the case still has reserved (reserve - release - spend)."""
+        rows = self.conn.execute(
+            select(ledger.c.line, ledger.c.kind, func.sum(ledger.c.amount_fen))
+            .where(ledger.c.case_id == case_id).group_by(ledger.c.line, ledger.c.kind)).all()
+        held: dict[str, int] = {}
+        for line, kind, total in rows:
+            held[line] = held.get(line, 0) + (int(total or 0) if kind == "reserve"
+                                               else -int(total or 0))
+        return held
+
+    def add_ledger(self, campaign: str, case_id: str, seq: int, at: datetime,
+                   entries: Sequence[Any]) -> None:
+        if entries:
+            self.conn.execute(insert(ledger), [
+                {"campaign": campaign, "line": e.line, "kind": e.kind,
+                 "amount_fen": e.amount_fen, "case_id": case_id, "event_seq": seq, "at": at,
+                 "note": e.note} for e in entries])
 
     def claim_due(self, now: datetime, limit: int = 1) -> list[Timer]:
         """The oldest pending timers due by ``now``, locked for this transaction."""
@@ -500,6 +529,18 @@ class SqlStore:
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(
                 select(checkpoints).order_by(checkpoints.c.id))]
+
+    def budget_report(self, campaign: str) -> dict[str, dict[str, int]]:
+        """line → {reserve, release, spend} sums of a campaign."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(ledger.c.line, ledger.c.kind, func.sum(ledger.c.amount_fen))
+                .where(ledger.c.campaign == campaign)
+                .group_by(ledger.c.line, ledger.c.kind)).all()
+        out: dict[str, dict[str, int]] = {}
+        for line, kind, total in rows:
+            out.setdefault(line, {})[kind] = int(total or 0)
+        return out
 
     def get_meta(self, key: str) -> str | None:
         with self.engine.connect() as conn:

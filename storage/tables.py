@@ -129,6 +129,23 @@ class EventRow(SQLModel, table=True):
     hash: str = Field(max_length=64)
 
 
+class LedgerRow(SQLModel, table=True):
+    """The budget ledger: written in the transaction of the event that causes it."""
+
+    __tablename__ = "ledger"
+    __table_args__ = (Index("ix_ledger_campaign_line", "campaign", "line"),
+                      Index("ix_ledger_case", "case_id"))
+    id: int | None = Field(default=None, primary_key=True)
+    campaign: str = Field(max_length=64)
+    line: str = Field(max_length=64)
+    kind: str = Field(max_length=16)
+    amount_fen: int
+    case_id: str | None = Field(default=None, foreign_key="cases.id", max_length=32)
+    event_seq: int | None = None
+    at: datetime = _dt()
+    note: str | None = None
+
+
 class CheckpointRow(SQLModel, table=True):
     """A hash over the heads of all case chains at one moment, chained to the
     previous checkpoint: deleting a whole case (or a checkpoint) shows."""
@@ -234,4 +251,5 @@ definitions = DefinitionRow.__table__  # type: ignore[attr-defined]
 timers = TimerRow.__table__  # type: ignore[attr-defined]
 outbox = OutboxRow.__table__  # type: ignore[attr-defined]
 checkpoints = CheckpointRow.__table__  # type: ignore[attr-defined]
+ledger = LedgerRow.__table__  # type: ignore[attr-defined]
 deliveries = DeliveryRow.__table__  # type: ignore[attr-defined]

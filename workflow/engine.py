@@ -22,6 +22,7 @@ from definitions.errors import BangfuError
 from definitions.org import Org, normalise_id_number
 from definitions.validate import timer_refs
 
+from .budget import Balance, line_of, reserve, settle
 from .clock import Clock, SimulatedClock, local
 from .data import coerce_text
 from .deadlines import TimeContext, WorkingDays
@@ -48,6 +49,8 @@ from .model import (
     TriggerOption,
 )
 from .ports import CaseStore
+from .rules.family import case_values
+from .rules.standards import amount_for
 
 log = structlog.get_logger("bangfu.engine")
 
@@ -250,7 +253,11 @@ class Engine:
                                        command, self.clock.now(),
                                        self.time_context(current.campaign),
                                        facts=self._facts(uow, defn, current, trigger))
+                entries = self._budget(uow, defn, decision)
                 uow.append(decision)
+                if entries:
+                    uow.add_ledger(str(current.campaign), current.id, decision.event.seq,
+                                   decision.event.at, entries)
             log.info("case.transition", process=current.process, source=current.state,
                      dest=decision.case.state, version=decision.case.version)
         self._fire_if_due(decision)
@@ -289,6 +296,34 @@ class Engine:
                            for c in uow.household_cases(case.campaign, household, exclude=case.id)
                            if self.is_claim(c)]
         return facts
+
+    def _budget(self, uow: Any, defn: CompiledDefinition, decision: Any) -> list[Any]:
+        """The ledger rows of a transition that reserves, spends or releases money."""
+        event, case = decision.event, decision.case
+        spec = next((s for s in defn.by_trigger_source.get((event.trigger, event.source), ())
+                     if s.dest == event.dest), None)
+        campaign = self.campaigns.get(case.campaign or "")
+        if spec is None or spec.budget is None or campaign is None or not campaign.spec.budget:
+            return []
+        if spec.budget == "reserve":
+            standards = campaign.spec.standards
+            category = str(case.data.get("category"))
+            if line_of(campaign.spec.budget, category) is None:
+                return []
+            computed = case_values(case.data, self.family_rules) if self.family_rules else {}
+            amount = amount_for(standards, category, case.data, computed).amount_fen
+            totals = uow.budget_totals(campaign.id)
+            balances = {}
+            for line in campaign.spec.budget:
+                sums = totals.get(line.id, {})
+                paid = sums.get("spend", 0)
+                held = sums.get("reserve", 0) - sums.get("release", 0) - paid
+                balances[line.id] = Balance(line.amount_fen, held, paid)
+            return reserve(campaign.spec.budget, balances, category, amount)
+        held_now = uow.held_by_case(case.id)
+        if spec.budget == "spend":
+            return settle(held_now, "spend", int(case.data.get("amount_fen") or 0))
+        return settle(held_now, "release")
 
     def _fire_if_due(self, decision: Any) -> None:
         """A command that created a timer already due (a notice window that ran

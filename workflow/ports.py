@@ -41,6 +41,19 @@ class UnitOfWork(Protocol):
         """Cases of the same household (normalised applicant ID) in a campaign."""
         ...
 
+    def budget_totals(self, campaign: str) -> dict[str, dict[str, int]]:
+        """Budget line → {reserve, release, spend} sums, inside the transaction."""
+        ...
+
+    def held_by_case(self, case_id: str) -> dict[str, int]:
+        """Budget line → what the case still holds reserved."""
+        ...
+
+    def add_ledger(self, campaign: str, case_id: str, seq: int, at: datetime,
+                   entries: Sequence[Any]) -> None:
+        """Write budget ledger rows with the event."""
+        ...
+
     def fail_timer(self, timer_id: int, at: datetime, error: str) -> None:
         """Mark a pending timer failed (it cannot fire; an operator must look)."""
         ...
