@@ -54,6 +54,15 @@ app.add_typer(definitions_app, name="definitions")
 app.add_typer(case_app, name="case")
 app.add_typer(clock_app, name="clock")
 
+
+def _notify_app() -> typer.Typer:
+    from notifications.cli import notify_app
+
+    return notify_app
+
+
+app.add_typer(_notify_app(), name="notify")
+
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
@@ -748,6 +757,11 @@ def deadlines(
 @handled
 def scheduler_run(
     once: Annotated[bool, typer.Option("--once", help="补发到期任务后退出 / catch up and exit")] = False,
+    config: Annotated[Path | None, typer.Option(
+        "--config", envvar="BANGFU_NOTIFICATIONS",
+        help="通知渠道配置文件 / notifications file")] = None,
+    notify: Annotated[bool, typer.Option(
+        "--notify/--no-notify", help="同时发送通知 / also dispatch notifications")] = True,
     refresh: Annotated[float, typer.Option(min=0.05, help="重读最早时限的间隔（秒）/ refresh seconds")] = 30.0,
     db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False,
 ) -> None:
@@ -756,9 +770,18 @@ def scheduler_run(
 
     ui = Ui(lang, as_json)
     engine = _open(db, definitions)
-    scheduler = TimerScheduler(engine, refresh_seconds=refresh)
+    dispatcher = None
+    if notify:
+        from notifications import Dispatcher, load_config
+
+        dispatcher = Dispatcher(engine, load_config(config, engine.org),
+                                stream=sys.stderr if as_json else None)
+    scheduler = TimerScheduler(engine, refresh_seconds=refresh,
+                               after_catch_up=dispatcher.run_once if dispatcher else None)
     if once:
         fired = scheduler.catch_up()
+        if dispatcher is not None:
+            dispatcher.close()
         if as_json:
             _emit({"fired": [{"timer": f.timer.id, "case": f.case_number, "kind": f.timer.kind,
                               "due": f.timer.due_at.isoformat(), "event": f.event.kind}
@@ -766,7 +789,11 @@ def scheduler_run(
         else:
             out.print(ui.t(f"已触发 {len(fired)} 个到期任务", f"Fired {len(fired)} due timer(s)"))
         return
-    scheduler.run()
+    try:
+        scheduler.run()
+    finally:
+        if dispatcher is not None:
+            dispatcher.close()
 
 
 def _fired_summary(fired: list[Any], ui: Ui) -> None:
@@ -1056,10 +1083,11 @@ def demo(db: DbOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False) -> No
                            description=local(engine.clock.now()))
 
             report = run_demo(engine, lang, progress)
+        sent, console = _demo_dispatch(engine)
     elapsed = time.perf_counter() - began
     if as_json:
         _emit({"database": target, "start": DEMO_START.isoformat(), "seconds": round(elapsed, 3),
-               **report.as_dict()})
+               "notifications_sent": sent, **report.as_dict()})
         return
     villages = sorted({v for v, _ in report.by_village_state})
     states = sorted({s for _, s in report.by_village_state})
@@ -1086,8 +1114,35 @@ def demo(db: DbOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False) -> No
         for (day, timer, to), n in sorted(report.escalated.items()):
             esc.add_row(day, timer, to, str(n))
         out.print(esc)
+    sample = [line for line in console if "【" in line]
+    shown = [next((s for s in sample if mark in s), "") for mark in ("提醒", "督办")]
+    out.print(ui.t(f"控制台通道发出通知 {sent} 条（`bangfu notify status` 可查看），例如:",
+                   f"{sent} notifications sent on the console channel (see `bangfu notify "
+                   "status`), e.g.:"))
+    for line in filter(None, shown):
+        out.print("  " + line, markup=False)
     out.print(ui.t(f"数据库：{target}；事件 {report.events} 条；用时 {elapsed:.1f} 秒",
                    f"Database: {target}; {report.events} events; took {elapsed:.1f} s"))
+
+
+def _demo_dispatch(engine: Engine) -> tuple[int, list[str]]:
+    """Send the campaign's messages through the default console channel, captured."""
+    import io
+
+    from notifications import Dispatcher, load_config
+
+    buffer = io.StringIO()
+    dispatcher = Dispatcher(engine, load_config(None, engine.org), stream=buffer, batch=1000)
+    sent = 0
+    try:
+        while True:
+            done = dispatcher.run_once()
+            sent += done.sent
+            if not (done.sent or done.expanded):
+                break
+    finally:
+        dispatcher.close()
+    return sent, buffer.getvalue().splitlines()
 
 
 def _fresh_demo_path() -> str:

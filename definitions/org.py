@@ -44,6 +44,8 @@ class UserSpec(_Frozen):
     unit: str
     roles: tuple[Identifier, ...] = Field(min_length=1)
     phone: str | None = None
+    #: where e-mail notifications go (``notifications``); optional
+    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     relations: tuple[RelationSpec, ...] = ()
 
 

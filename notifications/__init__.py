@@ -1,0 +1,40 @@
+"""Notifications: the outbox relay and its channels. Shell code.
+
+Transitions write outbox rows in their own transaction (``workflow.decide``
+says what to tell whom; ``storage.sql`` writes it). The ``Dispatcher`` sends
+them after commit through the channels of a notifications file
+(``load_config``): console, e-mail, WeCom and DingTalk group robots, an SMS
+gateway and signed portal webhooks; with retries, dead letters, rate limits
+and a daily digest. ``notifications.cli.notify_app`` is ``bangfu notify``.
+"""
+
+from __future__ import annotations
+
+from .channels import Channel, DeliveryFailed, Outgoing, make_channel
+from .channels.webhook import signature as webhook_signature
+from .channels.webhook import verify as verify_webhook
+from .config import DEFAULT_CONFIG, NotifyConfig, config_from_text, load_config
+from .digest import plan_digests, queues
+from .dispatcher import Dispatcher, DispatchReport, TokenBucket, backoff
+from .render import Renderer, RenderError
+
+__all__ = [
+    "Channel",
+    "DEFAULT_CONFIG",
+    "DeliveryFailed",
+    "DispatchReport",
+    "Dispatcher",
+    "NotifyConfig",
+    "Outgoing",
+    "RenderError",
+    "Renderer",
+    "TokenBucket",
+    "backoff",
+    "config_from_text",
+    "load_config",
+    "make_channel",
+    "plan_digests",
+    "queues",
+    "verify_webhook",
+    "webhook_signature",
+]

@@ -15,6 +15,7 @@ processes (the CLI, a portal) create timers this process is not told about.
 from __future__ import annotations
 
 import signal
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,9 +33,13 @@ log = structlog.get_logger("bangfu.scheduler")
 class TimerScheduler:
     """Fires due timers of one engine when they fall due."""
 
-    def __init__(self, engine: Engine, refresh_seconds: float = 30.0) -> None:
+    def __init__(self, engine: Engine, refresh_seconds: float = 30.0,
+                 after_catch_up: Callable[[], object] | None = None) -> None:
         self.engine = engine
         self.refresh_seconds = refresh_seconds
+        #: run after every catch-up (the notification dispatcher): kept as a
+        #: plain hook because workflow may not import notifications
+        self.after_catch_up = after_catch_up
         self.fired = 0
         self._scheduler = BlockingScheduler(
             timezone=UTC,
@@ -47,6 +52,11 @@ class TimerScheduler:
         late = [f for f in fired if (f.event.at - f.timer.due_at) >= timedelta(minutes=1)]
         if fired:
             log.info("scheduler.caught_up", fired=len(fired), late=len(late))
+        if self.after_catch_up is not None:
+            try:
+                self.after_catch_up()
+            except Exception as exc:  # a failing channel must not stop the timers
+                log.error("scheduler.after_catch_up_failed", error=str(exc))
         return fired
 
     def run(self) -> None:
