@@ -451,6 +451,86 @@ def case_advance(
     _result(engine, res, ui)
 
 
+@case_app.command("import")
+@handled
+def case_import(
+    file: Annotated[Path, typer.Argument(help="CSV 或 XLSX 文件 / CSV or XLSX file",
+                                         exists=True, dir_okay=False)],
+    process: Annotated[str | None, typer.Option(
+        help="流程 id（只有一个流程时可省略）/ process id (optional if only one)")] = None,
+    campaign: Annotated[str | None, typer.Option(
+        help="活动（默认：正在进行的活动）/ campaign (default: the running one)")] = None,
+    sheet: Annotated[str | None, typer.Option(
+        help="XLSX 工作表名 / XLSX sheet name")] = None,
+    errors: Annotated[Path | None, typer.Option(
+        "--errors", help="错误清单文件（默认 <文件名>.errors.csv）/ error file")] = None,
+    all_or_nothing: Annotated[bool, typer.Option(
+        "--all-or-nothing", help="有任何错误行则整个文件不导入 / refuse the file if any row is bad")] = False,
+    user: AsOpt = None, db: DbOpt = None, definitions: DefsOpt = None,
+    lang: LangOpt = "zh", as_json: JsonOpt = False,
+) -> None:
+    """批量导入申请（CSV/XLSX）/ import applications from a spreadsheet."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from storage import SqlStore
+    from storage.bulk import BulkWriter
+    from workflow.bulk import run_import
+
+    ui = Ui(lang, as_json)
+    who = _need_user(ui, user)
+    engine = _open(db, definitions)
+    if not isinstance(engine.store, SqlStore):
+        raise BangfuError("bulk import needs an SQL database", "批量导入需要 SQL 数据库")
+    phases = {"read": ui.t("读取文件", "Reading"), "check": ui.t("校验", "Checking"),
+              "decide": ui.t("生成案件", "Deciding"), "write": ui.t("写入数据库", "Writing")}
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err, disable=as_json, transient=True) as bar:
+        task = bar.add_task(phases["read"], total=None)
+
+        def progress(phase: str, done: int, total: int) -> None:
+            bar.update(task, description=phases.get(phase, phase), completed=done,
+                       total=total or None)
+
+        report = run_import(engine, file, process, who, campaign, sheet, all_or_nothing, errors,
+                            progress, writer=BulkWriter(engine.store))
+    if as_json:
+        _emit(report.as_dict(lang))
+    else:
+        where = ui.t(f"（编码 {report.encoding}）", f" (encoding {report.encoding})") \
+            if report.encoding else ui.t(f"（工作表「{report.sheet}」）", f" (sheet '{report.sheet}')")
+        out.print(ui.t(f"{file.name}{where}：{report.rows} 行", f"{file.name}{where}: {report.rows} rows"))
+        if report.unknown_columns:
+            out.print(ui.t("未识别的列（未导入）：", "Unknown columns (not imported): ")
+                      + ui.t("、", ", ").join(report.unknown_columns), markup=False)
+        if report.refused:
+            out.print(ui.t(f"有 {report.failed_rows} 行有误，按 --all-or-nothing 整个文件未导入",
+                           f"{report.failed_rows} rows are bad: with --all-or-nothing nothing "
+                           "was imported"))
+        else:
+            span = f" {report.imported[0][1]} … {report.imported[-1][1]}" if report.imported else ""
+            out.print(ui.t(f"已导入 {len(report.imported)} 件{span}；跳过已导入的 "
+                           f"{len(report.skipped)} 行；有误 {report.failed_rows} 行",
+                           f"Imported {len(report.imported)} cases{span}; skipped "
+                           f"{len(report.skipped)} rows imported before; {report.failed_rows} "
+                           "rows bad"))
+        changed = [s for s in report.skipped if s.changed]
+        if changed:
+            out.print(ui.t(f"其中 {len(changed)} 行与已导入的案件内容不同（未修改案件，请在案件中办理）",
+                           f"{len(changed)} of the skipped rows differ from their cases "
+                           "(cases not changed; change them on the case)"))
+        if report.errors:
+            table = Table(ui.t("行号", "Row"), ui.t("列", "Column"), ui.t("原因", "Reason"),
+                          title=ui.t("错误行（前 20 条）", "Bad rows (first 20)"))
+            for e in report.errors[:20]:
+                table.add_row(str(e.row), f"{e.column} {e.header}".strip(),
+                              e.zh if ui.zh else e.en)
+            out.print(table)
+            out.print(ui.t(f"完整错误清单：{report.errors_path}",
+                           f"All errors: {report.errors_path}"))
+    if report.errors:
+        raise typer.Exit(1)
+
+
 @case_app.command("show")
 @handled
 def case_show(
@@ -1057,6 +1137,136 @@ def report_budget(
                    f"{_yuan(paid_on_cases)}, ledger {_yuan(totals['paid_fen'])}"))
     if not reconciles:
         raise typer.Exit(1)
+
+
+# -- documents out (report_app is the group of 'bangfu report budget') ----------
+
+FormatOpt = Annotated[str | None, typer.Option(
+    "--format", "-f", help="csv、xlsx 或 html（默认取 --out 的扩展名）/ csv, xlsx or html")]
+OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="输出文件 / output file")]
+CampaignOpt = Annotated[str | None, typer.Option("--campaign", help="活动 id / campaign id")]
+
+
+def _report_out(table: Any, out_path: Path | None, fmt: str | None, ui: Ui) -> None:
+    """Write the report to --out; without it print it (a public list masked as on paper)."""
+    from workflow.reporting import write
+    from workflow.reporting.table import masked
+    from workflow.reporting.writers import format_of, text_of
+
+    if out_path is not None:
+        path = write(table, out_path, fmt)
+        if ui.as_json:
+            _emit({"file": str(path), "format": format_of(path, fmt), "kind": table.kind,
+                   "rows": len(table), "meta": dict(table.meta)})
+        else:
+            out.print(ui.t(f"已写入 {path}（{len(table)} 行）", f"Wrote {path} ({len(table)} rows)"))
+        return
+    if fmt is not None:
+        raise BangfuError("--format needs --out FILE", "--format 需要同时用 --out 指定输出文件")
+    shown = masked(table)
+    if ui.as_json:
+        _emit(shown.as_dict())
+        return
+    # on a terminal, counts that are zero in every row are left out
+    columns = [c for c in shown.columns
+               if c.kind != "count" or any(row[c.key] for row in shown.rows)]
+    grid = Table(*(c.label for c in columns), title=shown.title)
+    for row in shown.rows:
+        grid.add_row(*(text_of(c, row[c.key], True) for c in columns),
+                     style=None if row.kind == "data" else "bold")
+    out.print(grid)
+    for line in (*shown.notes, *shown.footer):
+        out.print(line)
+
+
+@report_app.command("notice")
+@handled
+def report_notice(
+    level: Annotated[str, typer.Option("--level", help="village、township 或 county / level")],
+    unit: Annotated[str, typer.Option("--unit", help="公示单位 / the unit posting the list")],
+    fmt: FormatOpt = None, out_path: OutOpt = None, campaign: CampaignOpt = None,
+    include_refused: Annotated[bool, typer.Option(
+        "--include-refused", help="含公示后不予通过、撤回的 / also refused and withdrawn")] = False,
+    db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False,
+) -> None:
+    """公示名单（姓名、身份证号脱敏，不含电话）/ the public notice list, masked."""
+    from workflow.reporting import notice_list
+
+    table = notice_list(_open(db, definitions), level, unit, campaign, lang=lang,
+                        include_refused=include_refused)
+    _report_out(table, out_path, fmt, Ui(lang, as_json))
+
+
+@report_app.command("form")
+@handled
+def report_form(
+    village: Annotated[str, typer.Option("--village", help="村（社区）/ village")],
+    fmt: FormatOpt = None, out_path: OutOpt = None, campaign: CampaignOpt = None,
+    pending_only: Annotated[bool, typer.Option(
+        "--pending-only", help="只列待发放的 / only households not yet paid")] = False,
+    db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False,
+) -> None:
+    """慰问金发放签收表（本人签字、慰问干部签字，金额大写）/ the disbursement form."""
+    from workflow.reporting import disbursement_form
+
+    table = disbursement_form(_open(db, definitions), village, campaign, lang=lang,
+                              include_completed=not pending_only)
+    _report_out(table, out_path, fmt, Ui(lang, as_json))
+
+
+@report_app.command("stats")
+@handled
+def report_stats(
+    unit: Annotated[str | None, typer.Option("--unit", help="单位及其下级 / unit and below")] = None,
+    fmt: FormatOpt = None, out_path: OutOpt = None, campaign: CampaignOpt = None,
+    db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False,
+) -> None:
+    """按村和类别统计件数与金额 / cases and amounts by village, category and state."""
+    from workflow.reporting import statistics
+
+    table = statistics(_open(db, definitions), campaign, unit=unit, lang=lang)
+    _report_out(table, out_path, fmt, Ui(lang, as_json))
+
+
+@report_app.command("population")
+@handled
+def report_population(
+    file: Annotated[Path, typer.Argument(help="人数文件 / population file (YAML)")],
+    fmt: FormatOpt = None, out_path: OutOpt = None, campaign: CampaignOpt = None,
+    definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False,
+) -> None:
+    """按活动标准测算资金（如三无人员 110,800 元）/ what a population costs at the standards."""
+    from definitions.campaign import load_campaigns
+    from storage import campaigns_dir
+    from workflow.reporting import ReportError, load_population, population_report
+    from workflow.reporting.table import unknown
+
+    spec = load_population(file)
+    campaigns = load_campaigns(campaigns_dir(definitions))
+    wanted = campaign or spec.campaign or (next(iter(campaigns)) if len(campaigns) == 1 else None)
+    if wanted is None:
+        raise ReportError("say whose standards price it: --campaign ID or 'campaign:' in the file",
+                          "请用 --campaign 或文件中的 'campaign:' 指明按哪个活动的标准测算")
+    if wanted not in campaigns:
+        raise unknown("campaign", "活动", wanted, list(campaigns))
+    table = population_report(campaigns[wanted].spec.standards, spec.counts,
+                              title=spec.labels.get(lang), lang=lang)
+    _report_out(table, out_path, fmt, Ui(lang, as_json))
+
+
+@report_app.command("aid")
+@handled
+def report_aid(
+    file: Annotated[Path, typer.Argument(help="年度目标文件 / targets file (YAML)")],
+    unit: Annotated[str | None, typer.Option("--unit", help="单位及其下级 / unit and below")] = None,
+    fmt: FormatOpt = None, out_path: OutOpt = None,
+    db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False,
+) -> None:
+    """生活、医疗、助学救助按月户数及年度目标完成率 / monthly aid and progress to targets."""
+    from workflow.reporting import aid_progress, load_aid_targets
+
+    table = aid_progress(_open(db, definitions), load_aid_targets(file), unit=unit, lang=lang)
+    _report_out(table, out_path, fmt, Ui(lang, as_json))
 
 
 # -- demo -------------------------------------------------------------------

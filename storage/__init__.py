@@ -29,7 +29,7 @@ from definitions.compile import (
 from definitions.errors import DefinitionInvalid, Problem
 from definitions.loader import load_yaml_file
 from definitions.org import build_org, org_from_text
-from definitions.standards import load_income_rules
+from definitions.standards import load_income_rules, load_medical_aid_rules
 from definitions.validate import timer_refs
 from workflow.calendar import WorkingCalendar
 from workflow.clock import Clock, SimulatedClock, SystemClock
@@ -192,7 +192,8 @@ def open_engine(db: str | None = None, *, definitions: str | Path | None = None)
                         _roles(defs))
     return Engine(store, defs, org, clock, campaigns=_load_campaigns(defs, definitions),
                   calendars=_load_calendars(definitions),
-                  family_rules=load_income_rules().family)
+                  family_rules=load_income_rules().family,
+                  medical_rules=load_medical_aid_rules())
 
 
 def _shown(url: str) -> str:

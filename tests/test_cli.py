@@ -238,7 +238,7 @@ def test_validate_reports_malformed_yaml_with_its_line(tmp_path: Path) -> None:
 def test_definitions_list_show_and_graph(db: Path) -> None:
     """list, show and the Mermaid graph describe the shipped definition."""
     listed = json.loads(bangfu(db, "definitions", "list", "--json").output)
-    assert {"process": "relief_application", "version": 1} .items() <= listed[0].items()
+    assert any({"process": "relief_application", "version": 1}.items() <= r.items() for r in listed)
     shown = bangfu(db, "definitions", "show", "relief_application", "--lang", "en").output
     assert "Preliminary review" in shown
     graph = bangfu(db, "definitions", "graph", "relief_application", "--format", "mermaid").output

@@ -61,7 +61,7 @@ class Engine:
     def __init__(self, store: CaseStore, definitions: DefinitionSet, org: Org,
                  clock: Clock, campaigns: Mapping[str, Any] | None = None,
                  calendars: Mapping[str, WorkingDays] | None = None,
-                 family_rules: Any = None) -> None:
+                 family_rules: Any = None, medical_rules: Any = None) -> None:
         self.store = store
         self.definitions = definitions
         self.org = org
@@ -72,6 +72,8 @@ class Engine:
         self.calendars: dict[str, WorkingDays] = dict(calendars or {})
         #: how families are counted (definitions/rules/income_lines.yaml)
         self.family_rules = family_rules
+        #: the county union's medical aid rules (definitions/rules/medical_aid.yaml)
+        self.medical_rules = medical_rules
         self._pinned: dict[tuple[str, int, str], CompiledDefinition] = {
             (d.process, d.version, d.content_hash): d for d in definitions}
 
@@ -223,7 +225,7 @@ class Engine:
                 number = f"{prefix}-{uow.next_number(prefix):06d}"
                 decision = decide_submit(defn, self.org, actor, command, self.clock.now(),
                                          uuid.uuid4().hex, number, time)
-                household = self._household(defn, command.data)
+                household = self._household(defn, decision.case.data)
                 if household is not None and campaign_id is not None:
                     for other in uow.household_cases(campaign_id, household):
                         if self.is_claim(other):
@@ -283,6 +285,8 @@ class Engine:
         specs = defn.by_trigger_source.get((trigger, case.state), ())
         guards = {g.name for s in specs for g in s.guards}
         facts: dict[str, Any] = {}
+        if guards & {"medical_route", "medical_amount"}:
+            facts["medical_rules"] = self.medical_rules
         if "standard_amount" in guards:
             campaign = self.campaigns.get(case.campaign or "")
             facts["standards"] = campaign.spec.standards if campaign is not None else {}

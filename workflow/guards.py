@@ -123,3 +123,8 @@ def standard_amount(ctx: GuardContext) -> Failure | None:
     want = f"{standard.amount_fen // 100:,}.{standard.amount_fen % 100:02d}"
     return (f"the amount must be exactly the standard of '{category}': {want} yuan",
             f"发放金额必须等于「{category}」的标准：{want} 元，不得另定金额或拆分")
+
+
+# Domain guards (medical aid routing and amounts, amounts by level) register
+# themselves on import; they need the ``guard`` decorator defined above.
+from .rules import guards as _domain_guards  # noqa: E402,F401

@@ -266,7 +266,7 @@ def test_related_staff_may_not_file_the_application(engine: Engine, unchanged: C
                   original, count=1)
     assert text != original
     related = copy.copy(engine)
-    related.org = org_from_text(text, known_roles=set(engine.definitions.get(PROCESS).spec.roles))
+    related.org = org_from_text(text, known_roles={r for d in engine.definitions for r in d.spec.roles})
     with unchanged(), pytest.raises(PermissionDenied) as ei:
         related.submit(PROCESS, "wang.fang", application())
     assert ei.value.reason == "conflict_of_interest"

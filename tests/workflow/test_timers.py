@@ -499,7 +499,8 @@ def auto_engine(tmp_path: Path) -> Iterator[Engine]:
     if the amount is at most 1000 (and no campaign)."""
     folder = tmp_path / "defs" / "processes"
     folder.mkdir(parents=True)
-    shutil.copy(SHIPPED_PROCESSES / "relief_application.yaml", folder)
+    for other in SHIPPED_PROCESSES.glob("*.yaml"):  # the sample org uses their roles too
+        shutil.copy(other, folder)
     (folder / "auto_grant.yaml").write_text(AUTO, encoding="utf-8")
     (tmp_path / "defs" / "campaigns").mkdir()
     db = str(tmp_path / "auto.db")

@@ -11,6 +11,7 @@ evaluated (None compared with a number, a type error) does not hold.
 from __future__ import annotations
 
 import ast
+import threading
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -20,6 +21,7 @@ from simpleeval import EvalWithCompoundTypes, InvalidExpression, NameNotDefined
 from definitions.conditions import check_condition
 
 _CONSTANTS: dict[str, Any] = {"true": True, "false": False, "none": None}
+_local = threading.local()
 
 
 @lru_cache(maxsize=1024)
@@ -38,9 +40,13 @@ def holds(text: str, values: Mapping[str, Any]) -> bool:
             refuse such criteria, so this means a programming error).
     """
     tree, names = _parse(text)
-    scope = {**_CONSTANTS, **dict.fromkeys(names), **values}
+    evaluator = getattr(_local, "evaluator", None)
+    if evaluator is None:
+        # One evaluator per thread, its names swapped per call: building one
+        # per criterion costs more than evaluating it (bulk import, proposals).
+        evaluator = _local.evaluator = EvalWithCompoundTypes(functions={})
+    evaluator.names = {**_CONSTANTS, **dict.fromkeys(names), **values}
     try:
-        return bool(EvalWithCompoundTypes(names=scope, functions={}).eval(
-            text, previously_parsed=tree))
+        return bool(evaluator.eval(text, previously_parsed=tree))
     except (InvalidExpression, NameNotDefined, TypeError, ValueError, ArithmeticError):
         return False

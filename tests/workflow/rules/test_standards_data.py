@@ -101,7 +101,8 @@ def test_conditions_outside_the_language_are_refused(old: str, new: str, message
 
 def test_combination_names_known_categories() -> None:
     """A combination with an unknown category suggests the right one."""
-    (p,) = problems(edit("categories: [moderate, severe]", "categories: [moderate, sever]"))
+    combine = "combine:\n      categories: [moderate, severe]"
+    (p,) = problems(edit(combine, combine.replace("severe]", "sever]")))
     assert p.path == "standards.poor_household.combine.categories[1]"
     assert "did you mean 'severe'?" in p.en
 

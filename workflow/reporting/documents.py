@@ -1,0 +1,350 @@
+"""Documents out of the engine: the public notice list, the disbursement form and
+the statistics of a campaign. Shell: reads through the Engine API only
+(``list_cases``, ``definition_for``, ``campaigns``, ``org``, ``time_context``),
+never SQL, and writes nothing.
+
+- ``notice_list``: the households in (or past) their public notice that
+  belong on a village, township or county list. Every category is noticed at
+  village and township level; moderate and severe ones also at county level
+  (DOMAIN.md). Names show their first character only; ID numbers their first
+  6 and last 4 characters; no phone number at all.
+- ``disbursement_form``: per village, the households to visit (and those
+  already paid, marked), each amount in figures and in capitals, blank
+  columns for the recipient's and the visiting cadre's signatures, and a
+  total row. The recipient signs under their own full name; the ID stays
+  masked.
+- ``statistics``: per village and category, cases by state and the money:
+  the standard of every open case, what was paid on every closed one.
+
+Amounts are always the campaign's standard of the case's final category
+(``workflow.rules.standards.amount_for``) or, once paid, the amount recorded
+at the visit; never a figure typed here.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any, Literal
+
+from definitions.campaign import Campaign
+from definitions.errors import BangfuError
+from workflow.clock import local
+from workflow.deadlines import deadline_of
+from workflow.engine import Engine
+from workflow.model import Case
+from workflow.pii import mask_id_number
+from workflow.rules.money import chinese_capital
+
+from .lookups import (
+    CONTACT_ROLE,
+    cases_of,
+    category_label,
+    check_unit,
+    granted,
+    paid_fen,
+    personal,
+    public_name,
+    resolve_campaign,
+    role_label,
+    standard_fen,
+    title_prefix,
+)
+from .table import Column, ReportError, Row, Table, t, unknown
+
+Level = Literal["village", "township", "county"]
+LEVELS: tuple[Level, ...] = ("village", "township", "county")
+LEVEL_LABELS = {"village": ("村级", "village"), "township": ("乡镇级", "township"),
+                "county": ("县级", "county")}
+#: the categories the county lists as well (DOMAIN.md: moderate and severe
+#: hardship); the village and township lists show every category
+COUNTY_CATEGORIES = frozenset({"moderate", "severe"})
+#: the state of the public notice and its window timer in the relief process
+NOTICE_STATE = "publicity"
+NOTICE_TIMER = "notice_window"
+DISBURSEMENT_STATE = "disbursement"
+
+
+# -- the public notice list ---------------------------------------------------
+
+def objection_contact(engine: Engine, campaign: Campaign | None, unit: str, lang: str) -> str:
+    """The campaign's ``notice_contact``, else the township offices over (or under) ``unit``."""
+    if campaign is not None and campaign.spec.notice_contact:
+        return campaign.spec.notice_contact
+    chain = {unit, *engine.org.ancestors.get(unit, ())}
+    users = [u for u in engine.org.users.values() if CONTACT_ROLE in u.roles]
+    chosen = [u for u in users if u.unit in chain] or \
+        [u for u in users if engine.org.in_subtree(u.unit, unit)]
+    by_unit: dict[str, list[str]] = defaultdict(list)
+    for user in chosen:
+        by_unit[user.unit].append(user.name)
+    office = role_label(engine, CONTACT_ROLE, lang)
+    sep = t(lang, "、", ", ")
+    return t(lang, "；", "; ").join(
+        f"{engine.org.unit_label(u, lang)} {office}{t(lang, '：', ': ')}{sep.join(names)}"
+        for u, names in by_unit.items())
+
+
+def notice_window(engine: Engine, case: Case) -> tuple[datetime, datetime | None]:
+    """First entry into the notice, and that plus the definition's notice window."""
+    start = datetime.fromisoformat(case.first_entered[NOTICE_STATE])
+    spec = next((s for s in engine.definition_for(case).states[NOTICE_STATE].timers
+                 if s.id == NOTICE_TIMER), None)
+    if spec is None:
+        return start, None
+    try:
+        return start, deadline_of(spec, case, NOTICE_STATE, engine.time_context(case.campaign))
+    except BangfuError:
+        return start, None
+
+
+def notice_list(engine: Engine, level: str, unit: str, campaign: str | None = None, *,
+                lang: str = "zh", include_refused: bool = False,
+                county_categories: Collection[str] = COUNTY_CATEGORIES) -> Table:
+    """The public notice list of ``unit`` at ``level`` (village, township or county).
+
+    Cases that entered the public notice, whether still in it or past it;
+    cases refused or withdrawn since are left off unless ``include_refused``.
+
+    Raises:
+        ReportError: an unknown level, unit or campaign.
+    """
+    if level not in LEVELS:
+        raise unknown("notice level", "公示层级", level, list(LEVELS))
+    check_unit(engine, unit)
+    found = resolve_campaign(engine, campaign)
+    contact = objection_contact(engine, found, unit, lang)
+    rows: list[Row] = []
+    for case in cases_of(engine, unit, found):
+        defn = engine.definition_for(case)
+        if NOTICE_STATE not in defn.states or NOTICE_STATE not in case.first_entered:
+            continue
+        if defn.is_final(case.state) and not granted(defn, case.state) and not include_refused:
+            continue
+        if level == "county" and case.data.get("category") not in county_categories:
+            continue
+        start, end = notice_window(engine, case)
+        rows.append(Row({
+            "no": len(rows) + 1, "number": case.number,
+            "unit": engine.org.unit_label(case.unit, lang),
+            "name": public_name(personal(engine, case, "name")),
+            "id_number": mask_id_number(personal(engine, case, "id_number")),
+            "household_size": case.data.get("household_size"),
+            "category": category_label(engine, case, lang),
+            "amount": standard_fen(engine, case),
+            "start": local(start), "end": local(end) if end is not None else None,
+            "state": defn.state_label(case.state, lang), "contact": contact}))
+    level_zh, level_en = LEVEL_LABELS[level]
+    name = engine.org.unit_label(unit, lang)
+    title = t(lang, f"{title_prefix(found, lang)}{name}帮扶对象名单公示（{level_zh}）",
+              f"{title_prefix(found, lang)}public notice of {name} ({level_en} level)")
+    notes = (
+        t(lang, f"公示单位：{engine.org.unit_path(unit, lang)}",
+          f"Posted by: {engine.org.unit_path(unit, lang)}"),
+        t(lang, "公示期：各户自首次公示起计算，起止时间见表；公示期内任何单位和个人均可提出异议",
+          "Notice window: from each household's first notice, as listed; anyone may object "
+          "within it"),
+        t(lang, f"异议受理：{contact}", f"Objections to: {contact}"),
+        t(lang, "本名单已隐去身份证号码、联系电话等个人信息",
+          "ID and phone numbers are withheld from this list"))
+    columns = (
+        Column("no", t(lang, "序号", "No."), "count", 6),
+        Column("number", t(lang, "编号", "Case")),
+        Column("unit", t(lang, "村（社区）", "Village")),
+        Column("name", t(lang, "姓名", "Name")),
+        Column("id_number", t(lang, "身份证号", "ID number"), width=22),
+        Column("household_size", t(lang, "家庭人口", "Household"), "count"),
+        Column("category", t(lang, "困难类别", "Category")),
+        Column("amount", t(lang, "帮扶标准（元）", "Standard (yuan)"), "money"),
+        Column("start", t(lang, "公示开始", "Notice from"), width=18),
+        Column("end", t(lang, "公示结束", "Notice until"), width=18),
+        Column("state", t(lang, "办理状态", "State")),
+        Column("contact", t(lang, "异议受理", "Objections to"), width=30))
+    return Table("notice", title, columns, tuple(rows), notes, public=True, lang=lang,
+                 meta={"level": level, "unit": unit, "campaign": found.id if found else None,
+                       "cases": len(rows)})
+
+
+# -- the disbursement form ----------------------------------------------------
+
+def disbursement_form(engine: Engine, village: str, campaign: str | None = None, *,
+                      lang: str = "zh", include_completed: bool = True) -> Table:
+    """The form the recipients and the visiting cadres sign, for one village.
+
+    Raises:
+        ReportError: an unknown village or campaign, or a unit with units below it.
+    """
+    check_unit(engine, village)
+    if engine.org.children(village):
+        raise ReportError(
+            f"a disbursement form is made per village; '{village}' has units below it",
+            f"发放表按村（社区）制作；'{village}' 下还有下级单位")
+    found = resolve_campaign(engine, campaign)
+    rows: list[Row] = []
+    total = 0
+    unpriced: list[str] = []
+    for case in cases_of(engine, village, found):
+        defn = engine.definition_for(case)
+        paid = granted(defn, case.state)
+        if case.state != DISBURSEMENT_STATE and not (paid and include_completed):
+            continue
+        amount = paid_fen(case) if paid else standard_fen(engine, case)
+        if amount is None:
+            unpriced.append(case.number)
+        else:
+            total += amount
+        remark = ""
+        if paid:
+            when = case.first_entered.get(case.state)
+            day = local(datetime.fromisoformat(when))[:10] if when else ""
+            remark = t(lang, f"已发放 {day}", f"paid {day}").strip()
+        rows.append(Row({
+            "no": len(rows) + 1, "number": case.number,
+            "name": personal(engine, case, "name"),
+            "id_number": mask_id_number(personal(engine, case, "id_number")),
+            "household_size": case.data.get("household_size"),
+            "category": category_label(engine, case, lang),
+            "amount": amount,
+            "capital": chinese_capital(amount) if amount is not None else None,
+            "recipient_sign": None, "cadre_sign": None, "remark": remark}))
+    rows.append(Row({"no": None, "number": t(lang, "合计", "Total"),
+                     "name": t(lang, f"{len(rows)} 户", f"{len(rows)} households"),
+                     "amount": total, "capital": chinese_capital(total)}, "total"))
+    notes = [
+        t(lang, f"村（社区）：{engine.org.unit_path(village, lang)}",
+          f"Village: {engine.org.unit_path(village, lang)}"),
+        t(lang, "乡镇干部与村干部共同入户发放，由本人签字领取，任何人不得代领（干部、亲属均不得代领）",
+          "A township cadre and a village cadre deliver in person; the recipient signs; nobody "
+          "collects on the recipient's behalf (no cadre, no relative)"),
+        t(lang, "按标准足额发放，不得拆分；签字原件交乡镇财政所，复印件存档",
+          "The standard amount, in full, never split; the signed original goes to the finance "
+          "office, a copy to the archive")]
+    if unpriced:
+        notes.append(t(lang, f"以下案件无法按标准计算金额，未计入合计：{'、'.join(unpriced)}",
+                       f"No standard amount for {', '.join(unpriced)}; left out of the total"))
+    footer = (t(lang, "慰问干部（签字）：____________    村干部（签字）：____________    "
+                      "财政所经办人：____________    日期：______年____月____日",
+                "Visiting cadre (signature): ____________    Village cadre (signature): "
+                "____________    Finance office: ____________    Date: ____________"),)
+    columns = (
+        Column("no", t(lang, "序号", "No."), "count", 6),
+        Column("number", t(lang, "编号", "Case")),
+        Column("name", t(lang, "领取人姓名", "Recipient")),
+        Column("id_number", t(lang, "身份证号", "ID number"), width=22),
+        Column("household_size", t(lang, "家庭人口", "Household"), "count"),
+        Column("category", t(lang, "困难类别", "Category")),
+        Column("amount", t(lang, "金额（元）", "Amount (yuan)"), "money"),
+        Column("capital", t(lang, "金额（大写）", "Amount in capitals"), "capital", 26),
+        Column("recipient_sign", t(lang, "领取人签字", "Recipient's signature"), "signature", 16),
+        Column("cadre_sign", t(lang, "慰问干部签字", "Visiting cadre's signature"),
+               "signature", 16),
+        Column("remark", t(lang, "备注", "Remark"), width=16))
+    title = t(lang, f"{title_prefix(found, lang)}{engine.org.unit_label(village)}慰问金发放签收表",
+              f"{title_prefix(found, lang)}disbursement form of "
+              f"{engine.org.unit_label(village, lang)}")
+    return Table("form", title, columns, tuple(rows), tuple(notes), footer, lang=lang,
+                 meta={"village": village, "campaign": found.id if found else None,
+                       "households": len(rows) - 1, "total_fen": total})
+
+
+# -- statistics ---------------------------------------------------------------
+
+def statistics(engine: Engine, campaign: str | None = None, *, unit: str | None = None,
+               lang: str = "zh") -> Table:
+    """Per village and category: cases by state and the money, with village subtotals
+    and a grand total. ``pending`` is the standard of every open case, ``paid`` what
+    was paid on every case closed as granted, ``amount`` the two together.
+
+    Raises:
+        ReportError: an unknown unit or campaign.
+    """
+    if unit is not None:
+        check_unit(engine, unit)
+    found = resolve_campaign(engine, campaign)
+    cases = cases_of(engine, unit, found)
+    states = _states_labelled(engine, cases, lang)
+    groups: dict[tuple[str, str], list[Case]] = defaultdict(list)
+    for case in cases:
+        groups[(case.unit, str(case.data.get("category", "")))].append(case)
+    order = _category_order(engine, cases)
+    rows: list[Row] = []
+    unpriced: list[str] = []
+    by_unit: dict[str, list[Row]] = defaultdict(list)
+    units = {u: i for i, u in enumerate(engine.org.units)}
+    for (unit_id, _), members in sorted(
+            groups.items(), key=lambda kv: (units.get(kv[0][0], len(units)),
+                                            order.get(kv[0][1], len(order)), kv[0][1])):
+        counts: Counter[str] = Counter(c.state for c in members)
+        pending = paid = 0
+        for case in members:
+            defn = engine.definition_for(case)
+            if granted(defn, case.state):
+                paid += paid_fen(case) or 0
+            elif not defn.is_final(case.state):
+                fen = standard_fen(engine, case)
+                if fen is None:
+                    unpriced.append(case.number)
+                pending += fen or 0
+        row = Row({"unit": engine.org.unit_label(unit_id, lang),
+                   "category": category_label(engine, members[0], lang),
+                   **{f"state:{s}": counts.get(s, 0) for s, _ in states},
+                   "cases": len(members), "pending": pending, "paid": paid,
+                   "amount": pending + paid})
+        by_unit[unit_id].append(row)
+    numeric = [f"state:{s}" for s, _ in states] + ["cases", "pending", "paid", "amount"]
+    for unit_id, unit_rows in by_unit.items():
+        rows.extend(unit_rows)
+        rows.append(_sum(unit_rows, numeric, {
+            "unit": engine.org.unit_label(unit_id, lang),
+            "category": t(lang, "小计", "Subtotal")}, "subtotal"))
+    everything = [r for r in rows if r.kind == "data"]
+    rows.append(_sum(everything, numeric, {"unit": t(lang, "合计", "Total"), "category": ""},
+                     "total"))
+    columns = (
+        Column("unit", t(lang, "村（社区）", "Village")),
+        Column("category", t(lang, "困难类别", "Category")),
+        *(Column(f"state:{s}", label, "count") for s, label in states),
+        Column("cases", t(lang, "件数合计", "Cases"), "count"),
+        Column("pending", t(lang, "在办金额（按标准，元）", "Open, at standard (yuan)"), "money"),
+        Column("paid", t(lang, "已发放金额（元）", "Paid (yuan)"), "money"),
+        Column("amount", t(lang, "金额合计（元）", "Amount (yuan)"), "money"))
+    notes = [t(lang, f"统计范围：{engine.org.unit_path(unit, lang) if unit else '全部'}",
+               f"Scope: {engine.org.unit_path(unit, lang) if unit else 'everything'}"),
+             t(lang, f"统计时间：{local(engine.clock.now())}",
+               f"As of {local(engine.clock.now())}"),
+             t(lang, "在办金额按各案件类别的帮扶标准计算；已发放金额为入户发放时登记的金额；"
+                     "不予通过和已撤回的案件只计件数",
+               "Open cases at the standard of their category; paid cases at the amount "
+               "recorded at the visit; refused and withdrawn cases are counted, not priced")]
+    if unpriced:
+        notes.append(t(lang, f"无法按标准计算金额的案件：{'、'.join(unpriced)}",
+                       f"No standard amount for: {', '.join(unpriced)}"))
+    title = t(lang, f"{title_prefix(found, lang)}统计表", f"{title_prefix(found, lang)}statistics")
+    return Table("stats", title, columns, tuple(rows), tuple(notes), lang=lang,
+                 meta={"campaign": found.id if found else None, "unit": unit,
+                       "cases": len(cases)})
+
+
+def _states_labelled(engine: Engine, cases: Sequence[Case],
+                     lang: str) -> list[tuple[str, str]]:
+    out: dict[str, str] = {}
+    for case in cases:
+        defn = engine.definition_for(case)
+        for spec in defn.spec.states:
+            out.setdefault(spec.id, defn.state_label(spec.id, lang))
+    return list(out.items())
+
+
+def _category_order(engine: Engine, cases: Sequence[Case]) -> dict[str, int]:
+    order: dict[str, int] = {}
+    for case in cases:
+        spec = engine.definition_for(case).spec.fields.get("category")
+        for value in spec.values if spec is not None else ():
+            order.setdefault(value, len(order))
+    return order
+
+
+def _sum(rows: Sequence[Row], keys: Sequence[str], fixed: dict[str, Any],
+         kind: Literal["subtotal", "total"]) -> Row:
+    return Row({**fixed, **{k: sum(int(r[k] or 0) for r in rows) for k in keys}}, kind)

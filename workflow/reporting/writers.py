@@ -1,0 +1,201 @@
+"""Writing a ``Table`` as CSV, XLSX or HTML. Files only; no engine.
+
+- CSV: UTF-8 with a byte-order mark, so that Excel opens the Chinese text
+  right; the header row, then the rows; money as ``4000.00``.
+- XLSX (openpyxl): a title row and the notes above the header, CJK text in a
+  CJK font, column widths from the content (a CJK character counts two),
+  money as numbers shown with two decimals, capitals and every other text
+  as text (an ID number is never a number), the header repeated on every
+  printed page, landscape A4 fitted to the width.
+- HTML (Jinja2, autoescaped): a page to print, signature columns left blank
+  and tall enough to sign in; ``templates/<kind>.html.j2`` if there is one,
+  else ``table.html.j2``.
+
+A public table is masked once more on the way out (``table.masked``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from workflow.rules.money import fen_to_yuan_text
+
+from .table import Cell, Column, ReportError, Table, masked
+
+Format = Literal["csv", "xlsx", "html"]
+FORMATS: tuple[Format, ...] = ("csv", "xlsx", "html")
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+CJK_FONT = "宋体"
+MONEY_FORMAT = "#,##0.00"
+MIN_WIDTH, MAX_WIDTH = 6, 60
+
+_env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                   undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                   keep_trailing_newline=True)
+
+
+def format_of(path: str | Path, fmt: str | None = None) -> Format:
+    """The format asked for, else the one the file name ends in.
+
+    Raises:
+        ReportError: neither names csv, xlsx or html.
+    """
+    name = (fmt or Path(path).suffix.lstrip(".")).lower()
+    for known in FORMATS:
+        if name == known:
+            return known
+    raise ReportError(f"unknown report format '{name}'; use csv, xlsx or html",
+                      f"未知的报表格式 '{name}'；请用 csv、xlsx 或 html")
+
+
+def write(table: Table, path: str | Path, fmt: str | None = None) -> Path:
+    """Write ``table`` to ``path`` as ``fmt`` (csv, xlsx or html; default: the suffix).
+
+    Raises:
+        ReportError: an unknown format, or the file cannot be written.
+    """
+    target = Path(path)
+    kind = format_of(target, fmt)
+    try:
+        if kind == "csv":
+            target.write_text(render_csv(table), encoding="utf-8-sig", newline="")
+        elif kind == "html":
+            target.write_text(render_html(table), encoding="utf-8")
+        else:
+            write_xlsx(table, target)
+    except OSError as exc:
+        raise ReportError(f"cannot write '{target}': {exc}", f"无法写入 '{target}'：{exc}") \
+            from None
+    return target
+
+
+def text_of(column: Column, value: Cell, grouping: bool = False) -> str:
+    """A cell as text: money as yuan with two decimals, blanks as ''."""
+    if value is None:
+        return ""
+    if column.kind == "money" and isinstance(value, int):
+        return fen_to_yuan_text(value, grouping)
+    return str(value)
+
+
+# -- CSV ----------------------------------------------------------------------
+
+def render_csv(table: Table) -> str:
+    """The CSV text (without its byte-order mark; ``write`` adds it)."""
+    table = masked(table)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([c.label for c in table.columns])
+    for row in table.rows:
+        writer.writerow([text_of(c, row[c.key]) for c in table.columns])
+    return buffer.getvalue()
+
+
+# -- HTML ---------------------------------------------------------------------
+
+def render_html(table: Table) -> str:
+    table = masked(table)
+    name = f"{table.kind}.html.j2"
+    template = _env.get_template(name if (TEMPLATES / name).is_file() else "table.html.j2")
+    rows = [{"kind": r.kind,
+             "cells": [{"text": text_of(c, r[c.key], grouping=True), "kind": c.kind}
+                       for c in table.columns]} for r in table.rows]
+    return template.render(table=table, columns=table.columns, rows=rows,
+                           lang="zh-CN" if table.lang.startswith("zh") else "en")
+
+
+# -- XLSX ---------------------------------------------------------------------
+
+def display_width(text: str) -> int:
+    """Columns a text takes in a spreadsheet: wide (CJK) characters count two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def sheet_title(table: Table) -> str:
+    cleaned = "".join(ch for ch in table.kind if ch not in '[]:*?/\\')
+    return (cleaned or "report")[:31]
+
+
+def write_xlsx(table: Table, path: Path) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+
+    table = masked(table)
+    book = Workbook()
+    sheet: Any = book.active
+    sheet.title = sheet_title(table)
+    book.properties.title = table.title
+    book.properties.creator = "Bangfu"
+    width = len(table.columns)
+    last = get_column_letter(width)
+    font = Font(name=CJK_FONT, size=11)
+    bold = Font(name=CJK_FONT, size=11, bold=True)
+    thin = Side(style="thin")
+    box = Border(left=thin, right=thin, top=thin, bottom=thin)
+
+    line = 1
+    sheet.cell(line, 1, table.title).font = Font(name=CJK_FONT, size=14, bold=True)
+    sheet.cell(line, 1).alignment = Alignment(horizontal="center", vertical="center")
+    sheet.merge_cells(f"A{line}:{last}{line}")
+    sheet.row_dimensions[line].height = 24
+    for note in table.notes:
+        line += 1
+        sheet.cell(line, 1, note).font = font
+        sheet.cell(line, 1).alignment = Alignment(horizontal="left", wrap_text=True)
+        sheet.merge_cells(f"A{line}:{last}{line}")
+    line += 1
+    header = line
+    for i, column in enumerate(table.columns, start=1):
+        cell = sheet.cell(header, i, column.label)
+        cell.font, cell.border = bold, box
+        cell.fill = PatternFill("solid", fgColor="D9D9D9")
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    signing = any(c.kind == "signature" for c in table.columns)
+    for row in table.rows:
+        line += 1
+        for i, column in enumerate(table.columns, start=1):
+            value = row[column.key]
+            cell = sheet.cell(line, i)
+            cell.font = font if row.kind == "data" else bold
+            cell.border = box
+            cell.alignment = Alignment(vertical="center", wrap_text=column.kind == "capital")
+            if value is None:
+                continue
+            if column.kind == "money" and isinstance(value, int):
+                cell.value = Decimal(value) / 100
+                cell.number_format = MONEY_FORMAT
+            elif column.kind == "count" and isinstance(value, int):
+                cell.value = value
+            else:
+                cell.value = str(value)
+                cell.number_format = "@"
+        if signing and row.kind == "data":
+            sheet.row_dimensions[line].height = 30
+    if table.footer:
+        line += 1
+        for text in table.footer:
+            line += 1
+            sheet.cell(line, 1, text).font = font
+            sheet.merge_cells(f"A{line}:{last}{line}")
+    for i, column in enumerate(table.columns, start=1):
+        widest = max([display_width(column.label),
+                      *(display_width(text_of(column, r[column.key], True)) for r in table.rows)])
+        chosen = max(column.width or 0, widest + 2)
+        sheet.column_dimensions[get_column_letter(i)].width = max(MIN_WIDTH,
+                                                                  min(MAX_WIDTH, chosen))
+    sheet.freeze_panes = sheet.cell(header + 1, 1)
+    sheet.print_title_rows = f"{header}:{header}"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    book.save(path)
