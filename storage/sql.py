@@ -8,13 +8,14 @@ inserts the event under ``UNIQUE(case_id, seq)``: two writers cannot both win.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, func, insert, or_, select, update
+from sqlalchemy import JSON, Connection, Engine, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from definitions.compile import CompiledDefinition
@@ -24,7 +25,18 @@ from workflow.model import Case, Decision, Event, Timer
 
 from .db import is_sqlite
 from .prepared import Prepared
-from .tables import cases, checkpoints, counters, definitions, events, ledger, meta, outbox, timers
+from .tables import (
+    UTCDateTime,
+    cases,
+    checkpoints,
+    counters,
+    definitions,
+    events,
+    ledger,
+    meta,
+    outbox,
+    timers,
+)
 
 
 def row_to_case(r: Mapping[str, Any]) -> Case:
@@ -59,6 +71,16 @@ def _lenient(procs: Sequence[Any], raw: Sequence[Any]) -> list[Any]:
         except (TypeError, ValueError):
             out.append(v)
     return out
+
+
+def _fast_reader(kind: Any, proc: Any, sqlite: bool) -> Any:
+    """The plain function for a column when streaming (SQLAlchemy's wrappers add a
+    call per value): json.loads for JSON, fromisoformat for our SQLite UTC text."""
+    if isinstance(kind, JSON):
+        return json.loads
+    if sqlite and isinstance(kind, UTCDateTime):
+        return datetime.fromisoformat
+    return proc
 
 
 #: Event's fields in declaration order, as columns of the events table
@@ -476,7 +498,8 @@ class SqlStore:
             def event_objects(cur: Any) -> Iterator[Event]:
                 # Straight from the driver's tuples: verification streams every
                 # event, so the per-row dict of the general path is too slow.
-                procs = [proc for _, proc in event_stmt.columns]
+                procs = [_fast_reader(events.c[name].type, proc, self._sqlite)
+                         for name, proc in event_stmt.columns]
                 pos = {name: i for i, (name, _) in enumerate(event_stmt.columns)}
                 order = [pos[f] for f in _EVENT_FIELDS]
                 while True:

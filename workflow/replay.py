@@ -68,7 +68,8 @@ def evolve(defn: CompiledDefinition, case: Case | None, event: Event) -> Case:
     if duty is not None and event.actor not in duties.get(duty, ()):
         duties[duty] = (*duties.get(duty, ()), event.actor)
     first = dict(case.first_entered)
-    first.setdefault(event.dest, event.at.isoformat())
+    if event.dest not in first:
+        first[event.dest] = event.at.isoformat()
     return Case(
         id=case.id,
         number=case.number,
