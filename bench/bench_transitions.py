@@ -6,7 +6,8 @@ sqlite3 loop doing the same writes, in the same run. Target ratio >= 0.5.
 Both sides use a fresh SQLite file with the same schema and pragmas (WAL,
 synchronous=NORMAL). Per transition the raw loop does what the engine's
 command path does: BEGIN IMMEDIATE, read the case row, UPDATE it with a
-version check, INSERT the event, cancel or INSERT the notice's timer, COMMIT. Cases cycle between 公示 and
+version check, INSERT the hash-chained event, cancel or INSERT the notice's
+timer, INSERT the outbox rows of the people told, COMMIT. Cases cycle between 公示 and
 异议核查 (object / dismiss_objection), two real transitions of the shipped
 definition.
 """
@@ -14,6 +15,7 @@ definition.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sqlite3
 import statistics
@@ -41,7 +43,7 @@ CASES = 50
 
 def _prepare(folder: Path, name: str) -> tuple[str, list[str]]:
     db = str(folder / name)
-    init_database(db, simulated_start=START)
+    init_database(db)  # the real clock: the 2027 campaign is open for applications
     engine = open_engine(db)
     numbers = []
     for i in range(CASES):
@@ -91,8 +93,9 @@ def run_raw(folder: Path, n: int) -> float:
         source, dest, trigger = (("publicity", "objection_review", "object") if rnd % 2 == 0
                                  else ("objection_review", "publicity", "dismiss_objection"))
         conn.execute("BEGIN IMMEDIATE")
-        row = conn.execute("SELECT id, number, state, data, version, duties, first_entered "
-                           "FROM cases WHERE id=? OR number=?", (case_id, case_id)).fetchone()
+        row = conn.execute("SELECT id, number, state, data, version, duties, first_entered, "
+                           "head_hash FROM cases WHERE id=? OR number=?",
+                           (case_id, case_id)).fetchone()
         version = row[4]
         at = now.isoformat(sep=" ")
         first = json.loads(row[6])
@@ -102,12 +105,32 @@ def run_raw(folder: Path, n: int) -> float:
             "duties=?, first_entered=? WHERE id=? AND version=?",
             (dest, row[3], version + 1, at, at, row[5], json.dumps(first), case_id, version))
         assert cur.rowcount == 1
+        # The event is chained like the engine's: SHA-256 over the previous hash
+        # and a canonical JSON of the event; the case row keeps the new head.
+        body = {"case_id": case_id, "seq": version + 1, "at": at, "kind": "transition",
+                "actor": "qunzhong", "role": "public", "trigger": trigger, "source": source,
+                "dest": dest, "data": {}, "comment": "群众来电反映情况",
+                "definition_version": 1, "idempotency_key": None, "meta": {}}
+        digest = hashlib.sha256(row[7].encode() + b"\n" + json.dumps(
+            body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode())
+        head = digest.hexdigest()
         conn.execute(
             "INSERT INTO events (case_id, seq, at, kind, actor, role, trigger, source, dest, "
-            "data, comment, definition_version, idempotency_key, request_hash, meta) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "data, comment, definition_version, idempotency_key, request_hash, meta, "
+            "prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (case_id, version + 1, at, "transition", "qunzhong", "public", trigger, source, dest,
-             "{}", "群众来电反映情况", 1, None, None, "{}"))
+             "{}", "群众来电反映情况", 1, None, None, "{}", row[7], head))
+        conn.execute("UPDATE cases SET head_hash=? WHERE id=?", (head, case_id))
+        # Who is told, as the engine does: the township office on an objection,
+        # the village staff when the notice is back up.
+        told = ("yang.jing", "wu.gang") if dest == "objection_review" else ("wang.fang",)
+        for user in told:
+            conn.execute(
+                "INSERT INTO outbox (message_id, case_id, event_seq, kind, recipient, context, "
+                "status, attempts, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                (f"{case_id}:{version + 1}:{dest}:{user}", case_id, version + 1, "waiting", user,
+                 json.dumps({"case": row[1], "state": dest}, ensure_ascii=False), "pending", 0,
+                 at))
         # Leaving the notice cancels its window; entering it writes the window's timer.
         if source == "publicity":
             conn.execute("UPDATE timers SET status='cancelled', fired_at=? WHERE case_id=? "

@@ -69,6 +69,8 @@ def check_case(resolve: Resolver, stored: Case | None, events: Sequence[Event],
         return [Finding(case_ref, None, "the case has no events", "案件没有任何记录")]
     prev = genesis(events[0].case_id)
     case: Case | None = None
+    defn: CompiledDefinition | None = None
+    pinned: tuple[int, str] | None = None
     for expected_seq, event in enumerate(events, start=1):
         if event.seq != expected_seq:
             out.append(Finding(case_ref, expected_seq,
@@ -104,13 +106,18 @@ def check_case(resolve: Resolver, stored: Case | None, events: Sequence[Event],
                                        "第一条记录不是提交申请"))
                     return out
                 defn = resolve(event.definition_version, event.meta.get("definition_hash"))
+                pinned = (defn.version, defn.content_hash)
             else:
-                defn = resolve(case.definition_version, case.definition_hash)
+                if (case.definition_version, case.definition_hash) != pinned:
+                    defn = resolve(case.definition_version, case.definition_hash)
+                    pinned = (case.definition_version, case.definition_hash)
+                assert defn is not None
                 why = _move_allowed(defn, case, event)
                 if why is not None:
                     out.append(Finding(case_ref, event.seq, f"event {event.seq} {why}",
                                        f"第 {event.seq} 条记录不符合流程定义：{why}"))
                     return out
+            assert defn is not None
             case = evolve(defn, case, event)
         except (BangfuError, KeyError, ValueError) as exc:
             out.append(Finding(case_ref, event.seq, f"event {event.seq} cannot be replayed: {exc}",
