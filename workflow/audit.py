@@ -67,10 +67,8 @@ def event_body(event: Event) -> dict[str, Any]:
 
 def event_hash(event: Event, prev_hash: str) -> str:
     """The hash of ``event`` chained to ``prev_hash``."""
-    digest = hashlib.sha256(prev_hash.encode("ascii"))
-    digest.update(b"\n")
-    digest.update(canonical(event_body(event)))
-    return digest.hexdigest()
+    return hashlib.sha256(prev_hash.encode("ascii") + b"\n" +
+                          canonical(event_body(event))).hexdigest()
 
 
 def heads_hash(heads: Iterable[Sequence[Any]], prev_checkpoint: str) -> str:

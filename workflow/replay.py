@@ -54,7 +54,11 @@ def evolve(defn: CompiledDefinition, case: Case | None, event: Event) -> Case:
         raise ValueError(f"event {event.seq} of case '{case.number}' does not follow "
                          f"version {case.version}")
     if event.kind in ("timer", "reminder", "escalation"):
-        return replace(case, version=event.seq, updated_at=event.at, head_hash=event.hash)
+        return Case(case.id, case.number, case.process, case.definition_version,
+                    case.definition_hash, case.state, case.unit, case.data, event.seq,
+                    case.created_at, event.at, case.state_entered_at, case.submitted_by,
+                    case.applicant_user, case.duties, case.first_entered, case.campaign,
+                    event.hash)
     if event.kind == "migration":
         states = dict(event.meta.get("state_map", {}))
         return replace(
@@ -63,33 +67,19 @@ def evolve(defn: CompiledDefinition, case: Case | None, event: Event) -> Case:
             definition_hash=str(event.meta["to_hash"]),
             first_entered={states.get(k, k): v for k, v in case.first_entered.items()},
             duties=dict(case.duties))
-    duties = dict(case.duties)
+    # Cases are never mutated, so unchanged mappings are shared, not copied.
+    duties = case.duties
     duty = _duty_of(defn, event)
     if duty is not None and event.actor not in duties.get(duty, ()):
-        duties[duty] = (*duties.get(duty, ()), event.actor)
-    first = dict(case.first_entered)
+        duties = {**duties, duty: (*duties.get(duty, ()), event.actor)}
+    first = case.first_entered
     if event.dest not in first:
-        first[event.dest] = event.at.isoformat()
-    return Case(
-        id=case.id,
-        number=case.number,
-        process=case.process,
-        definition_version=case.definition_version,
-        definition_hash=case.definition_hash,
-        state=event.dest,
-        unit=case.unit,
-        data={**case.data, **event.data},
-        version=event.seq,
-        created_at=case.created_at,
-        updated_at=event.at,
-        state_entered_at=event.at,
-        submitted_by=case.submitted_by,
-        applicant_user=case.applicant_user,
-        duties=duties,
-        first_entered=first,
-        campaign=case.campaign,
-        head_hash=event.hash,
-    )
+        first = {**first, event.dest: event.at.isoformat()}
+    return Case(case.id, case.number, case.process, case.definition_version,
+                case.definition_hash, event.dest, case.unit,
+                {**case.data, **event.data} if event.data else case.data, event.seq,
+                case.created_at, event.at, event.at, case.submitted_by, case.applicant_user,
+                duties, first, case.campaign, event.hash)
 
 
 def replay(defn: CompiledDefinition, events: Iterable[Event]) -> Case:
