@@ -44,6 +44,7 @@ from workflow.logs import configure
 from workflow.machine import mermaid
 from workflow.model import Case, CommandResult, Event
 from workflow.pii import mask_data, mask_text
+from workflow.rules.money import fen_to_yuan_text
 
 app = typer.Typer(help="帮扶 Bangfu: 困难帮扶审批流程引擎 / hardship-relief workflow engine",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
@@ -190,7 +191,7 @@ def _case_dict(engine: Engine, case: Case, ui: Ui, reveal: bool) -> dict[str, An
 def _value_text(defn: CompiledDefinition, name: str, value: Any, ui: Ui) -> str:
     spec = defn.spec.fields.get(name)
     if spec is not None and spec.type == "money" and isinstance(value, int):
-        return f"¥{value // 100:,}.{value % 100:02d}"
+        return "¥" + fen_to_yuan_text(value, grouping=True)
     if spec is not None and spec.type == "enum" and value in spec.value_labels:
         return spec.value_labels[value].get(ui.lang)
     if isinstance(value, bool):
@@ -605,16 +606,7 @@ def _check_reveal(engine: Engine, case: Case, user: str | None) -> None:
     if not user:
         raise BangfuError("--reveal needs --as USER with jurisdiction over the case",
                           "--reveal 需要用 --as 指明对该案件有管辖权的用户")
-    actor = engine.actor(user)
-    defn = engine.definition_for(case)
-    reaches = any(defn.spec.roles[r].scope == "jurisdiction" for r in actor.roles
-                  if r in defn.spec.roles) and engine.org.in_subtree(case.unit, actor.unit)
-    if not reaches:
-        from workflow.errors import PermissionDenied
-
-        raise PermissionDenied(
-            "jurisdiction", f"user '{user}' may not see the personal data of case '{case.number}'",
-            f"用户 '{user}' 无权查看案件 '{case.number}' 的完整个人信息")
+    engine.check_may_reveal(case, user)
 
 
 @case_app.command("list")
@@ -1074,9 +1066,7 @@ app.add_typer(report_app, name="report")
 
 
 def _yuan(fen: int) -> str:
-    sign = "-" if fen < 0 else ""
-    fen = abs(fen)
-    return f"{sign}{fen // 100:,}.{fen % 100:02d}"
+    return fen_to_yuan_text(fen, grouping=True)
 
 
 @report_app.command("budget")

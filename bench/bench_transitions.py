@@ -29,15 +29,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from storage import init_database, open_engine  # noqa: E402
 from workflow.logs import configure  # noqa: E402
+from workflow.rules.idcard import check_digit  # noqa: E402
 
 START = datetime.fromisoformat("2027-01-04T09:00+08:00")
-WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
 def household_id(n: int) -> str:
     """A valid ID number (check digit included) per household: one case per household."""
     body = f"33112219700101{n:03d}"[:17]
-    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, WEIGHTS, strict=True)) % 11]
+    return body + check_digit(body)
 CASES = 50
 
 

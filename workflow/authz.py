@@ -116,3 +116,9 @@ def conflicted(defn: CompiledDefinition, org: Org, case: Case, actor: Actor) -> 
         return False
     value = case.data.get(field)
     return isinstance(value, str) and org.related(actor.id, value)
+
+
+def may_see_personal_data(defn: CompiledDefinition, org: Org, case: Case, actor: Actor) -> bool:
+    """Full ID and phone numbers are for holders of a jurisdiction role over the case."""
+    return org.in_subtree(case.unit, actor.unit) and any(
+        defn.spec.roles[r].scope == "jurisdiction" for r in actor.roles if r in defn.spec.roles)

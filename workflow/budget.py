@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import CommandRejected
+from .rules.money import fen_to_yuan_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +50,7 @@ class BudgetExceeded(CommandRejected):
 
 
 def _yuan(fen: int) -> str:
-    return f"{fen // 100:,}.{fen % 100:02d}"
+    return fen_to_yuan_text(fen, grouping=True)
 
 
 def line_of(budget: Sequence[Any], category: str) -> Any | None:

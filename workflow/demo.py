@@ -23,6 +23,7 @@ from definitions.errors import BangfuError
 
 from .clock import LOCAL_TZ, local
 from .engine import Engine
+from .rules.idcard import check_digit
 
 DEMO_START = datetime.fromisoformat("2027-01-04T09:00:00+08:00")
 PROCESS = "relief_application"
@@ -51,14 +52,12 @@ REASONS = {
 }
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
 GIVEN = "秀兰桂英建国志强丽娟海燕玉梅德明春花金凤国华红霞文杰淑珍永福小军"
-WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
 def _id_number(rng: random.Random) -> str:
     born = date(1940, 1, 1) + timedelta(days=rng.randrange(0, 365 * 60))
     body = f"331122{born:%Y%m%d}{rng.randrange(0, 1000):03d}"
-    check = "10X98765432"[sum(int(c) * w for c, w in zip(body, WEIGHTS, strict=True)) % 11]
-    return body + check
+    return body + check_digit(body)
 
 
 @dataclass

@@ -22,6 +22,7 @@ from definitions.errors import BangfuError
 from definitions.org import Org, normalise_id_number
 from definitions.validate import timer_refs
 
+from .authz import may_see_personal_data
 from .budget import Balance, line_of, reserve, settle
 from .clock import Clock, SimulatedClock, local
 from .data import coerce_text
@@ -33,6 +34,7 @@ from .errors import (
     ClockError,
     DoubleRelief,
     IdempotencyKeyReused,
+    PermissionDenied,
     UnknownUser,
 )
 from .machine import machine_for
@@ -91,6 +93,15 @@ class Engine:
         if spec is None:
             raise UnknownUser(user, list(self.org.users))
         return Actor(spec.id, spec.name, spec.unit, spec.roles)
+
+    def check_may_reveal(self, case: Case, user: str) -> None:
+        """Raises PermissionDenied unless ``user`` may see the case's personal data."""
+        if not may_see_personal_data(self.definition_for(case), self.org, case,
+                                     self.actor(user)):
+            raise PermissionDenied(
+                "jurisdiction",
+                f"user '{user}' may not see the personal data of case '{case.number}'",
+                f"用户 '{user}' 无权查看案件 '{case.number}' 的完整个人信息")
 
     def definition_for(self, case: Case) -> CompiledDefinition:
         """The exact definition version (and content) the case is pinned to."""

@@ -105,6 +105,7 @@ def standard_amount(ctx: GuardContext) -> Failure | None:
     """The amount paid is exactly the standard of the case's final category: no
     other amount, no splitting (``facts``: the campaign's standards and family rules)."""
     from .rules.family import case_values
+    from .rules.money import fen_to_yuan_text
     from .rules.standards import amount_for
 
     standards = ctx.facts.get("standards")
@@ -120,7 +121,7 @@ def standard_amount(ctx: GuardContext) -> Failure | None:
     paid = ctx.data.get("amount_fen")
     if paid == standard.amount_fen:
         return None
-    want = f"{standard.amount_fen // 100:,}.{standard.amount_fen % 100:02d}"
+    want = fen_to_yuan_text(standard.amount_fen, grouping=True)
     return (f"the amount must be exactly the standard of '{category}': {want} yuan",
             f"发放金额必须等于「{category}」的标准：{want} 元，不得另定金额或拆分")
 

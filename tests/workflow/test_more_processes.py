@@ -366,14 +366,11 @@ def test_engine_refuses_a_wrong_amount_naming_the_right_one(engine: Engine) -> N
     assert engine.get_case(case.number).state == "county_review"
 
 
+@pytest.mark.xfail(strict=True,
+                   reason="not built yet: the engine refuses a household's second open case "
+                   "only inside a campaign, and medical_aid runs without one")
 def test_second_open_medical_case_of_a_worker(engine: Engine) -> None:
     """A worker with an open medical aid case cannot open a second one."""
     engine.submit("medical_aid", WORKER, medical_application("deep", 10000))
-    try:
-        second = engine.submit("medical_aid", WORKER, medical_application("deep", 5000))
-    except DoubleRelief:
-        return
-    pytest.skip(f"not supported: second case {second.case_number} was opened; the engine "
-                "refuses a household's second open case only inside a campaign "
-                "(Engine.submit checks household_cases when campaign_for gives a campaign), "
-                "and medical_aid runs without one")
+    with pytest.raises(DoubleRelief):
+        engine.submit("medical_aid", WORKER, medical_application("deep", 5000))

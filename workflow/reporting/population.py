@@ -23,7 +23,7 @@ from pydantic import Field
 from definitions.loader import load_yaml_file
 from definitions.parse import parse_model
 from definitions.schema import Identifier, Labels, _Frozen
-from workflow.rules.money import chinese_capital
+from workflow.rules.money import chinese_capital, fen_to_yuan_text
 from workflow.rules.standards import PopulationLine, Standards, population_total
 
 from .table import Column, Row, Table, t
@@ -53,7 +53,7 @@ def load_population(path: str | Path) -> PopulationSpec:
 
 def _line_row(line: PopulationLine, lang: str) -> Row:
     parts = t(lang, "，", ", ").join(
-        f"{labels.get(lang)} {fen // 100:,}.{fen % 100:02d}" for _, labels, fen in line.parts)
+        f"{labels.get(lang)} {fen_to_yuan_text(fen, grouping=True)}" for _, labels, fen in line.parts)
     return Row({"key": line.key, "category": line.labels.get(lang),
                 "per": t(lang, "户", "household") if line.per == "household"
                 else t(lang, "人", "person"),
