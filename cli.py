@@ -78,6 +78,9 @@ DefsOpt = Annotated[Path | None, typer.Option("--definitions", envvar="BANGFU_DE
                                               help="流程定义目录 / folder of process definitions")]
 SetOpt = Annotated[list[str] | None, typer.Option(
     "--set", "-s", help="数据字段 name=value（金额以元为单位）/ data field, money in yuan")]
+DocOpt = Annotated[list[str] | None, typer.Option(
+    "--doc", "-d", help="申请材料 类型=文件编号@日期，可多次使用 / a paper handed in, "
+    "type=ref@date (repeatable)")]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -151,6 +154,19 @@ def _parse_sets(pairs: list[str] | None) -> dict[str, str]:
     return raw
 
 
+def _with_docs(defn: CompiledDefinition, raw: dict[str, str],
+               docs: list[str] | None) -> dict[str, str]:
+    """``--doc`` options joined into the process's documents field (as ``--set`` text)."""
+    if not docs:
+        return raw
+    field = next((n for n, f in defn.spec.fields.items() if f.type == "documents"), None)
+    if field is None:
+        raise InvalidData([("--doc", f"'{defn.process}' keeps no documents",
+                            f"流程 '{defn.process}' 不登记申请材料")])
+    raw[field] = ";".join([*filter(None, [raw.get(field)]), *docs])
+    return raw
+
+
 def _need_user(ui: Ui, user: str | None) -> str:
     if not user:
         raise BangfuError(
@@ -186,6 +202,42 @@ def _case_dict(engine: Engine, case: Case, ui: Ui, reveal: bool) -> dict[str, An
         "state_entered_at": case.state_entered_at.isoformat(),
         "data": data,
     }
+
+
+def _papers_dict(engine: Engine, case: Case, ui: Ui) -> dict[str, Any] | None:
+    """The case's papers against its campaign's checklist, for ``case show``."""
+    found = engine.papers(case)
+    if found is None:
+        return None
+    spec, review = found
+    defn = engine.definition_for(case)
+    on_file = [d for n, f in defn.spec.fields.items() if f.type == "documents"
+               for d in case.data.get(n) or ()]
+    late = {(d["type"], d["ref"]) for d in review.outside_window}
+    window = spec.receipt_window
+    return {
+        "required": [{"type": t, "label": spec.label(t, ui.lang), "missing": t in review.missing}
+                     for t in review.required],
+        "missing": list(review.missing),
+        "on_file": [{**d, "label": spec.label(d["type"], ui.lang),
+                     "outside_window": (d["type"], d["ref"]) in late} for d in on_file],
+        "receipt_window": [window.start.isoformat(), window.end.isoformat()] if window else None,
+    }
+
+
+def _print_papers(papers: dict[str, Any], ui: Ui) -> None:
+    table = Table(ui.t("材料", "Document"), ui.t("文件编号", "Reference"), ui.t("日期", "Date"),
+                  ui.t("核对", "Check"), title=ui.t("申请材料", "Documents"))
+    window = papers["receipt_window"]
+    for d in papers["on_file"]:
+        note = ui.t(f"票据日期不在 {window[0]} 至 {window[1]} 之内",
+                    f"receipt dated outside {window[0]} to {window[1]}") \
+            if d["outside_window"] and window else ui.t("已交", "on file")
+        table.add_row(d["label"], d["ref"], d["date"], note)
+    for r in papers["required"]:
+        if r["missing"]:
+            table.add_row(r["label"], "", "", ui.t("缺少（必备）", "missing (required)"))
+    out.print(table)
 
 
 def _value_text(defn: CompiledDefinition, name: str, value: Any, ui: Ui) -> str:
@@ -410,6 +462,7 @@ def schema_text() -> str:
 def case_submit(
     process: Annotated[str, typer.Argument(help="流程 id / process id")],
     sets: SetOpt = None,
+    docs: DocOpt = None,
     unit: Annotated[str | None, typer.Option(help="所属村（社区）/ village of the household")] = None,
     comment: Annotated[str | None, typer.Option("--comment", "-m")] = None,
     key: Annotated[str | None, typer.Option("--key", help="幂等键 / idempotency key")] = None,
@@ -422,7 +475,7 @@ def case_submit(
     ui = Ui(lang, as_json)
     who = _need_user(ui, user)
     engine = _open(db, definitions)
-    data = engine.coerce(process, _parse_sets(sets))
+    data = engine.coerce(process, _with_docs(engine.definitions.get(process), _parse_sets(sets), docs))
     res = engine.submit(process, who, data, unit=unit, comment=comment, idempotency_key=key,
                         campaign=campaign)
     _result(engine, res, ui)
@@ -434,6 +487,7 @@ def case_advance(
     case: Annotated[str, typer.Argument(help="案件编号 / case number")],
     trigger: Annotated[str, typer.Argument(help="操作 / trigger")],
     sets: SetOpt = None,
+    docs: DocOpt = None,
     comment: Annotated[str | None, typer.Option("--comment", "-m", help="理由 / reason")] = None,
     expect_version: Annotated[int | None, typer.Option(
         "--expect-version", help="只在案件仍为此版本时执行 / act only on this row version")] = None,
@@ -446,7 +500,7 @@ def case_advance(
     who = _need_user(ui, user)
     engine = _open(db, definitions)
     current = engine.get_case(case)
-    data = engine.coerce(current, _parse_sets(sets))
+    data = engine.coerce(current, _with_docs(engine.definition_for(current), _parse_sets(sets), docs))
     res = engine.fire(case, trigger, who, data=data, comment=comment,
                       expected_version=expect_version, idempotency_key=key)
     _result(engine, res, ui)
@@ -556,6 +610,9 @@ def case_show(
                        "deadline": tm.deadline_at.isoformat(), "status": tm.status,
                        "fired_at": tm.fired_at.isoformat() if tm.fired_at else None}
                       for tm in timers]
+    papers = _papers_dict(engine, c, ui)
+    if papers is not None:
+        info["documents_check"] = papers
     if as_json:
         info["options"] = [{"trigger": o.trigger, "label": o.label, "allowed": o.allowed,
                             "reasons": list(o.reasons), "comment_required": o.comment_required,
@@ -571,8 +628,11 @@ def case_show(
     table.add_row(ui.t("提交时间", "Submitted"), local(c.created_at))
     table.add_row(ui.t("进入本状态", "In this state since"), local(c.state_entered_at))
     for name, value in info["data"].items():
-        table.add_row(field_label(defn, name, lang), _value_text(defn, name, value, ui))
+        if defn.spec.fields.get(name) is None or defn.spec.fields[name].type != "documents":
+            table.add_row(field_label(defn, name, lang), _value_text(defn, name, value, ui))
     out.print(table)
+    if papers is not None:
+        _print_papers(papers, ui)
     if timers:
         ttable = Table(ui.t("计时", "Timer"), ui.t("类型", "Kind"), ui.t("到期", "Due"),
                        ui.t("时限", "Deadline"), ui.t("状态", "Status"), title=ui.t("计时器", "Timers"))

@@ -42,6 +42,11 @@ VILLAGES = ("上村", "下村", "刘家村", "黄土坡社区")
 CATEGORIES = ("重度困难户", "中度困难户", "一般困难户", "困难退伍军人", "低保户")
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "秀兰建国明华芳军伟丽强敏静磊洋艳勇杰娟涛超"
+#: the papers the checklist asks of every row (the medical ones: costs are given; the
+#: discharge certificate: some rows are veterans), as a village writes them in one cell
+PAPERS = "; ".join(f"{t}=scan-{{n}}-{t}.pdf@2027-01-04" for t in (
+    "application", "id_cards", "household_register", "authorisation", "diagnosis",
+    "medical_bills", "veteran_card"))
 CLERK = {"id": "bench.clerk", "name": "县级录入员", "unit": "qingshan",
          "roles": ["village_staff"]}
 
@@ -58,13 +63,13 @@ def write_csv(path: Path, rows: int, seed: int = 7) -> None:
     with open(path, "w", encoding="utf-8-sig", newline="") as f:
         out = csv.writer(f)
         out.writerow(["序号", "姓名", "身份证号码", "联系电话", "家庭人口数", "困难类别", "困难原因",
-                      "本年自付医疗费用（元）", "村（社区）"])
+                      "本年自付医疗费用（元）", "村（社区）", "申请材料"])
         for i in range(rows):
             out.writerow([
                 i + 1, rnd.choice(SURNAMES) + "".join(rnd.sample(GIVEN, 2)), id_number(i),
                 f"139{rnd.randrange(10**8):08d}", rnd.randint(1, 7), rnd.choice(CATEGORIES),
                 "因病致困，本年自付医疗费用较高", f"{rnd.randrange(0, 9000000) / 100:.2f}",
-                VILLAGES[i % len(VILLAGES)]])
+                VILLAGES[i % len(VILLAGES)], PAPERS.format(n=i + 1)])
 
 
 def _cpu() -> tuple[float, float]:

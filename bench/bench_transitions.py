@@ -22,12 +22,13 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from storage import init_database, open_engine  # noqa: E402
+from workflow.demo import checklist_papers  # noqa: E402
 from workflow.logs import configure  # noqa: E402
 from workflow.rules.idcard import check_digit  # noqa: E402
 
@@ -47,9 +48,11 @@ def _prepare(folder: Path, name: str) -> tuple[str, list[str]]:
     engine = open_engine(db)
     numbers = []
     for i in range(CASES):
-        res = engine.submit("relief_application", "wang.fang", {
-            "applicant_name": f"测试{i}", "id_number": household_id(i),
-            "household_size": 3, "category": "general", "hardship_reason": "基准测试"})
+        data = {"applicant_name": f"测试{i}", "id_number": household_id(i),
+                "household_size": 3, "category": "general", "hardship_reason": "基准测试"}
+        data.update(checklist_papers(engine, "spring_festival_2027", data, date(2027, 1, 4),
+                                     f"bench-{i}"))
+        res = engine.submit("relief_application", "wang.fang", data)
         engine.fire(res.case_number, "accept", "wang.fang")
         engine.fire(res.case_number, "pass_deliberation", "liu.qiang")
         numbers.append(res.case_number)

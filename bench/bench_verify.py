@@ -50,6 +50,7 @@ from workflow import Engine  # noqa: E402
 from workflow.audit import genesis  # noqa: E402
 from workflow.auditing import make_checkpoint, verify  # noqa: E402
 from workflow.decide import seal  # noqa: E402
+from workflow.demo import checklist_papers  # noqa: E402
 from workflow.logs import configure  # noqa: E402
 
 START = datetime.fromisoformat("2027-01-04T09:00+08:00")
@@ -114,10 +115,12 @@ def build(db: str, n_cases: int, n_seed: int) -> None:
     for i in range(n_seed):
         village = villages[i % len(villages)]
         staff, panel, _, _ = who = VILLAGES[village]
-        res = engine.submit(PROCESS, staff, {
-            **household(i), "household_size": 1 + i % 5,
-            "category": CATEGORIES[i % len(CATEGORIES)],
-            "hardship_reason": "因病致困，本年自付医疗费用较高"})
+        data = {**household(i), "household_size": 1 + i % 5,
+                "category": CATEGORIES[i % len(CATEGORIES)],
+                "hardship_reason": "因病致困，本年自付医疗费用较高"}
+        data.update(checklist_papers(engine, "spring_festival_2027", data, START.date(),
+                                     f"bench-{i}"))
+        res = engine.submit(PROCESS, staff, data)
         engine.fire(res.case_number, "accept", staff)
         engine.fire(res.case_number, "pass_deliberation", panel)
         filed.append((res.case_number, who))

@@ -32,6 +32,7 @@ from pydantic import BeforeValidator, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from .compile import SHIPPED
+from .documents import DocumentsSpec, check_documents
 from .errors import DefinitionError, DefinitionInvalid, Problem
 from .loader import Lines, dotted, line_of, load_yaml_file, load_yaml_text
 from .parse import parse_model
@@ -136,6 +137,9 @@ class CampaignSpec(_Frozen):
     #: ``definitions.standards``; checked by ``check_standards`` when loaded
     standards: dict[Identifier, StandardSpec] = Field(default_factory=dict)
     budget: tuple[BudgetLineSpec, ...] = ()
+    #: the papers an application needs, by category, and the receipt window
+    #: (``definitions.documents``)
+    documents: DocumentsSpec | None = None
 
 
 class UnknownDeadline(DefinitionError):
@@ -297,6 +301,7 @@ def check_campaign(spec: CampaignSpec, lines: Lines | None = None, source: str |
     _duplicates([d.id for d in spec.deadlines], "deadlines", ("deadline", "截止时间"), lines, add)
     _check_phases(spec.phases, add)
     problems.extend(check_standards(spec.standards, lines, source))
+    problems.extend(check_documents(spec.documents, spec.standards, lines, source))
     _check_budget(spec, add)
 
     first = min(spec.phases, key=lambda p: p.start)

@@ -67,7 +67,9 @@ class RoleSpec(_Frozen):
 class FieldSpec(_Frozen):
     """A field of the case data."""
 
-    type: Literal["string", "text", "integer", "money", "boolean", "date", "enum"]
+    #: ``documents``: a list of paper references (type, ref, date) checked against
+    #: the campaign's checklist (``definitions.documents``)
+    type: Literal["string", "text", "integer", "money", "boolean", "date", "enum", "documents"]
     labels: Labels
     values: tuple[str, ...] = ()
     value_labels: dict[str, Labels] = Field(default_factory=dict)
@@ -125,7 +127,7 @@ class TimerSpec(_Frozen):
 
 
 NoticeKind = Literal["waiting", "notice_opened", "objection_received", "disbursement_due",
-                     "decision"]
+                     "decision", "recheck_due"]
 
 
 class StateSpec(_Frozen):
@@ -154,7 +156,9 @@ class TransitionSpec(_Frozen):
     fields that must be present after the command. ``comment: required``
     makes a reason mandatory (e.g. every rejection). ``writes`` lists the
     other fields it may set; nothing else may be changed by it. ``duty`` tags
-    the work for separation-of-duties rules.
+    the work for separation-of-duties rules. ``notify`` tells the holders
+    of the responsible role of the state the case is in afterwards, with that
+    template, also when the case stays where it is (a periodic re-check).
     """
 
     trigger: Identifier
@@ -174,6 +178,7 @@ class TransitionSpec(_Frozen):
     budget: Literal["reserve", "spend", "release"] | None = None
     comment: Literal["required", "optional"] = "optional"
     duty: Identifier | None = None
+    notify: NoticeKind | None = None
 
     @field_validator("guards", mode="before")
     @classmethod
@@ -213,6 +218,12 @@ class ProcessDefinition(_Frozen):
     transitions: tuple[TransitionSpec, ...] = Field(min_length=1)
     separation_of_duties: tuple[SeparationRule, ...] = ()
     applicant_id_field: Identifier | None = None
+    #: how often a household (``applicant_id_field``, normalised) may be helped:
+    #: ``campaign``: one open or granted case per campaign, across every process
+    #: and department of the campaign (不重复慰问); ``open``: one open case of
+    #: this process at a time, with or without a campaign (a worker's medical aid
+    #: or archive); ``none``: no limit
+    household_limit: Literal["campaign", "open", "none"] = "campaign"
     #: timers over the whole life of a case (e.g. the campaign's completion
     #: target), cancelled when the case reaches a final state
     case_timers: tuple[TimerSpec, ...] = ()

@@ -33,14 +33,15 @@ from definitions.parse import problems_from
 EVENT_KINDS = ("submitted", "transition", "timer", "reminder", "escalation", "migration")
 #: per-case messages about work waiting for someone: folded into the digest
 #: when the recipient's queue is long
-QUEUE_KINDS = ("waiting", "notice_opened", "objection_received", "disbursement_due")
+QUEUE_KINDS = ("waiting", "notice_opened", "objection_received", "disbursement_due",
+               "recheck_due")
 
 MessageKind = Literal["waiting", "notice_opened", "objection_received", "disbursement_due",
-                      "decision", "reminder", "escalation", "overdue"]
+                      "decision", "reminder", "escalation", "overdue", "recheck_due"]
 #: message kinds the core writes to the outbox (workflow.decide)
 MESSAGE_KINDS: tuple[MessageKind, ...] = (
     "waiting", "notice_opened", "objection_received", "disbursement_due", "decision",
-    "reminder", "escalation", "overdue")
+    "reminder", "escalation", "overdue", "recheck_due")
 EventKind = Literal["submitted", "transition", "timer", "reminder", "escalation", "migration"]
 Lang = Literal["zh", "en"]
 EnvName = str

@@ -39,6 +39,7 @@ KIND_LABELS: dict[str, tuple[str, str]] = {
     "reminder": ("提醒", "Reminder"),
     "escalation": ("督办", "Escalation"),
     "overdue": ("逾期", "Overdue"),
+    "recheck_due": ("复核到期", "Re-check due"),
     "digest": ("每日待办汇总", "Daily digest"),
     "test": ("测试消息", "Test message"),
 }

@@ -127,10 +127,15 @@ class BulkWriter:
                     out[key] = (number, unit, data)
         return out
 
-    def claims(self, campaign: str, households: Collection[str]) -> list[Case]:
-        """The cases of a campaign held by any of ``households`` (normalised ID numbers)."""
-        stmt = select(cases).where(cases.c.campaign == campaign,
-                                   cases.c.household.in_(bindparam("h", expanding=True)))
+    def claims(self, households: Collection[str], *, campaign: str | None = None,
+               process: str | None = None) -> list[Case]:
+        """The cases held by any of ``households`` (normalised ID numbers), of
+        ``campaign`` and/or of ``process`` when given."""
+        stmt = select(cases).where(cases.c.household.in_(bindparam("h", expanding=True)))
+        if campaign is not None:
+            stmt = stmt.where(cases.c.campaign == campaign)
+        if process is not None:
+            stmt = stmt.where(cases.c.process == process)
         found: list[Case] = []
         with self.engine.connect() as conn:
             for part in _parts(sorted(households), LOOKUP):

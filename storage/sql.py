@@ -262,10 +262,15 @@ class SqlUnitOfWork:
                                                timers.c.status == "pending")
                           .values(status="failed", fired_at=at, error=error[:2000]))
 
-    def household_cases(self, campaign: str, household: str,
-                        exclude: str | None = None) -> list[Case]:
-        """Cases of the same household (normalised ID number) in a campaign."""
-        stmt = select(cases).where(cases.c.campaign == campaign, cases.c.household == household)
+    def household_cases(self, household: str, *, campaign: str | None = None,
+                        process: str | None = None, exclude: str | None = None) -> list[Case]:
+        """Cases of the same household (normalised ID number), narrowed to a
+        campaign and/or a process when given."""
+        stmt = select(cases).where(cases.c.household == household)
+        if campaign is not None:
+            stmt = stmt.where(cases.c.campaign == campaign)
+        if process is not None:
+            stmt = stmt.where(cases.c.process == process)
         if exclude is not None:
             stmt = stmt.where(cases.c.id != exclude)
         return [row_to_case(r._mapping) for r in self.conn.execute(stmt.order_by(cases.c.number))]

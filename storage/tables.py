@@ -80,7 +80,7 @@ class DefinitionRow(SQLModel, table=True):
 class CaseRow(SQLModel, table=True):
     __tablename__ = "cases"
     __table_args__ = (Index("ix_cases_process_state", "process", "state"),
-                      Index("ix_cases_campaign_household", "campaign", "household"))
+                      Index("ix_cases_household_campaign", "household", "campaign"))
     id: str = Field(primary_key=True, max_length=32)
     number: str = Field(sa_column=Column(String(32), unique=True, nullable=False))
     process: str = Field(max_length=64)

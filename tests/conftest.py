@@ -78,10 +78,21 @@ ENTER: dict[str, tuple[str, str, dict[str, Any], str | None]] = {
 }
 
 
+#: every paper of the sample campaign's checklist, dated inside its receipt window,
+#: so an application of any category is complete
+ALL_PAPERS: list[dict[str, str]] = [
+    {"type": t, "ref": f"scan-{i:04d}.pdf", "date": "2027-01-04"}
+    for i, t in enumerate(("application", "id_cards", "household_register", "authorisation",
+                           "income_proof", "diagnosis", "medical_bills", "relationship_proof",
+                           "disability_card", "dibao_card", "disaster_proof", "veteran_card",
+                           "entitled_card", "poverty_card"), start=1)]
+
+
 def application(**overrides: Any) -> dict[str, Any]:
     """A complete application for li.xiulan's household; keyword arguments replace fields."""
     data: dict[str, Any] = {"applicant_name": "李秀兰", "id_number": LI_ID, "household_size": 3,
-                            "category": "severe", "hardship_reason": "重病,本年自付医疗费用较高"}
+                            "category": "severe", "hardship_reason": "重病,本年自付医疗费用较高",
+                            "documents": copy.deepcopy(ALL_PAPERS)}
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
 

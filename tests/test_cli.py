@@ -16,7 +16,11 @@ ROOT = Path(__file__).resolve().parent.parent
 START = "2027-01-04T09:00+08:00"
 APPLICANT = ["--set", "applicant_name=李秀兰", "--set", "id_number=331122195803120422",
              "--set", "phone=13900001111", "--set", "household_size=3",
-             "--set", "category=severe", "--set", "hardship_reason=丈夫重病"]
+             "--set", "category=severe", "--set", "hardship_reason=丈夫重病",
+             "--doc", "application=申请书-李秀兰.pdf@2027-01-04",
+             "--doc", "id_cards=身份证-李秀兰.pdf@2027-01-04",
+             "--doc", "household_register=户口簿-李秀兰.pdf@2027-01-04",
+             "--doc", "authorisation=授权声明-李秀兰.pdf@2027-01-04"]
 
 runner = CliRunner()
 

@@ -50,6 +50,7 @@ def test_public_api_is_pinned() -> None:
         "PermissionDenied", "SimulatedClock", "StorageError", "Submit", "SystemClock",
         "TriggerOption", "UnknownUser", "evolve", "guard", "replay", "CalendarMissing",
         "WorkingCalendar", "DeadlineError", "CampaignError", "Deadline", "FiredTimer", "Timer",
+        "DoubleRelief", "MissingDocuments",
     }
     for name in workflow.__all__:
         assert hasattr(workflow, name)

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from storage import init_database, open_engine
 from storage.tables import events
-from tests.conftest import household_id
+from tests.conftest import ALL_PAPERS, household_id
 from workflow import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,7 +39,8 @@ pytestmark = pytest.mark.slow
 
 def application(i: int) -> dict[str, Any]:
     return {"applicant_name": f"申请人{i}", "id_number": household_id(i),
-            "household_size": 2, "category": "general", "hardship_reason": "年老体弱"}
+            "household_size": 2, "category": "general", "hardship_reason": "年老体弱",
+            "documents": ALL_PAPERS}
 
 
 def bangfu(db: Path, *args: str, log: IO[bytes], errors: IO[bytes] | int = subprocess.STDOUT,

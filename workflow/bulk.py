@@ -85,6 +85,7 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "hardship_reason": ("困难原因", "致困原因", "主要困难", "reason"),
     "self_paid_medical_fen": ("自付医疗费", "自付医疗费用", "医疗费用", "本年自付医疗费",
                               "本年自付医疗费用（元）", "medicalcosts", "selfpaidmedical"),
+    "documents": ("材料", "证明材料", "申报材料", "材料清单", "papers", "attachments"),
 }
 #: the village or community a row's household lives in: 村/社区
 UNIT_HEADERS = ("unit", "village", "community", "村", "社区", "村（社区）", "村/社区", "村社区",
@@ -141,8 +142,10 @@ class BulkSink(Protocol):
         """Idempotency key → (case number, unit, submitted data) of cases opened under it."""
         ...
 
-    def claims(self, campaign: str, households: Collection[str]) -> Sequence[Case]:
-        """Cases of ``campaign`` held by any of ``households`` (normalised ID numbers)."""
+    def claims(self, households: Collection[str], *, campaign: str | None = None,
+               process: str | None = None) -> Sequence[Case]:
+        """Cases held by any of ``households`` (normalised ID numbers), of ``campaign``
+        and/or of ``process`` when given."""
         ...
 
     def counter(self, prefix: str) -> int:
@@ -1087,15 +1090,21 @@ def _without_duplicates(checked: Sequence[Checked], checker: RowChecker,
 def _without_claims(engine: Engine, writer: BulkSink, campaign: str | None,
                     pending: list[GoodRow], checker: RowChecker,
                     errors: list[RowError]) -> list[GoodRow]:
-    """No double relief: a household already holding an open or granted case
-    in the campaign is refused."""
-    if campaign is None:
+    """No double relief, as ``Engine.submit`` judges it by the process's
+    ``household_limit``: a household already holding an open or granted case in
+    the campaign (any process), or an open case of this process, is refused."""
+    limit = checker.defn.spec.household_limit
+    if limit == "none" or (limit == "campaign" and campaign is None):
         return pending
     households = {g.household for g in pending if g.household is not None}
     holding: dict[str, Case] = {}
-    for case in writer.claims(campaign, households):
+    found = writer.claims(households, campaign=campaign) if limit == "campaign" else \
+        writer.claims(households, process=checker.defn.process)
+    for case in found:
         household = case.data.get(checker.household_field or "")
-        if isinstance(household, str) and engine.is_claim(case):
+        counts = engine.is_claim(case) if limit == "campaign" else \
+            not engine.definition_for(case).is_final(case.state)
+        if isinstance(household, str) and counts:
             holding.setdefault(normalise_id_number(household), case)
     if not holding:
         return pending
@@ -1108,8 +1117,9 @@ def _without_claims(engine: Engine, writer: BulkSink, campaign: str | None,
             out.append(g)
             continue
         defn = engine.definition_for(other)
-        en = DoubleRelief(other.number, other.process, defn.state_label(other.state, "en")).en
-        zh = DoubleRelief(other.number, other.process, defn.state_label(other.state)).zh
+        en = DoubleRelief(other.number, other.process, defn.state_label(other.state, "en"),
+                          limit).en
+        zh = DoubleRelief(other.number, other.process, defn.state_label(other.state), limit).zh
         errors.append(RowError(g.row, *checker.columns.name(index),
                                checker.household_field or "",
                                mask_value("id_number", g.data.get(checker.household_field or "", "")),

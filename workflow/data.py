@@ -17,6 +17,7 @@ from definitions.compile import CompiledDefinition
 from definitions.schema import FieldSpec
 
 from .errors import InvalidData
+from .rules import documents as papers
 
 DataProblem = tuple[str, str, str]
 
@@ -45,6 +46,9 @@ def _check(name: str, spec: FieldSpec, value: Any) -> DataProblem | None:
         return None
     if kind == "boolean":
         return None if isinstance(value, bool) else (name, "must be true or false", "应为是或否")
+    if kind == "documents":
+        found = papers.problems_of(value)
+        return None if found is None else (name, *found)
     if kind == "date":
         try:
             date.fromisoformat(value)
@@ -105,6 +109,14 @@ def coerce_text(defn: CompiledDefinition, raw: Mapping[str, str]) -> dict[str, A
             except InvalidOperation:
                 problems.append((name, f"'{text}' is not an amount in yuan (e.g. 600 or 600.50)",
                                  f"'{text}' 不是以元为单位的金额（如 600 或 600.50）"))
+        elif spec.type == "documents":
+            try:
+                out[name] = papers.parse_text(t)
+            except ValueError as exc:
+                problems.append((name, f"'{exc}' is not type=reference@date "
+                                 "(e.g. application=scan-0001.pdf@2027-01-06)",
+                                 f"'{exc}' 格式不对，应为 类型=文件编号@日期"
+                                 "（如 application=scan-0001.pdf@2027-01-06）"))
         elif spec.type == "boolean":
             if t.lower() in _TRUE:
                 out[name] = True

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from definitions.compile import CompiledDefinition
+from definitions.documents import DocumentsSpec
 from definitions.errors import BangfuError
 from definitions.org import Org
 from definitions.schema import TransitionSpec
@@ -42,6 +43,7 @@ from .errors import (
     InvalidData,
     InvalidTrigger,
     MissingData,
+    MissingDocuments,
     PermissionDenied,
 )
 from .guards import GuardContext
@@ -61,6 +63,7 @@ from .model import (
 from .pii import mask_text
 from .recipients import resolve, responsible
 from .replay import evolve
+from .rules import documents as papers
 from .rules.family import case_values
 from .rules.idcard import InvalidIdNumber, validate_id
 from .rules.standards import propose
@@ -135,6 +138,46 @@ def _prepare_application(defn: CompiledDefinition, given: Mapping[str, Any], now
                   "rules": [r.id for r in found.rules]}
 
 
+def review_papers(defn: CompiledDefinition, data: Mapping[str, Any], time: TimeContext | None
+                  ) -> tuple[DocumentsSpec, papers.DocumentReview, list[str]] | None:
+    """The case's papers against its campaign's checklist: the checklist, the
+    review and the process's documents fields (None: no checklist applies)."""
+    spec = getattr(getattr(time.campaign if time else None, "spec", None), "documents", None)
+    fields = [n for n, f in defn.spec.fields.items() if f.type == "documents"]
+    if spec is None or not fields:
+        return None
+    docs = [d for n in fields for d in data.get(n) or ()]
+    try:
+        computed = case_values(data, time.family_rules) if time and time.family_rules else {}
+    except BangfuError:
+        computed = {}  # the conditions then read only what the case says
+    return spec, papers.review(spec, data.get("category"), {**data, **computed}, docs), fields
+
+
+def _check_papers(defn: CompiledDefinition, data: Mapping[str, Any], time: TimeContext | None,
+                  case_ref: str, trigger: str, *, refuse_missing: bool) -> dict[str, Any] | None:
+    """An unknown paper type is invalid data; a missing paper is refused when
+    ``refuse_missing`` (submission); receipts dated outside the window come back
+    as a note for the event's meta."""
+    reviewed = review_papers(defn, data, time)
+    if reviewed is None:
+        return None
+    spec, found, fields = reviewed
+    if found.unknown:
+        raise InvalidData([(fields[0], f"'{t}' is not a document type of this campaign"
+                            + (f"; did you mean '{hint}'?" if hint else ""),
+                            f"'{t}' 不是本活动的材料类型" + (f"；是否指 '{hint}'？" if hint else ""))
+                           for t, hint in found.unknown])
+    if refuse_missing and found.missing:
+        raise MissingDocuments(case_ref, trigger, [(t, spec.label(t, "en"), spec.label(t))
+                                                   for t in found.missing])
+    window = spec.receipt_window
+    if not found.outside_window or window is None:
+        return None
+    return {"outside_window": [dict(d) for d in found.outside_window],
+            "window": [window.start.isoformat(), window.end.isoformat()]}
+
+
 def decide_submit(defn: CompiledDefinition, org: Org, actor: Actor, command: Submit,
                   now: datetime, case_id: str, number: str,
                   time: TimeContext | None = None) -> Decision:
@@ -170,6 +213,7 @@ def decide_submit(defn: CompiledDefinition, org: Org, actor: Actor, command: Sub
     missing = _missing(defn, spec.submit.required, data)
     if missing:
         raise MissingData("(new)", "submit", missing)
+    flagged = _check_papers(defn, data, time, "(new)", "submit", refuse_missing=True)
     event = Event(
         case_id=case_id, seq=1, at=now, kind="submitted", actor=actor.id, role=role,
         trigger="submit", source=None, dest=defn.initial, data=data,
@@ -179,7 +223,8 @@ def decide_submit(defn: CompiledDefinition, org: Org, actor: Actor, command: Sub
         meta={"number": number, "unit": unit, "applicant_user": applicant_user,
               "process": defn.process, "definition_hash": defn.content_hash,
               "campaign": time.campaign.id if time and time.campaign else None,
-              **({"proposal": proposal} if proposal else {})},
+              **({"proposal": proposal} if proposal else {}),
+              **({"documents": flagged} if flagged else {})},
     )
     event = seal(event, genesis(case_id))
     case = evolve(defn, None, event)
@@ -202,6 +247,16 @@ def decide_submit(defn: CompiledDefinition, org: Org, actor: Actor, command: Sub
     plans, _, _ = plan_entry(defn, None, case, time, now)
     return Decision(event=event, case=case, previous_version=None, timers=tuple(plans),
                     messages=entry_messages(defn, org, None, case, event))
+
+
+def _merge_papers(defn: CompiledDefinition, held: Mapping[str, Any],
+                  given: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``given`` with its document lists joined to those on file (papers handed in
+    later add to the case's; ``given`` itself when it writes no documents)."""
+    names = [n for n in given if n in defn.spec.fields and defn.spec.fields[n].type == "documents"]
+    if not names:
+        return given
+    return {**given, **{n: papers.merge(held.get(n), given[n]) for n in names}}
 
 
 def _ctx(defn: CompiledDefinition, case: Case, actor: Actor, now: datetime,
@@ -237,7 +292,8 @@ def decide_fire(defn: CompiledDefinition, machine: CompiledMachine, org: Org, ca
         r = _pick_refusal(refusals)
         raise PermissionDenied(r.reason, r.en, r.zh)
     check_data(defn, command.data)
-    ctx = _ctx(defn, case, actor, now, command.data, facts)
+    given = _merge_papers(defn, case.data, command.data)
+    ctx = _ctx(defn, case, actor, now, given, facts)
     adapter = machine.fire(command.trigger, case.state, ctx,
                            frozenset(defn.position(s) for s, _ in allowed))
     taken = adapter.taken
@@ -255,13 +311,19 @@ def decide_fire(defn: CompiledDefinition, machine: CompiledMachine, org: Org, ca
     if missing:
         raise MissingData(case.number, command.trigger, missing)
     role = next(r for s, r in allowed if s == taken)
+    notes = dict(meta or {})
+    if given is not command.data:
+        flagged = _check_papers(defn, ctx.data, time, case.number, command.trigger,
+                                refuse_missing=False)
+        if flagged:
+            notes["documents"] = flagged
     event = Event(
         case_id=case.id, seq=case.version + 1, at=now, kind="transition", actor=actor.id,
         role=role, trigger=command.trigger, source=case.state, dest=taken.dest,
-        data=dict(command.data), comment=command.comment, definition_version=defn.version,
+        data=dict(given), comment=command.comment, definition_version=defn.version,
         idempotency_key=command.idempotency_key,
         request_hash=request_hash(command, case.id) if command.idempotency_key else None,
-        meta=dict(meta or {}),
+        meta=notes,
     )
     event = seal(event, case.head_hash)
     after = evolve(defn, case, event)
@@ -280,8 +342,11 @@ def entry_messages(defn: CompiledDefinition, org: Org, before: Case | None, afte
     """Who to tell that a case entered a state: the holders of its responsible
     role (``notify`` template), or on a final state the applicant and whoever
     filed for them (``decision``). A transition within the same state tells
-    nobody again."""
-    if before is not None and before.state == after.state:
+    nobody again, unless it names its own ``notify`` template (a re-check due);
+    a transition's ``notify`` also replaces the state's template."""
+    edge = next((t for t in defn.by_trigger_source.get((event.trigger, event.source or ""), ())
+                 if t.dest == event.dest), None) if before is not None else None
+    if before is not None and before.state == after.state and (edge is None or not edge.notify):
         return ()
     spec = defn.states[after.state]
     context = {"case": after.number, "process": after.process,
@@ -294,7 +359,8 @@ def entry_messages(defn: CompiledDefinition, org: Org, before: Case | None, afte
                   if u and u in org.users and u != event.actor]
         return tuple(Message(spec.notify or "decision", u, context) for u in people)
     people = [u for u in responsible(defn, org, after) if u != event.actor]
-    return tuple(Message(spec.notify or "waiting", u, context) for u in people)
+    kind = (edge.notify if edge is not None else None) or spec.notify or "waiting"
+    return tuple(Message(kind, u, context) for u in people)
 
 
 def _local(when: datetime) -> str:
@@ -332,7 +398,7 @@ def decide_timer(defn: CompiledDefinition, machine: CompiledMachine, org: Org, c
                                                     "refused_zh": exc.zh}, (), extra, timer.id)
         return Decision(decision.event, decision.case, decision.previous_version,
                         decision.timers + extra, decision.cancel_state_timers,
-                        decision.cancel_case_timers, (), timer.id)
+                        decision.cancel_case_timers, decision.messages, timer.id)
     context = {"case": case.number, "process": case.process, "unit": case.unit,
                "state": case.state, "timer": timer.spec_id,
                "timer_label": {"zh": label.zh, "en": label.en} if label else None,

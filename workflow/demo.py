@@ -23,6 +23,7 @@ from definitions.errors import BangfuError
 
 from .clock import LOCAL_TZ, local
 from .engine import Engine
+from .rules.documents import required_types
 from .rules.idcard import check_digit
 
 DEMO_START = datetime.fromisoformat("2027-01-04T09:00:00+08:00")
@@ -101,6 +102,18 @@ def _at(day: int, hour: int, minute: int = 0) -> datetime:
                             time(hour, minute), LOCAL_TZ)
 
 
+def checklist_papers(engine: Engine, campaign: str, data: dict[str, Any], day: date,
+                     key: str) -> dict[str, Any]:
+    """``{"documents": [...]}``: exactly the papers the campaign's checklist asks of a
+    household with ``data``, handed in on ``day`` (empty without a checklist). The
+    demo's villages, and the benchmarks, collect them this way."""
+    papers = engine.campaigns[campaign].spec.documents
+    if papers is None:
+        return {}
+    return {"documents": [{"type": t, "ref": f"{key}-{t}.pdf", "date": day.isoformat()}
+                          for t in required_types(papers, data.get("category"), data)]}
+
+
 class _Story:
     """The planned steps of every household, in time order."""
 
@@ -126,6 +139,7 @@ class _Story:
                 "household_size": size, "category": category,
                 "hardship_reason": rng.choice(REASONS[category])}
         applied = _at(4 + rng.randrange(0, 6), 9 + rng.randrange(0, 8), rng.randrange(0, 60))
+        data.update(checklist_papers(self.engine, CAMPAIGN, data, applied.date(), key))
         self.households.append({"key": key, "village": village, "data": data,
                                 "applied": applied, "by": who["staff"]})
         meeting = who["meeting"]
@@ -138,8 +152,16 @@ class _Story:
         if roll < 0.04:
             self.add(_at(meeting, 15), key, "request_evidence", who["panel"], {},
                      "请补充县级以上医院诊断证明")
+            # one of the bills handed in is from the year before: flagged, not refused
             self.add(_at(meeting + 1, 10), key, "resubmit", who["staff"],
-                     {"evidence_note": "已补交诊断证明及医疗票据"})
+                     {"evidence_note": "已补交诊断证明及医疗票据",
+                      "documents": [
+                          {"type": "diagnosis", "ref": f"{key}-diagnosis.pdf",
+                           "date": "2026-11-20"},
+                          {"type": "medical_bills", "ref": f"{key}-bills-1.pdf",
+                           "date": "2026-11-21"},
+                          {"type": "medical_bills", "ref": f"{key}-bills-2.pdf",
+                           "date": "2025-12-28"}]})
             self.add(_at(meeting + 1, 11), key, "accept", who["staff"])
             meeting += 2
         if roll > 0.97:

@@ -18,6 +18,7 @@ from typing import Any
 import structlog
 
 from definitions.compile import CompiledDefinition, DefinitionSet
+from definitions.documents import DocumentsSpec
 from definitions.errors import BangfuError
 from definitions.org import Org, normalise_id_number
 from definitions.validate import timer_refs
@@ -27,7 +28,14 @@ from .budget import Balance, line_of, reserve, settle
 from .clock import Clock, SimulatedClock, local
 from .data import coerce_text
 from .deadlines import TimeContext, WorkingDays
-from .decide import decide_fire, decide_submit, decide_timer, options, request_hash
+from .decide import (
+    decide_fire,
+    decide_submit,
+    decide_timer,
+    options,
+    request_hash,
+    review_papers,
+)
 from .errors import (
     CampaignError,
     CaseNotFound,
@@ -51,6 +59,7 @@ from .model import (
     TriggerOption,
 )
 from .ports import CaseStore
+from .rules.documents import DocumentReview
 from .rules.family import case_values
 from .rules.standards import amount_for
 
@@ -237,10 +246,11 @@ class Engine:
                 decision = decide_submit(defn, self.org, actor, command, self.clock.now(),
                                          uuid.uuid4().hex, number, time)
                 household = self._household(defn, decision.case.data)
-                if household is not None and campaign_id is not None:
-                    for other in uow.household_cases(campaign_id, household):
-                        if self.is_claim(other):
-                            raise DoubleRelief(other.number, other.process, self._state(other))
+                rivals = self._rivals(uow, defn, household, campaign_id)
+                if rivals:
+                    other = rivals[0]
+                    raise DoubleRelief(other.number, other.process, self._state(other),
+                                       defn.spec.household_limit)
                 uow.append(replace(decision, household=household))
             log.info("case.submitted", case=number, state=decision.case.state)
         return _result(decision.case.id, decision.case.number, decision.event)
@@ -282,10 +292,34 @@ class Engine:
         value = data.get(field) if field else None
         return normalise_id_number(value) if isinstance(value, str) and value.strip() else None
 
+    def papers(self, case: Case) -> tuple[DocumentsSpec, DocumentReview] | None:
+        """The case's papers against its campaign's checklist (what is required,
+        missing, of an unknown type, dated outside the receipt window); None when
+        no checklist applies."""
+        found = review_papers(self.definition_for(case), case.data,
+                              self.time_context(case.campaign))
+        return None if found is None else (found[0], found[1])
+
     def is_claim(self, case: Case) -> bool:
         """Does ``case`` hold its household's one relief in the campaign (open or granted)?"""
         defn = self.definition_for(case)
         return not defn.is_final(case.state) or defn.states[case.state].outcome == "granted"
+
+    def _rivals(self, uow: Any, defn: CompiledDefinition, household: str | None,
+                campaign: str | None, exclude: str | None = None) -> list[Case]:
+        """The household's other cases that its definition's ``household_limit``
+        forbids beside this one (empty when the limit is kept)."""
+        limit = defn.spec.household_limit
+        if household is None or limit == "none":
+            return []
+        if limit == "open":
+            return [c for c in uow.household_cases(household, process=defn.process,
+                                                   exclude=exclude)
+                    if not self.definition_for(c).is_final(c.state)]
+        if campaign is None:
+            return []
+        return [c for c in uow.household_cases(household, campaign=campaign, exclude=exclude)
+                if self.is_claim(c)]
 
     def _state(self, case: Case) -> str:
         return self.definition_for(case).state_label(case.state)
@@ -304,12 +338,11 @@ class Engine:
             facts["family_rules"] = self.family_rules
         if "no_double_relief" not in guards:
             return facts
-        household = self._household(defn, case.data)
-        if household is None or case.campaign is None:
-            return facts
+        rivals = self._rivals(uow, defn, self._household(defn, case.data), case.campaign,
+                              exclude=case.id)
         facts["claims"] = [{"number": c.number, "process": c.process, "state": self._state(c)}
-                           for c in uow.household_cases(case.campaign, household, exclude=case.id)
-                           if self.is_claim(c)]
+                           for c in rivals]
+        facts["household_limit"] = defn.spec.household_limit
         return facts
 
     def _budget(self, uow: Any, defn: CompiledDefinition, decision: Any) -> list[Any]:

@@ -144,6 +144,21 @@ class MissingData(CommandRejected):
                          f"对案件 '{case}' 执行 '{trigger}' 还缺少：{labels}")
 
 
+class MissingDocuments(CommandRejected):
+    """Papers the campaign's checklist requires of this case are not on file."""
+
+    code = "missing_documents"
+
+    def __init__(self, case: str, trigger: str, documents: Sequence[tuple[str, str, str]]) -> None:
+        """``documents``: (type, English label, Chinese label) of each missing paper."""
+        self.documents = tuple(t for t, _, _ in documents)
+        super().__init__(
+            f"'{trigger}' on case '{case}' needs the documents: "
+            + ", ".join(f"{en} ('{t}')" for t, en, _ in documents),
+            f"对案件 '{case}' 执行 '{trigger}' 还缺少材料："
+            + "、".join(f"{zh}（{t}）" for t, _, zh in documents))
+
+
 class InvalidData(CommandRejected):
     code = "invalid_data"
 
@@ -184,16 +199,25 @@ class ClockError(BangfuError):
 
 
 class DoubleRelief(CommandRejected):
-    """The household already has an open or granted case in the campaign."""
+    """The household already has a case that its process's ``household_limit``
+    forbids a second one beside: open or granted in the same campaign, or open
+    in the same process."""
 
     code = "double_relief"
 
-    def __init__(self, other: str, process: str, state: str) -> None:
+    def __init__(self, other: str, process: str, state: str, limit: str = "campaign") -> None:
         self.other = other
+        if limit == "open":
+            super().__init__(
+                f"This household already has open case '{other}' ({process}, {state}); a "
+                "household has one open case of this process at a time",
+                f"该户已有未办结的案件 '{other}'（{process}，{state}），同一户同一时间只能有一件在办")
+            return
         super().__init__(
             f"This household already has case '{other}' ({process}, {state}) in the campaign; "
-            "a household is relieved at most once per campaign",
-            f"该户在本次活动中已有案件 '{other}'({process}，{state})，同一户每次活动只能慰问一次（不重复慰问）")
+            "a household is relieved at most once per campaign, by any department or process",
+            f"该户在本次活动中已有案件 '{other}'（{process}，{state}），同一户每次活动只能慰问一次，"
+            "不同部门、不同流程之间也不重复慰问")
 
 
 class CampaignError(CommandRejected):

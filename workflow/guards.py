@@ -89,14 +89,19 @@ def window_elapsed(ctx: GuardContext, timer: str) -> Failure | None:
 
 @guard("no_double_relief")
 def no_double_relief(ctx: GuardContext) -> Failure | None:
-    """No other case of this household in the campaign is open or granted （不重复慰问）."""
+    """No other case of this household stands in the way (``facts``: the rival
+    cases the process's ``household_limit`` forbids; 不重复慰问)."""
     others = ctx.facts.get("claims", ())
     if not others:
         return None
     other = others[0]
+    if ctx.facts.get("household_limit") == "open":
+        return (f"the household already has open case '{other['number']}' ({other['process']}, "
+                f"{other['state']})",
+                f"该户已有未办结的案件 '{other['number']}'（{other['process']}，{other['state']}）")
     return (f"the household already has case '{other['number']}' ({other['process']}, "
             f"{other['state']}) in this campaign; no double relief",
-            f"该户在本次活动中已有案件 '{other['number']}'({other['process']},{other['state']}),"
+            f"该户在本次活动中已有案件 '{other['number']}'（{other['process']}，{other['state']}），"
             "不得重复慰问")
 
 

@@ -36,9 +36,10 @@ class UnitOfWork(Protocol):
         (skipping rows another worker holds, where the database can)."""
         ...
 
-    def household_cases(self, campaign: str, household: str,
-                        exclude: str | None = None) -> list[Case]:
-        """Cases of the same household (normalised applicant ID) in a campaign."""
+    def household_cases(self, household: str, *, campaign: str | None = None,
+                        process: str | None = None, exclude: str | None = None) -> list[Case]:
+        """Cases of the same household (normalised applicant ID), of every process
+        and department, narrowed to a campaign and/or a process when given."""
         ...
 
     def budget_totals(self, campaign: str) -> dict[str, dict[str, int]]:

@@ -23,6 +23,7 @@ from definitions import (
 )
 from definitions.loader import load_yaml_file
 from storage import init_database, open_engine
+from tests.conftest import ALL_PAPERS
 from workflow.guards import REGISTRY
 
 SHIPPED_FILES = sorted(SHIPPED_PROCESSES.glob("*.yaml"))
@@ -159,7 +160,7 @@ def test_open_engine_accepts_a_change_under_a_new_version(tmp_path: Path) -> Non
     old = open_engine(db, definitions=copy).submit(
         "relief_application", "wang.fang",
         {"applicant_name": "李秀兰", "id_number": "331122195803120422", "household_size": 3,
-         "category": "general", "hardship_reason": "重病"})
+         "category": "general", "hardship_reason": "重病", "documents": ALL_PAPERS})
     target = copy / "relief_application.yaml"
     target.write_text(target.read_text(encoding="utf-8").replace("version: 1", "version: 2")
                       .replace("en: Public notice}", "en: Public notice period}"),
@@ -167,7 +168,8 @@ def test_open_engine_accepts_a_change_under_a_new_version(tmp_path: Path) -> Non
     engine = open_engine(db, definitions=copy)
     new = engine.submit("relief_application", "wang.fang",
                         {"applicant_name": "王五", "id_number": "331122196001010015",
-                         "household_size": 2, "category": "general", "hardship_reason": "失业"})
+                         "household_size": 2, "category": "general", "hardship_reason": "失业",
+                         "documents": ALL_PAPERS})
     assert engine.get_case(new.case_number).definition_version == 2
     assert engine.get_case(old.case_number).definition_version == 1
     assert engine.fire(old.case_number, "accept", "wang.fang").state == "deliberation"

@@ -39,6 +39,9 @@ CONTEXTS: dict[str, dict[str, Any]] = {
                                          "deadline": "2027-01-17 17:30", "overdue": True}]},
     "test": {"channel": "email", "sent_local": "2027-01-04 09:00"},
 }
+CONTEXTS["recheck_due"] = {**CASE, "process": "hardship_archive", "state": "assisted",
+                           "from": "assisted", "trigger": "recheck_due", "actor": "system",
+                           "comment": None}
 CONTEXTS["escalation"] = CONTEXTS["reminder"]
 CONTEXTS["overdue"] = {**CONTEXTS["reminder"], "timer": "completion_target",
                        "timer_label": {"zh": "完成时限", "en": "Completion target"}}

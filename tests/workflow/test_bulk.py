@@ -16,7 +16,7 @@ import pytest
 from definitions.compile import definition_from_json
 from storage.bulk import BulkWriter
 from storage.sql import SqlStore
-from tests.conftest import LI_ID, PREFIX, PROCESS, application, count_rows, household_id
+from tests.conftest import ALL_PAPERS, LI_ID, PREFIX, PROCESS, application, count_rows, household_id
 from workflow import Engine
 from workflow import bulk as bulk_module
 from workflow.auditing import verify
@@ -32,15 +32,17 @@ from workflow.errors import DoubleRelief, PermissionDenied
 
 STAFF = "wang.fang"  # village committee of shangcun
 HEADER_ZH = ["序号", "姓名", "身份证号码", "联系电话", "家庭人口数", "困难类别", "困难原因",
-             "本年自付医疗费用（元）"]
+             "本年自付医疗费用（元）", "申请材料"]
 HEADER_EN = ["Applicant name", "ID number", "Household size", "Hardship category",
-             "Cause of hardship", "self_paid_medical_fen"]
+             "Cause of hardship", "self_paid_medical_fen", "Documents"]
+#: every paper of the campaign's checklist, as a village writes them in one cell
+PAPERS = "; ".join(f"{d['type']}={d['ref']}@{d['date']}" for d in ALL_PAPERS)
 
 
 def zh_row(n: int, *, id_number: str | None = None, size: str = "3",
            category: str = "重度困难户", medical: str = "12000.50") -> list[str]:
     return [str(n), f"张{n}", id_number or household_id(n), "13900003333", size, category,
-            "重病，本年自付医疗费用较高", medical]
+            "重病，本年自付医疗费用较高", medical, PAPERS]
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[str]],
@@ -94,7 +96,7 @@ def test_chinese_headers_import_every_row(engine: Engine, tmp_path: Path,
 def test_english_headers_and_field_ids(engine: Engine, tmp_path: Path, do_import: Import) -> None:
     """English labels and field ids name the columns as well."""
     path = write_csv(tmp_path / "en.csv", HEADER_EN,
-                     [["Zhang San", household_id(1), "2", "severe", "illness", "300"]])
+                     [["Zhang San", household_id(1), "2", "severe", "illness", "300", PAPERS]])
     report = do_import(path)
     case = engine.get_case(report.imported[0][1])
     assert case.data == {**case.data, "applicant_name": "Zhang San", "household_size": 2,
@@ -178,14 +180,14 @@ def workbook(path: Path, sheets: dict[str, list[list[Any]]]) -> Path:
     return path
 
 
-XLSX_HEADER = ["姓名", "身份证号码", "家庭人口", "困难类别", "困难原因", "本年自付医疗费用"]
+XLSX_HEADER = ["姓名", "身份证号码", "家庭人口", "困难类别", "困难原因", "本年自付医疗费用", "申请材料"]
 
 
 def test_xlsx_reads_cells_as_text(engine: Engine, tmp_path: Path, do_import: Import) -> None:
     """XLSX: CJK text, an ID column stored as text, Excel numbers (3, 1500.5) as values."""
     path = workbook(tmp_path / "a.xlsx", {"名单": [
-        XLSX_HEADER, ["李四", household_id(4), 3, "一般困难户", "因病致困", 1500.5],
-        ["王五", household_id(5) , 2.0, "困难退伍军人", "年老体弱", 0]]})
+        XLSX_HEADER, ["李四", household_id(4), 3, "一般困难户", "因病致困", 1500.5, PAPERS],
+        ["王五", household_id(5) , 2.0, "困难退伍军人", "年老体弱", 0, PAPERS]]})
     report = do_import(path)
     assert report.kind == "xlsx" and report.sheet == "名单"
     first, second = (engine.get_case(n) for _, n in report.imported)
@@ -198,7 +200,7 @@ def test_xlsx_id_number_stored_as_a_number_is_a_row_error(tmp_path: Path,
                                                           do_import: Import) -> None:
     """An ID typed into a number cell has lost digits: the row is refused, saying so."""
     path = workbook(tmp_path / "a.xlsx", {"名单": [
-        XLSX_HEADER, ["李四", 331122197001040043, 3, "一般困难户", "因病致困", 0]]})
+        XLSX_HEADER, ["李四", 331122197001040043, 3, "一般困难户", "因病致困", 0, PAPERS]]})
     report = do_import(path)
     assert not report.imported
     (error,) = report.errors
@@ -215,12 +217,12 @@ def test_xlsx_merged_header_cells_are_refused(engine: Engine, tmp_path: Path,
     ws.title = "名单"
     ws.append([*XLSX_HEADER, "家庭情况", ""])
     ws.append(["李四", household_id(4), 3, "一般困难户", "因病致困", 0, "", ""])
-    ws.merge_cells("G1:H1")
+    ws.merge_cells("H1:I1")
     book.save(path)
     before = count_rows(engine)
     with pytest.raises(BulkImportError) as caught:
         do_import(path)
-    assert "G1:H1" in caught.value.en and "合并单元格" in caught.value.zh
+    assert "H1:I1" in caught.value.en and "合并单元格" in caught.value.zh
     assert count_rows(engine) == before
 
 
@@ -230,9 +232,9 @@ def test_xlsx_merged_title_above_the_header_is_fine(tmp_path: Path, do_import: I
     book = openpyxl.Workbook()
     ws = book.active
     ws.append(["上村困难群众名单"])
-    ws.merge_cells("A1:F1")
+    ws.merge_cells("A1:G1")
     ws.append(XLSX_HEADER)
-    ws.append(["李四", household_id(4), 3, "一般困难户", "因病致困", 0])
+    ws.append(["李四", household_id(4), 3, "一般困难户", "因病致困", 0, PAPERS])
     book.save(path)
     assert do_import(path).imported[0][0] == 3
 
@@ -241,8 +243,8 @@ def test_xlsx_two_data_sheets_need_a_choice(engine: Engine, tmp_path: Path,
                                             do_import: Import) -> None:
     """Two sheets with data are refused, naming both; --sheet picks one; empty sheets do not count."""
     path = workbook(tmp_path / "two.xlsx", {
-        "上村": [XLSX_HEADER, ["李四", household_id(4), 3, "一般困难户", "因病致困", 0]],
-        "下村": [XLSX_HEADER, ["赵六", household_id(6), 4, "一般困难户", "因灾致困", 0]],
+        "上村": [XLSX_HEADER, ["李四", household_id(4), 3, "一般困难户", "因病致困", 0, PAPERS]],
+        "下村": [XLSX_HEADER, ["赵六", household_id(6), 4, "一般困难户", "因灾致困", 0, PAPERS]],
         "说明": [["本表由村委会填写"]], "Sheet3": []})
     with pytest.raises(BulkImportError) as caught:
         do_import(path)
@@ -274,6 +276,23 @@ def test_bad_rows_are_listed_in_the_error_file_in_both_languages(
     assert found[5]["列 Column"] == "E" and "整数" in found[5]["原因"]
     assert "重度困难户" in found[6]["原因"] and "did you mean '重度困难户'" in found[6]["Reason"]
     assert report.failed_rows == 4 and count_rows(engine)["cases"] == 2
+
+
+def test_rows_with_papers_missing_or_misnamed_are_row_errors(
+        engine: Engine, tmp_path: Path, do_import: Import) -> None:
+    """A row without the medical bills its costs call for, a paper type with a typo, a
+    paper without its date: each refused with its reason; the good rows are imported."""
+    no_bills = "; ".join(p for p in PAPERS.split("; ") if not p.startswith("medical_bills="))
+    rows = [zh_row(1), [*zh_row(2)[:-1], no_bills],
+            [*zh_row(3)[:-1], PAPERS.replace("diagnosis=", "diagnosys=")],
+            [*zh_row(4)[:-1], "application=a.pdf"], zh_row(5)]
+    report = do_import(write_csv(tmp_path / "材料.csv", HEADER_ZH, rows))
+    assert [r for r, _ in report.imported] == [2, 6]
+    found = {int(e["行号 Row"]): e for e in error_rows(report)}
+    assert sorted(found) == [3, 4, 5]
+    assert "医疗费用票据" in found[3]["原因"] and "Medical bills" in found[3]["Reason"]
+    assert "did you mean 'diagnosis'" in found[4]["Reason"]
+    assert found[5]["列 Column"] == "I" and "类型=文件编号@日期" in found[5]["原因"]
 
 
 def test_date_fields_accept_common_formats_and_refuse_others(engine: Engine) -> None:

@@ -227,9 +227,6 @@ def test_relieved_household_keeps_its_living_aid(engine: Engine) -> None:
     assert engine.fire(number, "relapse", DISTRICT, comment="再次患病").state == "assisted"
 
 
-@pytest.mark.xfail(strict=True, reason="decide_timer drops the messages of a timer-fired "
-                   "transition and decide.entry_messages tells nobody about one that stays in its "
-                   "state, so the self-loop 'recheck_due' notifies no one yet")
 def test_recheck_notifies_the_enterprise_union(engine: Engine) -> None:
     """The 6-monthly re-check tells the enterprise union that holds the case."""
     number = to_assisted(engine)
@@ -239,6 +236,20 @@ def test_recheck_notifies_the_enterprise_union(engine: Engine) -> None:
     sent = [m["recipient"] for m in engine.store.messages()  # type: ignore[attr-defined]
             if m["case_id"] == case.id and m["event_seq"] == event.seq]
     assert sent == [ENTERPRISE]
+    kinds = {m["kind"] for m in engine.store.messages()  # type: ignore[attr-defined]
+             if m["case_id"] == case.id and m["event_seq"] == event.seq}
+    assert kinds == {"recheck_due"}
+
+
+def test_quarterly_payments_tell_nobody(engine: Engine) -> None:
+    """A payment that keeps the case in its state sends no message: only a transition
+    that names a template does."""
+    number = to_assisted(engine)
+    engine.set_clock(advance=timedelta(days=92))
+    case = engine.get_case(number)
+    (paid,) = [e for e in engine.history(number) if e.trigger == "pay_living_aid"]
+    assert not [m for m in engine.store.messages()  # type: ignore[attr-defined]
+                if m["case_id"] == case.id and m["event_seq"] == paid.seq]
 
 
 # -- medical aid -----------------------------------------------------------------
@@ -366,11 +377,25 @@ def test_engine_refuses_a_wrong_amount_naming_the_right_one(engine: Engine) -> N
     assert engine.get_case(case.number).state == "county_review"
 
 
-@pytest.mark.xfail(strict=True,
-                   reason="not built yet: the engine refuses a household's second open case "
-                   "only inside a campaign, and medical_aid runs without one")
 def test_second_open_medical_case_of_a_worker(engine: Engine) -> None:
-    """A worker with an open medical aid case cannot open a second one."""
-    engine.submit("medical_aid", WORKER, medical_application("deep", 10000))
-    with pytest.raises(DoubleRelief):
+    """A worker with an open medical aid case cannot open a second one; the error names it."""
+    first = engine.submit("medical_aid", WORKER, medical_application("deep", 10000)).case_number
+    with pytest.raises(DoubleRelief) as ei:
         engine.submit("medical_aid", WORKER, medical_application("deep", 5000))
+    assert ei.value.other == first
+    assert first in ei.value.zh and "未办结" in ei.value.zh
+
+
+def test_a_closed_medical_case_does_not_block_the_next(engine: Engine) -> None:
+    """Once the worker's medical aid case is closed, a new one may be opened."""
+    first = engine.submit("medical_aid", WORKER, medical_application("deep", 10000)).case_number
+    engine.fire(first, "reject", COUNTY, comment="票据不合规")
+    second = engine.submit("medical_aid", WORKER, medical_application("deep", 5000))
+    assert second.case_number != first
+
+
+def test_an_open_medical_case_does_not_block_an_archive(engine: Engine) -> None:
+    """The limit is per process: a worker in medical aid may still be archived."""
+    engine.submit("medical_aid", WORKER, medical_application("deep", 10000))
+    number = to_assisted(engine)
+    assert engine.get_case(number).state == "assisted"
