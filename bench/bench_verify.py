@@ -6,6 +6,9 @@ one core.
 
 Without ``--db`` the database is built in a temporary folder and dropped afterwards;
 with ``--db FILE`` it is built there if the file does not exist, else reused as it is.
+The definitions it was built with are kept beside it (``bench-definitions/``): once the
+shipped definitions or their schema change, opening the old file fails with
+DefinitionVersionConflict; delete both to rebuild.
 
 The build has two steps, to stay within a few minutes on two cores:
 

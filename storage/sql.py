@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import JSON, Connection, Engine, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -73,11 +74,53 @@ def _lenient(procs: Sequence[Any], raw: Sequence[Any]) -> list[Any]:
     return out
 
 
+#: deeper values go to json.loads (orjson reads up to 1,024 levels; Python recurses less)
+_FLOAT_SEARCH_DEPTH = 64
+
+
+def _has_float(value: Any, depth: int = 0) -> bool:
+    """Whether a decoded JSON value holds a float (or is too deep to tell)."""
+    kind = type(value)
+    if kind is dict:
+        items: Any = value.values()
+    elif kind is list:
+        items = value
+    else:
+        return kind is float
+    if depth > _FLOAT_SEARCH_DEPTH:
+        return True
+    for item in items:
+        kind = type(item)
+        # (no call for scalars and empty containers: most values are those)
+        if kind is float or ((kind is dict or kind is list) and item and
+                             _has_float(item, depth + 1)):
+            return True
+    return False
+
+
+def _json_loads(text: Any) -> Any:
+    """``json.loads``, through orjson (several times faster) whenever that reads
+    the same value. orjson reads an integer beyond 64 bits as a float where json
+    keeps it exact, so a value with any float in it is read again by json.loads, as
+    is what orjson refuses (lone surrogates, NaN; and what both refuse, for
+    json.loads to raise as before). Events hold no floats: money is integer fen."""
+    if type(text) is str:
+        try:
+            value = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            return json.loads(text)
+        # (most data and meta are {}: no call for those)
+        if (not value and type(value) is dict) or not _has_float(value):
+            return value
+    return json.loads(text)
+
+
 def _fast_reader(kind: Any, proc: Any, sqlite: bool) -> Any:
     """The plain function for a column when streaming (SQLAlchemy's wrappers add a
-    call per value): json.loads for JSON, fromisoformat for our SQLite UTC text."""
+    call per value): _json_loads for JSON, fromisoformat for our SQLite UTC text.
+    A driver that decodes JSON itself (no processor) hands over the values as they are."""
     if isinstance(kind, JSON):
-        return json.loads
+        return _json_loads if proc is not None else None
     if sqlite and isinstance(kind, UTCDateTime):
         return datetime.fromisoformat
     return proc
@@ -479,34 +522,22 @@ class SqlStore:
         each table, merged, so a case row without events and events without a
         case row both show (as an empty list or a None case)."""
         case_stmt = Prepared(select(cases).order_by(cases.c.id), self.engine.dialect, cases)
-        event_stmt = Prepared(select(events).order_by(events.c.case_id, events.c.seq),
-                              self.engine.dialect, events)
+        # The event columns in the order of Event's fields, so a row is its arguments.
+        event_columns = [events.c[name] for name in _EVENT_FIELDS]
+        event_stmt = Prepared(select(*event_columns).order_by(events.c.case_id, events.c.seq),
+                              self.engine.dialect)
         with self.engine.connect() as c1, self.engine.connect() as c2:
             case_cur = case_stmt.execute(c1, {})
             event_cur = event_stmt.execute(c2, {})
 
             def rows(cur: Any, stmt: Prepared) -> Iterator[dict[str, Any]]:
-                while True:
-                    chunk = cur.fetchmany(batch)
-                    if not chunk:
-                        return
-                    for raw in chunk:
-                        try:
-                            row = stmt.row(raw)
-                        except (TypeError, ValueError):
-                            row = dict(zip([n for n, _ in stmt.columns],
-                                           _lenient([p for _, p in stmt.columns], raw),
-                                           strict=True))
-                        assert row is not None
-                        yield row
-
-            def event_objects(cur: Any) -> Iterator[Event]:
-                # Straight from the driver's tuples: verification streams every
-                # event, so the per-row dict of the general path is too slow.
-                procs = [_fast_reader(events.c[name].type, proc, self._sqlite)
-                         for name, proc in event_stmt.columns]
-                pos = {name: i for i, (name, _) in enumerate(event_stmt.columns)}
-                order = [pos[f] for f in _EVENT_FIELDS]
+                # JSON through _json_loads as for events (SQLAlchemy's reader is
+                # json.loads behind a wrapper); the other columns keep SQLAlchemy's
+                # readers, so a case row reads as before
+                names = [name for name, _ in stmt.columns]
+                procs = [_fast_reader(cases.c[name].type, proc, self._sqlite)
+                         if isinstance(cases.c[name].type, JSON) else proc
+                         for name, proc in stmt.columns]
                 while True:
                     chunk = cur.fetchmany(batch)
                     if not chunk:
@@ -517,9 +548,31 @@ class SqlStore:
                                     for p, v in zip(procs, raw, strict=True)]
                         except (TypeError, ValueError):
                             vals = _lenient(procs, raw)
-                        args = [vals[i] for i in order]
-                        args[14] = args[14] or {}
-                        yield Event(*args)
+                        yield dict(zip(names, vals, strict=True))
+
+            def event_objects(cur: Any) -> Iterator[Event]:
+                # Straight from the driver's tuples: verification streams every
+                # event, so the per-row dict of the general path is too slow, and
+                # only the columns that need converting (time, data, meta) are touched.
+                procs = [_fast_reader(c.type, c.type.result_processor(self.engine.dialect, None),
+                                      self._sqlite) for c in event_columns]
+                convert = [(i, p) for i, p in enumerate(procs) if p is not None]
+                meta_at = _EVENT_FIELDS.index("meta")
+                while True:
+                    chunk = cur.fetchmany(batch)
+                    if not chunk:
+                        return
+                    for raw in chunk:
+                        vals = list(raw)
+                        try:
+                            for i, p in convert:
+                                v = vals[i]
+                                if v is not None:
+                                    vals[i] = p(v)
+                        except (TypeError, ValueError):
+                            vals = _lenient(procs, raw)
+                        vals[meta_at] = vals[meta_at] or {}
+                        yield Event(*vals)
 
             case_rows, event_rows = rows(case_cur, case_stmt), event_objects(event_cur)
             next_case = next(case_rows, None)

@@ -54,11 +54,12 @@ def _move_allowed(defn: CompiledDefinition, case: Case, event: Event) -> str | N
         return None
     if event.kind != "transition":
         return f"unexpected kind '{event.kind}'"
-    specs = defn.by_trigger_source.get((event.trigger, event.source or ""), ())
-    if not any(s.dest == event.dest for s in specs):
-        return (f"'{event.trigger}' from '{event.source}' to '{event.dest}' is not a transition "
-                f"of {defn.process} v{defn.version}")
-    return None
+    # A loop, not any() over a generator: this runs for every event verified.
+    for spec in defn.by_trigger_source.get((event.trigger, event.source or ""), ()):
+        if spec.dest == event.dest:
+            return None
+    return (f"'{event.trigger}' from '{event.source}' to '{event.dest}' is not a transition "
+            f"of {defn.process} v{defn.version}")
 
 
 def check_case(resolve: Resolver, stored: Case | None, events: Sequence[Event],
@@ -70,7 +71,9 @@ def check_case(resolve: Resolver, stored: Case | None, events: Sequence[Event],
     prev = genesis(events[0].case_id)
     case: Case | None = None
     defn: CompiledDefinition | None = None
-    pinned: tuple[int, str] | None = None
+    # the (version, content hash) that defn was resolved for
+    pinned_version: int | None = None
+    pinned_hash: str | None = None
     for expected_seq, event in enumerate(events, start=1):
         if event.seq != expected_seq:
             out.append(Finding(case_ref, expected_seq,
@@ -106,11 +109,12 @@ def check_case(resolve: Resolver, stored: Case | None, events: Sequence[Event],
                                        "第一条记录不是提交申请"))
                     return out
                 defn = resolve(event.definition_version, event.meta.get("definition_hash"))
-                pinned = (defn.version, defn.content_hash)
+                pinned_version, pinned_hash = defn.version, defn.content_hash
             else:
-                if (case.definition_version, case.definition_hash) != pinned:
+                if case.definition_version != pinned_version or \
+                        case.definition_hash != pinned_hash:
                     defn = resolve(case.definition_version, case.definition_hash)
-                    pinned = (case.definition_version, case.definition_hash)
+                    pinned_version, pinned_hash = case.definition_version, case.definition_hash
                 assert defn is not None
                 why = _move_allowed(defn, case, event)
                 if why is not None:
@@ -130,6 +134,9 @@ def check_case(resolve: Resolver, stored: Case | None, events: Sequence[Event],
     assert case is not None
     for name in _COMPARED:
         want, got = getattr(case, name), getattr(stored, name)
+        if want == got:
+            # equal values are equal as dicts too; the Mapping checks cost more
+            continue
         if (dict(want) if isinstance(want, Mapping) else want) != \
                 (dict(got) if isinstance(got, Mapping) else got):
             out.append(Finding(case_ref, None,
