@@ -111,6 +111,10 @@ class StandardSpec(_Frozen):
     criteria: tuple[CriterionSpec, ...] = ()
     priority: int = 0
     combine: CombinationSpec | None = None
+    #: the levels whose public notice lists show the category's cases (the plan:
+    #: general hardship at village and township level, moderate and severe at
+    #: county level too)
+    notice: tuple[Literal["village", "township", "county"], ...] = ("village", "township")
     note: str | None = None
 
     def subgroup(self, subgroup_id: str) -> SubgroupSpec:

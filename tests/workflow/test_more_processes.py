@@ -399,3 +399,48 @@ def test_an_open_medical_case_does_not_block_an_archive(engine: Engine) -> None:
     engine.submit("medical_aid", WORKER, medical_application("deep", 10000))
     number = to_assisted(engine)
     assert engine.get_case(number).state == "assisted"
+
+
+# -- education aid (金秋助学) ------------------------------------------------------
+
+
+def education_application() -> dict[str, Any]:
+    return {"worker_name": "陈国强", "id_number": CHEN_ID, "student_name": "陈晓雨",
+            "school": "浙江大学", "stage": "university_entrant",
+            "admission_note": "2027 年录取通知书复印件"}
+
+
+def test_education_aid_walks_to_granted_and_counts_in_the_aid_report(engine: Engine) -> None:
+    """Apply → enterprise union review → county union approval: the granted case is
+    counted in the month of approval on the education line of the targets file."""
+    from workflow.reporting import aid_progress, load_aid_targets
+
+    number = engine.submit("education_aid", WORKER, education_application()).case_number
+    assert engine.get_case(number).state == "enterprise_review"
+    engine.fire(number, "forward", ENTERPRISE, data={"review_note": "家庭困难属实"})
+    engine.fire(number, "approve", COUNTY, data={"aid_amount_fen": 300000},
+                comment="按县总工会当年金秋助学标准资助")
+    case = engine.get_case(number)
+    assert case.state == "approved" and case.data["aid_amount_fen"] == 300000
+    targets = load_aid_targets(SHIPPED_PROCESSES.parent / "targets"
+                               / "county_union_2027.example.yaml")
+    table = aid_progress(engine, targets)
+    (row,) = [r for r in table.data_rows if r["kind"] == "education"]
+    month = engine.clock.now().month
+    assert row["year"] == 1 and row[f"m{month}"] == 1 and row["progress"] == "2.5%"
+    assert "education_aid" not in " ".join(table.notes)
+
+
+def test_education_aid_needs_a_reason_to_grant_and_one_open_case(engine: Engine) -> None:
+    """Granting without the county union's reason is refused; a second open application
+    of the household is refused naming the first."""
+    from workflow import CommentRequired
+
+    number = engine.submit("education_aid", WORKER, education_application()).case_number
+    engine.fire(number, "forward", ENTERPRISE, data={"review_note": "属实"})
+    with pytest.raises(CommentRequired):
+        engine.fire(number, "approve", COUNTY, data={"aid_amount_fen": 300000})
+    with pytest.raises(DoubleRelief) as ei:
+        engine.submit("education_aid", ENTERPRISE, education_application(),
+                      unit="qingshan_textile")
+    assert ei.value.other == number

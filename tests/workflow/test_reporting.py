@@ -143,6 +143,22 @@ def test_levels_filter_categories(demo: Engine) -> None:
         if r["category"] in ("中度困难户", "重度困难户")}
 
 
+def test_notice_levels_are_campaign_data(demo: Engine) -> None:
+    """A campaign that lists general hardship at county level too puts those cases there."""
+    eng = copy.copy(demo)
+    eng.campaigns = {}
+    for cid, c in demo.campaigns.items():
+        standards = dict(c.spec.standards)
+        standards["general"] = standards["general"].model_copy(
+            update={"notice": ("village", "township", "county")})
+        eng.campaigns[cid] = dataclasses.replace(
+            c, spec=c.spec.model_copy(update={"standards": standards}))
+    county = notice_list(eng, "county", "qingshan")
+    assert "一般困难户" in {r["category"] for r in county.data_rows}
+    assert "一般困难户" not in {r["category"] for r in notice_list(demo, "county", "qingshan")
+                               .data_rows}
+
+
 def test_notice_list_holds_cases_in_or_past_the_notice(demo: Engine) -> None:
     """Every case that entered the notice and was not refused or withdrawn, and no other."""
     table = notice_list(demo, "township", "dongling")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from .aid import AidKindSpec, AidTargetsSpec, aid_progress, load_aid_targets
 from .documents import (
-    COUNTY_CATEGORIES,
     LEVELS,
     disbursement_form,
     notice_list,
@@ -24,7 +23,6 @@ from .writers import FORMATS, render_csv, render_html, write, write_xlsx
 __all__ = [
     "AidKindSpec",
     "AidTargetsSpec",
-    "COUNTY_CATEGORIES",
     "Column",
     "FORMATS",
     "LEVELS",

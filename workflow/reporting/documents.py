@@ -24,7 +24,7 @@ at the visit; never a figure typed here.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
@@ -57,9 +57,8 @@ Level = Literal["village", "township", "county"]
 LEVELS: tuple[Level, ...] = ("village", "township", "county")
 LEVEL_LABELS = {"village": ("村级", "village"), "township": ("乡镇级", "township"),
                 "county": ("县级", "county")}
-#: the categories the county lists as well (DOMAIN.md: moderate and severe
-#: hardship); the village and township lists show every category
-COUNTY_CATEGORIES = frozenset({"moderate", "severe"})
+#: where a case whose category names no levels (or has no standard) is listed
+DEFAULT_NOTICE_LEVELS: tuple[Level, ...] = ("village", "township")
 #: the state of the public notice and its window timer in the relief process
 NOTICE_STATE = "publicity"
 NOTICE_TIMER = "notice_window"
@@ -99,13 +98,22 @@ def notice_window(engine: Engine, case: Case) -> tuple[datetime, datetime | None
         return start, None
 
 
+def notice_levels(engine: Engine, case: Case) -> tuple[str, ...]:
+    """The levels whose notice lists show ``case``: its category's ``notice`` levels."""
+    campaign = engine.campaigns.get(case.campaign or "")
+    standard = campaign.spec.standards.get(str(case.data.get("category"))) \
+        if campaign is not None else None
+    return standard.notice if standard is not None else DEFAULT_NOTICE_LEVELS
+
+
 def notice_list(engine: Engine, level: str, unit: str, campaign: str | None = None, *,
-                lang: str = "zh", include_refused: bool = False,
-                county_categories: Collection[str] = COUNTY_CATEGORIES) -> Table:
+                lang: str = "zh", include_refused: bool = False) -> Table:
     """The public notice list of ``unit`` at ``level`` (village, township or county).
 
     Cases that entered the public notice, whether still in it or past it;
     cases refused or withdrawn since are left off unless ``include_refused``.
+    A case is listed at the levels its category's standard names (``notice``
+    in the campaign's standards: moderate and severe hardship reach the county).
 
     Raises:
         ReportError: an unknown level, unit or campaign.
@@ -122,7 +130,7 @@ def notice_list(engine: Engine, level: str, unit: str, campaign: str | None = No
             continue
         if defn.is_final(case.state) and not granted(defn, case.state) and not include_refused:
             continue
-        if level == "county" and case.data.get("category") not in county_categories:
+        if level not in notice_levels(engine, case):
             continue
         start, end = notice_window(engine, case)
         rows.append(Row({

@@ -16,9 +16,11 @@ reviewers, not refused.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from difflib import get_close_matches
+from functools import lru_cache
 from typing import Any
 
 from definitions.documents import DocumentsSpec
@@ -27,6 +29,7 @@ from ._evaluate import holds
 
 #: the keys of one document reference
 KEYS = ("type", "ref", "date")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def problems_of(value: Any) -> tuple[str, str] | None:
@@ -34,21 +37,31 @@ def problems_of(value: Any) -> tuple[str, str] | None:
     if not isinstance(value, list | tuple):
         return ("must be a list of documents (type, ref, date)", "应为材料清单（类型、文件编号、日期）")
     for i, item in enumerate(value, start=1):
-        if not isinstance(item, Mapping) or set(item) != set(KEYS):
+        if not isinstance(item, Mapping) or len(item) != 3 or not all(k in item for k in KEYS):
             return (f"document {i} must have exactly the keys type, ref and date",
                     f"第 {i} 份材料须有且只有 type、ref、date 三项")
-        if not all(isinstance(item[k], str) and item[k].strip() for k in KEYS):
+        kind, ref, day = item["type"], item["ref"], item["date"]
+        if not (isinstance(kind, str) and isinstance(ref, str) and isinstance(day, str)
+                and kind.strip() and ref.strip()):
             return (f"document {i}: type, ref and date must be non-empty text",
                     f"第 {i} 份材料的类型、文件编号、日期均不能为空")
-        try:
-            dt.date.fromisoformat(item["date"])
-        except ValueError:
-            return (f"document {i}: '{item['date']}' is not a date like 2027-01-06",
-                    f"第 {i} 份材料的日期 '{item['date']}' 格式不对，应如 2027-01-06")
-        if len(item["ref"]) > 200:
+        if not _ISO_DATE.fullmatch(day) or _not_a_day(day):
+            return (f"document {i}: '{day}' is not a date like 2027-01-06",
+                    f"第 {i} 份材料的日期 '{day}' 格式不对，应如 2027-01-06")
+        if len(ref) > 200:
             return (f"document {i}: the reference is longer than 200 characters",
                     f"第 {i} 份材料的文件编号超过 200 个字符")
     return None
+
+
+@lru_cache(maxsize=4096)
+def _not_a_day(text: str) -> bool:
+    # a batch of papers shares a handful of dates: parse each once
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return True
+    return False
 
 
 def parse_text(text: str) -> list[dict[str, str]]:
