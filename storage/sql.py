@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from definitions.compile import CompiledDefinition
 from definitions.errors import DefinitionVersionConflict
-from workflow.errors import ConcurrencyConflict, StorageError
+from workflow.errors import ConcurrencyConflict, DamagedRecord, StorageError
 from workflow.model import Case, Decision, Event, Timer
 
 from .db import is_sqlite
@@ -53,6 +53,11 @@ def row_to_case(r: Mapping[str, Any]) -> Case:
         r["campaign"],
         r["head_hash"],
     )
+
+
+def _number_of(conn: Any, case_id: str) -> str:
+    """The case number of ``case_id`` for a message (the id if the row is gone)."""
+    return conn.execute(select(cases.c.number).where(cases.c.id == case_id)).scalar() or case_id
 
 
 def row_to_timer(r: Mapping[str, Any]) -> Timer:
@@ -226,8 +231,11 @@ class SqlUnitOfWork:
 
     def load_case(self, ref: str) -> Case | None:
         stmt = self._s.select_case_locked if self._lock_rows else self._s.select_case
-        row = stmt.row(stmt.execute(self.conn, {"ref": ref, "ref_upper": ref.upper()})
-                       .fetchone())
+        try:
+            row = stmt.row(stmt.execute(self.conn, {"ref": ref, "ref_upper": ref.upper()})
+                           .fetchone())
+        except (TypeError, ValueError) as exc:
+            raise DamagedRecord(ref, str(exc)) from None
         return row_to_case(row) if row is not None else None
 
     def find_by_idempotency_key(self, key: str) -> Event | None:
@@ -411,9 +419,20 @@ class SqlStore:
         self.engine.dispose()
 
     def get_case(self, ref: str) -> Case | None:
+        """The case by id or number (None if unknown).
+
+        Raises:
+            DamagedRecord: its row no longer decodes (edited outside the engine).
+        """
         with self.engine.connect() as conn:
-            row = conn.execute(select(cases).where(_by_ref(ref))).first()
-        return row_to_case(row._mapping) if row is not None else None
+            try:
+                row = conn.execute(select(cases).where(_by_ref(ref))).first()
+                case = row_to_case(row._mapping) if row is not None else None
+            except (TypeError, ValueError) as exc:
+                raise DamagedRecord(ref, str(exc)) from None
+        if case is not None and not isinstance(case.data, Mapping):
+            raise DamagedRecord(case.number, "the case data is not a mapping")
+        return case
 
     def list_cases(self, *, process: str | None = None, states: Sequence[str] | None = None,
                    units: Sequence[str] | None = None, applicant_user: str | None = None,
@@ -431,7 +450,17 @@ class SqlStore:
         if limit is not None:
             stmt = stmt.limit(limit)
         with self.engine.connect() as conn:
-            return [row_to_case(r._mapping) for r in conn.execute(stmt)]
+            try:
+                return [row_to_case(r._mapping) for r in conn.execute(stmt)]
+            except (TypeError, ValueError) as exc:
+                # only now, row by row: which case is it?
+                for (case_id,) in conn.execute(stmt.with_only_columns(cases.c.id)):
+                    try:
+                        row_to_case(conn.execute(select(cases).where(cases.c.id == case_id))
+                                    .one()._mapping)
+                    except (TypeError, ValueError):
+                        raise DamagedRecord(_number_of(conn, case_id), str(exc)) from None
+                raise
 
     def iter_cases(self, batch: int = 1000) -> Iterator[Case]:
         last = ""
@@ -450,10 +479,24 @@ class SqlStore:
             return int(conn.execute(select(func.count()).select_from(cases)).scalar() or 0)
 
     def history(self, case_id: str) -> list[Event]:
+        """The case's events in order.
+
+        Raises:
+            DamagedRecord: an event no longer decodes (edited outside the engine).
+        """
         with self.engine.connect() as conn:
-            rows = conn.execute(select(events).where(events.c.case_id == case_id)
-                                .order_by(events.c.seq)).all()
-        return [row_to_event(r._mapping) for r in rows]
+            try:
+                found = [row_to_event(r._mapping) for r in conn.execute(
+                    select(events).where(events.c.case_id == case_id).order_by(events.c.seq))]
+            except (TypeError, ValueError) as exc:
+                raise DamagedRecord(_number_of(conn, case_id), str(exc)) from None
+        bad = next((e for e in found if not isinstance(e.data, Mapping)
+                    or not isinstance(e.meta, Mapping)), None)
+        if bad is not None:
+            with self.engine.connect() as conn:
+                raise DamagedRecord(_number_of(conn, case_id),
+                                    f"event {bad.seq} holds no data mapping")
+        return found
 
     def register_definition(self, definition: CompiledDefinition, at: datetime) -> None:
         with self.engine.begin() as conn:

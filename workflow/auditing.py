@@ -21,7 +21,7 @@ from .clock import local
 from .data import field_label, pii_kinds
 from .decide import decide_migration
 from .engine import Engine
-from .errors import CaseNotFound, CommandRejected, PermissionDenied, StorageError
+from .errors import CaseNotFound, CommandRejected, DamagedRecord, PermissionDenied, StorageError
 from .model import Case, Event
 from .pii import mask_data, mask_text
 from .replay import replay_pinned
@@ -252,14 +252,31 @@ def export_trail(engine: Engine, out_dir: Path, case_ref: str | None = None,
             from None
     store: Any = engine.store
     events_file, timeline_file = out_dir / "events.jsonl", out_dir / "timeline.csv"
-    n_cases = n_events = 0
     if case_ref is not None:
         case = engine.get_case(case_ref)
         items: Any = [(case.id, case, store.history(case.id))]
     else:
         items = store.iter_histories()
-    with events_file.open("w", encoding="utf-8") as jf, \
-            timeline_file.open("w", encoding="utf-8-sig", newline="") as cf:
+    # Written beside the targets and renamed at the end: a damaged case stops the
+    # export without leaving half a file where the last good export was.
+    events_tmp = events_file.with_name(events_file.name + ".part")
+    timeline_tmp = timeline_file.with_name(timeline_file.name + ".part")
+    try:
+        n_cases, n_events = _write_trail(engine, items, events_tmp, timeline_tmp, masked, lang)
+    except BaseException:
+        events_tmp.unlink(missing_ok=True)
+        timeline_tmp.unlink(missing_ok=True)
+        raise
+    events_tmp.replace(events_file)
+    timeline_tmp.replace(timeline_file)
+    return ExportReport(events_file, timeline_file, n_cases, n_events, masked)
+
+
+def _write_trail(engine: Engine, items: Any, events_path: Path, timeline_path: Path,
+                 masked: bool, lang: str) -> tuple[int, int]:
+    n_cases = n_events = 0
+    with events_path.open("w", encoding="utf-8") as jf, \
+            timeline_path.open("w", encoding="utf-8-sig", newline="") as cf:
         writer = csv.writer(cf)
         writer.writerow(["case", "seq", "time", "actor", "name", "action", "from", "to",
                          "comment", "data", "hash"] if not lang.startswith("zh") else
@@ -271,6 +288,10 @@ def export_trail(engine: Engine, out_dir: Path, case_ref: str | None = None,
             n_cases += 1
             defn = engine.definition_for(stored)
             kinds = pii_kinds(defn)
+            bad = next((e for e in events if not isinstance(e.data, Mapping)
+                        or not isinstance(e.meta, Mapping)), None)
+            if bad is not None:
+                raise DamagedRecord(stored.number, f"event {bad.seq} does not decode")
             for e in events:
                 n_events += 1
                 data = mask_data(e.data, kinds) if masked else dict(e.data)
@@ -288,7 +309,7 @@ def export_trail(engine: Engine, out_dir: Path, case_ref: str | None = None,
                     defn.state_label(e.dest, lang), record.get("comment") or "",
                     "; ".join(f"{field_label(defn, k, lang)}={v}" for k, v in data.items()),
                     e.hash[:16]])
-    return ExportReport(events_file, timeline_file, n_cases, n_events, masked)
+    return n_cases, n_events
 
 
 # -- migration ----------------------------------------------------------------

@@ -228,3 +228,18 @@ class CampaignError(CommandRejected):
 
 class StorageError(BangfuError):
     code = "storage_error"
+
+
+class DamagedRecord(StorageError):
+    """A stored case or event no longer reads back (edited outside the engine):
+    reading it is refused, naming it; ``bangfu audit verify`` says exactly what changed."""
+
+    code = "damaged_record"
+
+    def __init__(self, case: str, detail: str) -> None:
+        self.case = case
+        super().__init__(
+            f"The stored record of case '{case}' is damaged and cannot be read ({detail}); "
+            "it was changed outside the engine. Run 'bangfu audit verify' to see where",
+            f"案件 '{case}' 的存储记录已损坏，无法读取（{detail}），说明曾在系统之外被改动；"
+            "请运行 bangfu audit verify 查看具体位置")

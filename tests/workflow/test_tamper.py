@@ -375,3 +375,39 @@ def test_verify_of_one_case_checks_only_that_case(demo: Engine, demo_path: Path)
     assert verify(demo, case_ref=other).ok
     report = verify(demo, case_ref=broken.case)
     assert [(f.case, f.seq) for f in report.findings] == [(broken.case, 3)]
+
+
+@pytest.mark.parametrize("command", [
+    ("audit", "replay", "{number}"), ("case", "history", "{number}"),
+    ("audit", "export", "--out", "{out}")])
+def test_reading_a_damaged_event_names_the_case_without_a_traceback(
+        demo: Engine, demo_path: Path, tmp_path: Path, command: tuple[str, ...]) -> None:
+    """Replay, history and export of an event whose JSON was broken by hand refuse with
+    exit 1, naming the case and pointing at verify; the export leaves no file behind."""
+    expect = break_payload_json(demo, demo_path)
+    out = tmp_path / "export"
+    argv = [a.format(number=expect.case, out=out) for a in command]
+    result = bangfu(*argv, "--db", str(demo_path))
+    assert result.exit_code == 1, result.output  # type: ignore[attr-defined]
+    text = result.output  # type: ignore[attr-defined]
+    assert f"案件 '{expect.case}' 的存储记录已损坏" in text and "audit verify" in text
+    assert "Traceback" not in text and "内部错误" not in text
+    assert not out.exists() or not list(out.iterdir())
+
+
+def test_reading_a_damaged_case_row_names_it(demo: Engine, demo_path: Path) -> None:
+    """A case row whose data JSON was broken: show, list and a command on it refuse with
+    DamagedRecord naming the case, in English too."""
+    from workflow.errors import DamagedRecord
+
+    with raw(demo_path) as conn:
+        case_id, number, _ = completed_case(conn)
+        conn.execute("UPDATE cases SET data = substr(data, 2) WHERE id = ?", (case_id,))
+    for read in (lambda: demo.get_case(number), lambda: demo.list_cases(),
+                 lambda: demo.fire(number, "disburse", "xu.lei")):
+        with pytest.raises(DamagedRecord) as ei:
+            read()
+        assert ei.value.case == number
+    result = bangfu("case", "show", number, "--db", str(demo_path), "--lang", "en")
+    assert result.exit_code == 1  # type: ignore[attr-defined]
+    assert f"record of case '{number}' is damaged" in result.output  # type: ignore[attr-defined]
