@@ -6,9 +6,9 @@ one core.
 
 Without ``--db`` the database is built in a temporary folder and dropped afterwards;
 with ``--db FILE`` it is built there if the file does not exist, else reused as it is.
-The definitions it was built with are kept beside it (``bench-definitions/``): once the
-shipped definitions or their schema change, opening the old file fails with
-DefinitionVersionConflict; delete both to rebuild.
+The definitions it was built with are copied anew at every build and kept beside it
+(``bench-definitions/``): once the shipped definitions or their schema change, opening
+an old file fails with DefinitionVersionConflict; delete the file to rebuild.
 
 The build has two steps, to stay within a few minutes on two cores:
 
@@ -90,13 +90,16 @@ def household(n: int) -> dict[str, str]:
     return {"applicant_name": f"基准户{n}", "id_number": id_number(n), "phone": f"139{n:08d}"}
 
 
-def unbudgeted_definitions(root: Path) -> Path:
+def unbudgeted_definitions(root: Path, fresh: bool = False) -> Path:
     """The shipped definitions without the campaign budget: a thousand severe cases
-    would (rightly) overspend the sample township's lines."""
+    would (rightly) overspend the sample township's lines. ``fresh``: copy them anew
+    (a new build), else keep the copy the database was built with."""
     import shutil
 
     from definitions import SHIPPED
 
+    if fresh and root.exists():
+        shutil.rmtree(root)
     if not root.exists():
         for part in ("processes", "campaigns", "calendars"):
             shutil.copytree(SHIPPED / part, root / part)
@@ -108,7 +111,7 @@ def unbudgeted_definitions(root: Path) -> Path:
 
 def build(db: str, n_cases: int, n_seed: int) -> None:
     """A database of ``n_cases`` cases with ten events each (see the module docstring)."""
-    defs = unbudgeted_definitions(Path(db).parent / "bench-definitions")
+    defs = unbudgeted_definitions(Path(db).parent / "bench-definitions", fresh=True)
     init_database(db, simulated_start=START, definitions=defs)
     engine = open_engine(db, definitions=defs)
     began = time.perf_counter()
