@@ -83,6 +83,20 @@ class TargetSpec(_Frozen):
     time: TimeOfDay | None = None
 
 
+class OfficeHoursSpec(_Frozen):
+    """When people are told: a reminder due outside ``start``–``end`` local time
+    goes out at ``send_at`` that day instead (a reminder two days before an
+    end-of-day deadline would otherwise arrive at midnight)."""
+
+    start: TimeOfDay = "08:00"
+    end: TimeOfDay = "18:00"
+    send_at: TimeOfDay = "09:00"
+
+    @property
+    def times(self) -> tuple[dt.time, dt.time, dt.time]:
+        return _clock(self.start), _clock(self.end), _clock(self.send_at)
+
+
 class DeadlineSpec(_Frozen):
     """A named deadline: a local date with a time of day; without one, the end of that day."""
 
@@ -140,6 +154,7 @@ class CampaignSpec(_Frozen):
     #: the papers an application needs, by category, and the receipt window
     #: (``definitions.documents``)
     documents: DocumentsSpec | None = None
+    office_hours: OfficeHoursSpec = Field(default_factory=OfficeHoursSpec)
 
 
 class UnknownDeadline(DefinitionError):
@@ -203,6 +218,10 @@ class Campaign:
     @property
     def id(self) -> str:
         return self.spec.campaign
+
+    @property
+    def office_hours(self) -> OfficeHoursSpec:
+        return self.spec.office_hours
 
     @property
     def start(self) -> dt.datetime:
@@ -303,6 +322,13 @@ def check_campaign(spec: CampaignSpec, lines: Lines | None = None, source: str |
     problems.extend(check_standards(spec.standards, lines, source))
     problems.extend(check_documents(spec.documents, spec.standards, lines, source))
     _check_budget(spec, add)
+    opens, closes, send_at = spec.office_hours.times
+    if not opens <= send_at < closes:
+        add(("office_hours",), f"office hours must run forward and include send_at "
+            f"({spec.office_hours.start}–{spec.office_hours.end}, send_at "
+            f"{spec.office_hours.send_at})",
+            f"办公时间须先开始后结束，且包含发送时间（{spec.office_hours.start}–"
+            f"{spec.office_hours.end}，发送时间 {spec.office_hours.send_at}）")
 
     first = min(spec.phases, key=lambda p: p.start)
     last = max(spec.phases, key=lambda p: p.start)

@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
+from definitions.campaign import OfficeHoursSpec
 from definitions.compile import CompiledDefinition
 from definitions.schema import TimerSpec
 
@@ -23,6 +24,8 @@ from .errors import CommandRejected
 from .model import Case
 
 LOCAL = ZoneInfo("Asia/Shanghai")
+#: office hours of a case outside campaigns (the model's defaults)
+_OFFICE = OfficeHoursSpec()
 TimerKind = Literal["fire", "remind", "escalate", "recur"]
 
 
@@ -37,6 +40,9 @@ class CampaignCalendar(Protocol):
     def id(self) -> str: ...
 
     def resolve(self, ref: str) -> datetime: ...
+
+    @property
+    def office_hours(self) -> OfficeHoursSpec: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,13 +98,15 @@ def _add(start: datetime, d: Duration, ctx: TimeContext, sign: int = 1) -> datet
     return start + sign * d.as_timedelta()
 
 
-def office_hours(when: datetime) -> datetime:
-    """A reminder due at night (e.g. two days before an end-of-day deadline)
-    goes out at 09:00 local time that day instead."""
+def office_hours(when: datetime, hours: OfficeHoursSpec | None = None) -> datetime:
+    """A reminder due outside office hours (e.g. two days before an end-of-day
+    deadline) goes out at the campaign's ``send_at`` local time that day instead
+    (by default 08:00–18:00, sent at 09:00)."""
+    start, end, send_at = (hours or _OFFICE).times
     local = when.astimezone(LOCAL)
-    if 8 <= local.hour < 18:
+    if start <= local.time() < end:
         return when
-    return local.replace(hour=9, minute=0, second=0, microsecond=0).astimezone(when.tzinfo)
+    return datetime.combine(local.date(), send_at, tzinfo=LOCAL).astimezone(when.tzinfo)
 
 
 def anchor_of(spec: TimerSpec, case: Case, state: str | None) -> datetime:
@@ -143,7 +151,8 @@ def _plans(spec: TimerSpec, scope: Literal["state", "case"], state: str | None, 
         out.append(TimerPlan(spec.id, scope, state, "fire", due, deadline, spec.fire))
     for offset in spec.remind:
         exact = _add(deadline, parse_duration(offset), ctx, sign=-1)
-        remind_at = office_hours(exact)
+        remind_at = office_hours(exact, ctx.campaign.office_hours
+                                 if ctx.campaign is not None else None)
         if remind_at > deadline:
             remind_at = exact  # office hours would be too late for an early deadline
         if remind_at > now:

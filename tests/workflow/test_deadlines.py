@@ -332,3 +332,26 @@ def test_unknown_duration_unit_is_refused_at_load_with_path_and_line() -> None:
                                                           "states[1].timers[0].after")
     assert "3 lightyears" in problem.en
     assert f"mini.yaml:{line}: states[1].timers[0].after" in str(ei.value)
+
+
+def test_office_hours_are_campaign_data() -> None:
+    """A campaign that works 09:00–17:00 and sends at 10:00 moves an 08:30 reminder."""
+    from definitions.campaign import OfficeHoursSpec
+
+    hours = OfficeHoursSpec(start="09:00", end="17:00", send_at="10:00")
+    assert office_hours(at("2027-01-15T08:30+08:00"), hours) == at("2027-01-15T10:00+08:00")
+    assert office_hours(at("2027-01-15T16:59+08:00"), hours) == at("2027-01-15T16:59+08:00")
+    assert office_hours(at("2027-01-15T08:30+08:00")) == at("2027-01-15T08:30+08:00")
+
+
+def test_office_hours_that_do_not_hold_send_at_are_refused() -> None:
+    """send_at outside the office hours is a load-time error of the campaign."""
+    from definitions import DefinitionInvalid
+    from definitions.campaign import SHIPPED_CAMPAIGNS, campaign_from_text
+
+    text = (SHIPPED_CAMPAIGNS / "spring_festival_2027.yaml").read_text(encoding="utf-8")
+    broken = text.replace('send_at: "09:00"', 'send_at: "19:00"')
+    assert broken != text
+    with pytest.raises(DefinitionInvalid) as ei:
+        campaign_from_text(broken)
+    assert [p.path for p in ei.value.problems] == ["office_hours"]
