@@ -23,9 +23,10 @@ def holders(defn: CompiledDefinition, org: Org, case: Case, role: str) -> list[s
         return []
     out = []
     for user in org.spec.users:
+        if role not in user.roles:
+            continue
         actor = Actor(user.id, user.name, user.unit, user.roles)
-        if role in user.roles and role_reaches(defn, org, role, actor, case.unit,
-                                               case.applicant_user) and \
+        if role_reaches(defn, org, role, actor, case.unit, case.applicant_user) and \
                 (defn.spec.roles[role].scope == "own" or not conflicted(defn, org, case, actor)):
             out.append(user.id)
     return out
