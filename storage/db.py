@@ -3,7 +3,10 @@
 SQLite connections get WAL, synchronous=NORMAL, foreign keys and a busy
 timeout in a connect listener, and write units of work start with ``BEGIN
 IMMEDIATE`` so two writers of the same database serialise instead of failing
-late on a stale snapshot. Other URLs (PostgreSQL) are used as given.
+late on a stale snapshot. Other URLs are used as given: PostgreSQL
+(``postgresql+psycopg://user@host/db``, psycopg 3) runs at its default READ
+COMMITTED, and ``sql.py`` takes the row locks there that SQLite's write lock
+gives for free.
 """
 
 from __future__ import annotations

@@ -48,8 +48,12 @@ class Prepared:
             return tuple(conv(name) for name in self.order)
         return {name: conv(name) for name in {**self.literals, **values}}
 
-    def execute(self, conn: Connection, values: Mapping[str, Any]) -> Any:
-        cursor = conn.connection.cursor()
+    def execute(self, conn: Connection, values: Mapping[str, Any], *,
+                server_side: bool = False) -> Any:
+        """Run on the connection's DBAPI cursor; ``server_side`` (PostgreSQL)
+        keeps the rows on the server until fetched, for streams of a whole table."""
+        cursor = (conn.connection.cursor(name=f"bangfu_{id(self):x}") if server_side
+                  else conn.connection.cursor())
         cursor.execute(self.sql, self.params(values))
         return cursor
 

@@ -4,6 +4,12 @@ The command path (``unit_of_work``) uses Core statements only: the ORM
 session costs several times more per transition. ``append`` updates the case
 row only if its version is still the one the decision was based on, and
 inserts the event under ``UNIQUE(case_id, seq)``: two writers cannot both win.
+
+On SQLite a unit of work holds the database's write lock from its start
+(``BEGIN IMMEDIATE``). On PostgreSQL it locks what it reads to decide: the
+case row (``FOR UPDATE``), the due timer it fires (``FOR UPDATE SKIP LOCKED``,
+so two workers take different timers), the case-number counter (one upsert)
+and the household whose rival cases it looks up (an advisory lock).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import JSON, Connection, Engine, bindparam, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from definitions.compile import CompiledDefinition
@@ -182,6 +189,13 @@ _SELECT_CASE_LOCKED = _SELECT_CASE.with_for_update()
 _SELECT_KEY = select(events).where(events.c.idempotency_key == bindparam("key"))
 _NEXT_NUMBER = (update(counters).where(counters.c.name == bindparam("prefix"))
                 .values(value=counters.c.value + 1).returning(counters.c.value))
+# PostgreSQL: one statement, so two first submits under a new prefix cannot
+# both insert the counter (SQLite's BEGIN IMMEDIATE already serialises them).
+_UPSERT_NUMBER = (pg_insert(counters).values(name=bindparam("prefix"), value=1)
+                  .on_conflict_do_update(index_elements=[counters.c.name],
+                                         set_={"value": counters.c.value + 1})
+                  .returning(counters.c.value))
+_LOCK_HOUSEHOLD = select(func.pg_advisory_xact_lock(func.hashtextextended(bindparam("key"), 0)))
 _CASE_FIELDS = ("definition_version", "definition_hash", "state", "data", "version",
                 "updated_at", "state_entered_at", "duties", "first_entered", "head_hash")
 _UPDATE_CASE = (update(cases)
@@ -196,6 +210,7 @@ class _Statements:
     """The command path's statements, compiled once for a dialect."""
 
     def __init__(self, dialect: Any) -> None:
+        self.postgresql = dialect.name == "postgresql"
         self.select_case = Prepared(_SELECT_CASE, dialect, cases)
         self.select_case_locked = Prepared(_SELECT_CASE_LOCKED, dialect, cases)
         self.select_key = Prepared(_SELECT_KEY, dialect, events)
@@ -244,6 +259,8 @@ class SqlUnitOfWork:
         return row_to_event(row) if row is not None else None
 
     def next_number(self, prefix: str) -> int:
+        if self._s.postgresql:
+            return int(self.conn.execute(_UPSERT_NUMBER, {"prefix": prefix}).scalar_one())
         got = self.conn.execute(_NEXT_NUMBER, {"prefix": prefix}).scalar()
         if got is None:
             self.conn.execute(insert(counters).values(name=prefix, value=1))
@@ -317,6 +334,13 @@ class SqlUnitOfWork:
                         process: str | None = None, exclude: str | None = None) -> list[Case]:
         """Cases of the same household (normalised ID number), narrowed to a
         campaign and/or a process when given."""
+        if self._s.postgresql:
+            # SQLite's BEGIN IMMEDIATE makes "no rival, so write" atomic. Under
+            # PostgreSQL's READ COMMITTED two transactions (e.g. a submit and a
+            # fire that re-opens a claim) could each find no rival and both
+            # write; a lock on the household until commit serialises them, and
+            # the query below then sees what the other committed.
+            self.conn.execute(_LOCK_HOUSEHOLD, {"key": f"bangfu.household:{household}"})
         stmt = select(cases).where(cases.c.household == household)
         if campaign is not None:
             stmt = stmt.where(cases.c.campaign == campaign)
@@ -570,8 +594,11 @@ class SqlStore:
         event_stmt = Prepared(select(*event_columns).order_by(events.c.case_id, events.c.seq),
                               self.engine.dialect)
         with self.engine.connect() as c1, self.engine.connect() as c2:
-            case_cur = case_stmt.execute(c1, {})
-            event_cur = event_stmt.execute(c2, {})
+            # PostgreSQL: server-side cursors, or the driver would fetch every
+            # row before the first one is handed over.
+            server_side = self._stmts.postgresql
+            case_cur = case_stmt.execute(c1, {}, server_side=server_side)
+            event_cur = event_stmt.execute(c2, {}, server_side=server_side)
 
             def rows(cur: Any, stmt: Prepared) -> Iterator[dict[str, Any]]:
                 # JSON through _json_loads as for events (SQLAlchemy's reader is
@@ -671,6 +698,13 @@ class SqlStore:
             return conn.execute(select(meta.c.value).where(meta.c.key == key)).scalar()
 
     def set_meta(self, key: str, value: str) -> None:
+        if self._stmts.postgresql:
+            # one statement: two processes setting a new key both succeed
+            stmt = pg_insert(meta).values(key=key, value=value)
+            with self.engine.begin() as conn:
+                conn.execute(stmt.on_conflict_do_update(index_elements=[meta.c.key],
+                                                        set_={"value": stmt.excluded.value}))
+            return
         with self.engine.begin() as conn:
             done = conn.execute(update(meta).where(meta.c.key == key).values(value=value)).rowcount
             if not done:

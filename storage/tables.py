@@ -56,6 +56,20 @@ def _json() -> Any:
     return Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
+#: Case ids sort byte by byte on every backend, as SQLite and Python compare
+#: them: ``iter_histories`` merges the case and event streams in Python, and
+#: checkpoints list heads in id order. PostgreSQL would otherwise sort by the
+#: database's locale; with "C" the primary key and ``(case_id, seq)`` indexes
+#: serve those orders directly.
+CASE_ID = String(32).with_variant(String(32, collation="C"), "postgresql")
+
+
+def _case_id(foreign_key: str | None = "cases.id", nullable: bool = False) -> Any:
+    if nullable:
+        return Field(default=None, foreign_key=foreign_key, sa_type=CASE_ID, nullable=True)
+    return Field(foreign_key=foreign_key, sa_type=CASE_ID)
+
+
 class MetaRow(SQLModel, table=True):
     __tablename__ = "bangfu_meta"
     key: str = Field(primary_key=True, max_length=64)
@@ -81,7 +95,7 @@ class CaseRow(SQLModel, table=True):
     __tablename__ = "cases"
     __table_args__ = (Index("ix_cases_process_state", "process", "state"),
                       Index("ix_cases_household_campaign", "household", "campaign"))
-    id: str = Field(primary_key=True, max_length=32)
+    id: str = Field(primary_key=True, sa_type=CASE_ID)
     number: str = Field(sa_column=Column(String(32), unique=True, nullable=False))
     process: str = Field(max_length=64)
     definition_version: int
@@ -109,7 +123,7 @@ class EventRow(SQLModel, table=True):
     __tablename__ = "events"
     __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_events_case_seq"),)
     id: int | None = Field(default=None, primary_key=True)
-    case_id: str = Field(foreign_key="cases.id", max_length=32)
+    case_id: str = _case_id()
     seq: int
     at: datetime = _dt()
     kind: str = Field(max_length=16)
@@ -140,7 +154,7 @@ class LedgerRow(SQLModel, table=True):
     line: str = Field(max_length=64)
     kind: str = Field(max_length=16)
     amount_fen: int
-    case_id: str | None = Field(default=None, foreign_key="cases.id", max_length=32)
+    case_id: str | None = _case_id(nullable=True)
     event_seq: int | None = None
     at: datetime = _dt()
     note: str | None = None
@@ -169,7 +183,7 @@ class TimerRow(SQLModel, table=True):
     __table_args__ = (Index("ix_timers_status_due", "status", "due_at"),
                       Index("ix_timers_case_status", "case_id", "status"))
     id: int | None = Field(default=None, primary_key=True)
-    case_id: str = Field(foreign_key="cases.id", max_length=32)
+    case_id: str = _case_id()
     spec_id: str = Field(max_length=64)
     scope: str = Field(max_length=8)
     state: str | None = Field(default=None, max_length=64)
@@ -193,7 +207,7 @@ class OutboxRow(SQLModel, table=True):
     __table_args__ = (Index("ix_outbox_status", "status", "id"),)
     id: int | None = Field(default=None, primary_key=True)
     message_id: str = Field(sa_column=Column(String(96), unique=True, nullable=False))
-    case_id: str = Field(foreign_key="cases.id", max_length=32)
+    case_id: str = _case_id()
     event_seq: int
     kind: str = Field(max_length=32)
     recipient: str = Field(max_length=64)
@@ -225,7 +239,7 @@ class DeliveryRow(SQLModel, table=True):
     delivery_id: str = Field(sa_column=Column(String(240), unique=True, nullable=False))
     message_id: str = Field(max_length=160, index=True)
     outbox_id: int | None = Field(default=None, foreign_key="outbox.id")
-    case_id: str | None = Field(default=None, max_length=32)
+    case_id: str | None = _case_id(None, nullable=True)
     kind: str = Field(max_length=32)
     channel: str = Field(max_length=64)
     recipient: str | None = Field(default=None, max_length=64)

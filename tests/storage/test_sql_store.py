@@ -131,21 +131,25 @@ def test_plain_path_becomes_an_absolute_sqlite_url(tmp_path: Path,
 # -- SQLite settings -------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only
 def test_sqlite_uses_wal(engine: Engine) -> None:
     """Connections run in write-ahead-log mode."""
     assert pragma(engine, "journal_mode") == "wal"
 
 
+@pytest.mark.sqlite_only
 def test_sqlite_enforces_foreign_keys(engine: Engine) -> None:
     """Foreign keys are on for every connection."""
     assert pragma(engine, "foreign_keys") == 1
 
 
+@pytest.mark.sqlite_only
 def test_sqlite_waits_for_a_busy_database(engine: Engine) -> None:
     """A busy timeout lets a writer wait for another instead of failing at once."""
     assert int(pragma(engine, "busy_timeout")) > 0  # type: ignore[call-overload]
 
 
+@pytest.mark.sqlite_only
 def test_sqlite_synchronous_normal(engine: Engine) -> None:
     """WAL with synchronous=NORMAL (1): durable at checkpoints, fast on commit."""
     assert pragma(engine, "synchronous") == 1
@@ -264,6 +268,7 @@ def test_events_are_unique_per_case_and_seq(engine: Engine, new_case: NewCase) -
     assert len(engine.history(number)) == 1
 
 
+@pytest.mark.sqlite_only
 def test_a_locked_database_is_a_storage_error(engine: Engine, db_path: str,
                                               new_case: NewCase) -> None:
     """A write that cannot get the lock is StorageError (not a driver error); then it recovers."""
