@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any
 
 from definitions.compile import CompiledDefinition
-from definitions.documents import DocumentsSpec
 from definitions.errors import BangfuError
 from definitions.org import Org
 from definitions.schema import TransitionSpec
@@ -43,7 +42,6 @@ from .errors import (
     InvalidData,
     InvalidTrigger,
     MissingData,
-    MissingDocuments,
     PermissionDenied,
 )
 from .guards import GuardContext
@@ -60,10 +58,10 @@ from .model import (
     Timer,
     TriggerOption,
 )
+from .papers import check_papers, merge_papers
 from .pii import mask_text
 from .recipients import resolve, responsible
 from .replay import evolve
-from .rules import documents as papers
 from .rules.family import case_values
 from .rules.idcard import InvalidIdNumber, validate_id
 from .rules.standards import propose
@@ -138,46 +136,6 @@ def _prepare_application(defn: CompiledDefinition, given: Mapping[str, Any], now
                   "rules": [r.id for r in found.rules]}
 
 
-def review_papers(defn: CompiledDefinition, data: Mapping[str, Any], time: TimeContext | None
-                  ) -> tuple[DocumentsSpec, papers.DocumentReview, list[str]] | None:
-    """The case's papers against its campaign's checklist: the checklist, the
-    review and the process's documents fields (None: no checklist applies)."""
-    spec = getattr(getattr(time.campaign if time else None, "spec", None), "documents", None)
-    fields = [n for n, f in defn.spec.fields.items() if f.type == "documents"]
-    if spec is None or not fields:
-        return None
-    docs = [d for n in fields for d in data.get(n) or ()]
-    try:
-        computed = case_values(data, time.family_rules) if time and time.family_rules else {}
-    except BangfuError:
-        computed = {}  # the conditions then read only what the case says
-    return spec, papers.review(spec, data.get("category"), {**data, **computed}, docs), fields
-
-
-def _check_papers(defn: CompiledDefinition, data: Mapping[str, Any], time: TimeContext | None,
-                  case_ref: str, trigger: str, *, refuse_missing: bool) -> dict[str, Any] | None:
-    """An unknown paper type is invalid data; a missing paper is refused when
-    ``refuse_missing`` (submission); receipts dated outside the window come back
-    as a note for the event's meta."""
-    reviewed = review_papers(defn, data, time)
-    if reviewed is None:
-        return None
-    spec, found, fields = reviewed
-    if found.unknown:
-        raise InvalidData([(fields[0], f"'{t}' is not a document type of this campaign"
-                            + (f"; did you mean '{hint}'?" if hint else ""),
-                            f"'{t}' 不是本活动的材料类型" + (f"；是否指 '{hint}'？" if hint else ""))
-                           for t, hint in found.unknown])
-    if refuse_missing and found.missing:
-        raise MissingDocuments(case_ref, trigger, [(t, spec.label(t, "en"), spec.label(t))
-                                                   for t in found.missing])
-    window = spec.receipt_window
-    if not found.outside_window or window is None:
-        return None
-    return {"outside_window": [dict(d) for d in found.outside_window],
-            "window": [window.start.isoformat(), window.end.isoformat()]}
-
-
 def decide_submit(defn: CompiledDefinition, org: Org, actor: Actor, command: Submit,
                   now: datetime, case_id: str, number: str,
                   time: TimeContext | None = None) -> Decision:
@@ -213,7 +171,7 @@ def decide_submit(defn: CompiledDefinition, org: Org, actor: Actor, command: Sub
     missing = _missing(defn, spec.submit.required, data)
     if missing:
         raise MissingData("(new)", "submit", missing)
-    flagged = _check_papers(defn, data, time, "(new)", "submit", refuse_missing=True)
+    flagged = check_papers(defn, data, time, "(new)", "submit", refuse_missing=True)
     event = Event(
         case_id=case_id, seq=1, at=now, kind="submitted", actor=actor.id, role=role,
         trigger="submit", source=None, dest=defn.initial, data=data,
@@ -249,16 +207,6 @@ def decide_submit(defn: CompiledDefinition, org: Org, actor: Actor, command: Sub
                     messages=entry_messages(defn, org, None, case, event))
 
 
-def _merge_papers(defn: CompiledDefinition, held: Mapping[str, Any],
-                  given: Mapping[str, Any]) -> Mapping[str, Any]:
-    """``given`` with its document lists joined to those on file (papers handed in
-    later add to the case's; ``given`` itself when it writes no documents)."""
-    names = [n for n in given if n in defn.spec.fields and defn.spec.fields[n].type == "documents"]
-    if not names:
-        return given
-    return {**given, **{n: papers.merge(held.get(n), given[n]) for n in names}}
-
-
 def _ctx(defn: CompiledDefinition, case: Case, actor: Actor, now: datetime,
          data: Mapping[str, Any], facts: Mapping[str, Any] | None = None) -> GuardContext:
     return GuardContext(defn, case, {**case.data, **data}, actor, now, facts or {})
@@ -292,7 +240,7 @@ def decide_fire(defn: CompiledDefinition, machine: CompiledMachine, org: Org, ca
         r = _pick_refusal(refusals)
         raise PermissionDenied(r.reason, r.en, r.zh)
     check_data(defn, command.data)
-    given = _merge_papers(defn, case.data, command.data)
+    given = merge_papers(defn, case.data, command.data)
     ctx = _ctx(defn, case, actor, now, given, facts)
     adapter = machine.fire(command.trigger, case.state, ctx,
                            frozenset(defn.position(s) for s, _ in allowed))
@@ -313,7 +261,7 @@ def decide_fire(defn: CompiledDefinition, machine: CompiledMachine, org: Org, ca
     role = next(r for s, r in allowed if s == taken)
     notes = dict(meta or {})
     if given is not command.data:
-        flagged = _check_papers(defn, ctx.data, time, case.number, command.trigger,
+        flagged = check_papers(defn, ctx.data, time, case.number, command.trigger,
                                 refuse_missing=False)
         if flagged:
             notes["documents"] = flagged

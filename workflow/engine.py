@@ -34,7 +34,6 @@ from .decide import (
     decide_timer,
     options,
     request_hash,
-    review_papers,
 )
 from .errors import (
     CampaignError,
@@ -58,6 +57,7 @@ from .model import (
     Timer,
     TriggerOption,
 )
+from .papers import review_papers
 from .ports import CaseStore
 from .rules.documents import DocumentReview
 from .rules.family import case_values

@@ -1,0 +1,69 @@
+"""A case's papers in the command path: checked against the campaign's checklist
+at submission (a missing paper refused, an unknown type invalid, late receipts
+noted for the event's meta) and joined to those on file when a transition
+writes more. Pure: the rules are ``workflow.rules.documents``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from definitions.compile import CompiledDefinition
+from definitions.documents import DocumentsSpec
+from definitions.errors import BangfuError
+
+from .deadlines import TimeContext
+from .errors import InvalidData, MissingDocuments
+from .rules import documents as papers
+from .rules.family import case_values
+
+
+def review_papers(defn: CompiledDefinition, data: Mapping[str, Any], time: TimeContext | None
+                  ) -> tuple[DocumentsSpec, papers.DocumentReview, list[str]] | None:
+    """The case's papers against its campaign's checklist: the checklist, the
+    review and the process's documents fields (None: no checklist applies)."""
+    spec = getattr(getattr(time.campaign if time else None, "spec", None), "documents", None)
+    fields = [n for n, f in defn.spec.fields.items() if f.type == "documents"]
+    if spec is None or not fields:
+        return None
+    docs = [d for n in fields for d in data.get(n) or ()]
+    try:
+        computed = case_values(data, time.family_rules) if time and time.family_rules else {}
+    except BangfuError:
+        computed = {}  # the conditions then read only what the case says
+    return spec, papers.review(spec, data.get("category"), {**data, **computed}, docs), fields
+
+
+def check_papers(defn: CompiledDefinition, data: Mapping[str, Any], time: TimeContext | None,
+                 case_ref: str, trigger: str, *, refuse_missing: bool) -> dict[str, Any] | None:
+    """An unknown paper type is invalid data; a missing paper is refused when
+    ``refuse_missing`` (submission); receipts dated outside the window come back
+    as a note for the event's meta."""
+    reviewed = review_papers(defn, data, time)
+    if reviewed is None:
+        return None
+    spec, found, fields = reviewed
+    if found.unknown:
+        raise InvalidData([(fields[0], f"'{t}' is not a document type of this campaign"
+                            + (f"; did you mean '{hint}'?" if hint else ""),
+                            f"'{t}' 不是本活动的材料类型" + (f"；是否指 '{hint}'？" if hint else ""))
+                           for t, hint in found.unknown])
+    if refuse_missing and found.missing:
+        raise MissingDocuments(case_ref, trigger, [(t, spec.label(t, "en"), spec.label(t))
+                                                   for t in found.missing])
+    window = spec.receipt_window
+    if not found.outside_window or window is None:
+        return None
+    return {"outside_window": [dict(d) for d in found.outside_window],
+            "window": [window.start.isoformat(), window.end.isoformat()]}
+
+
+def merge_papers(defn: CompiledDefinition, held: Mapping[str, Any],
+                 given: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``given`` with its document lists joined to those on file (papers handed in
+    later add to the case's; ``given`` itself when it writes no documents)."""
+    names = [n for n in given if n in defn.spec.fields and defn.spec.fields[n].type == "documents"]
+    if not names:
+        return given
+    return {**given, **{n: papers.merge(held.get(n), given[n]) for n in names}}
