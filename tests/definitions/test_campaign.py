@@ -116,8 +116,9 @@ def test_load_campaigns_reads_the_shipped_folder_by_default() -> None:
 
 
 def test_spring_campaign_runs_the_relief_process_under_cf27(spring: Campaign) -> None:
-    """The Spring Festival campaign runs relief_application with case prefix CF27."""
-    assert spring.spec.processes == ("relief_application",)
+    """The Spring Festival campaign runs the township's relief and the union's visits,
+    with case prefix CF27."""
+    assert spring.spec.processes == ("relief_application", "union_visit")
     assert spring.spec.case_prefix == "CF27"
     assert spring.spec.calendar == "cn"
 
