@@ -444,3 +444,66 @@ def test_education_aid_needs_a_reason_to_grant_and_one_open_case(engine: Engine)
         engine.submit("education_aid", ENTERPRISE, education_application(),
                       unit="qingshan_textile")
     assert ei.value.other == number
+
+
+# -- care-institution star rating (特困供养机构等级评定) ------------------------------
+
+TOWN, BUREAU, CITY = "yang.jing", "hu.kezhang", "fang.jian"
+HOME = {"institution_name": "东岭镇敬老院", "residents": 42, "service_quality": 88,
+        "management": 85, "facilities": 80, "organisational_support": 90}
+
+
+def rating_case(engine: Engine) -> str:
+    return engine.submit("care_rating", TOWN, HOME, unit="dongling_home").case_number
+
+
+def test_two_stars_need_the_plans_subsidy(engine: Engine) -> None:
+    """Two stars with a yearly subsidy below 6,000 per resident are refused, naming the
+    condition; at 6,000 exactly (以上 includes the figure) the rating is given."""
+    number = rating_case(engine)
+    with pytest.raises(GuardFailed) as ei:
+        engine.fire(number, "rate", BUREAU, data={
+            "stars": 2, "subsidy_per_resident_fen": 599_999, "evaluation_note": "达标"})
+    assert "6000" in str(ei.value)
+    engine.fire(number, "rate", BUREAU, data={
+        "stars": 2, "subsidy_per_resident_fen": 600_000, "evaluation_note": "达标"})
+    assert engine.get_case(number).state == "rated"
+
+
+def test_three_stars_go_to_the_city_and_need_7200(engine: Engine) -> None:
+    """A three-star candidate goes to the city; the county cannot rate it itself; the city
+    confirms only with 7,200 per resident or more, else returns it with a reason."""
+    number = rating_case(engine)
+    with pytest.raises(GuardFailed):
+        engine.fire(number, "rate", BUREAU, data={
+            "stars": 3, "subsidy_per_resident_fen": 800_000, "evaluation_note": "优秀"})
+    engine.fire(number, "propose_three_star", BUREAU, data={
+        "stars": 3, "subsidy_per_resident_fen": 700_000, "evaluation_note": "优秀"})
+    assert engine.get_case(number).state == "city_review"
+    with pytest.raises(PermissionDenied):
+        engine.fire(number, "approve_three_star", BUREAU)
+    with pytest.raises(GuardFailed):
+        engine.fire(number, "approve_three_star", CITY)
+    engine.fire(number, "approve_three_star", CITY, data={"subsidy_per_resident_fen": 720_000})
+    assert engine.get_case(number).state == "rated"
+
+
+def test_a_rating_expires_after_its_validity_with_reminders_and_is_renewed(
+        engine: Engine) -> None:
+    """Reminders go to the county bureau 90 and 30 days before the end of the three years;
+    at the end the rating expires by itself; the township applies for renewal."""
+    number = rating_case(engine)
+    engine.fire(number, "rate", BUREAU, data={
+        "stars": 1, "subsidy_per_resident_fen": 500_000, "evaluation_note": "基本达标"})
+    rated = engine.get_case(number).state_entered_at
+    engine.set_clock(when=rated + timedelta(days=3 * 365 - 100))
+    assert engine.get_case(number).state == "rated"
+    engine.set_clock(advance=timedelta(days=110))
+    case = engine.get_case(number)
+    assert case.state == "expired"
+    reminders = [e for e in engine.history(number) if e.kind == "reminder"]
+    assert len(reminders) == 2 and all(e.meta["recipients"] == [BUREAU] for e in reminders)
+    (expired,) = [e for e in engine.history(number) if e.trigger == "expire"]
+    assert expired.at.astimezone(rated.tzinfo) >= rated + timedelta(days=365 * 3)
+    engine.fire(number, "renew", TOWN, data={"residents": 40})
+    assert engine.get_case(number).state == "county_evaluation"
