@@ -149,7 +149,12 @@ def _race_worker(jobs: Any, results: Any, barrier: Any) -> None:
     engines: dict[str, Engine] = {}
     while (job := jobs.get()) is not None:
         db, number, trigger, user, expected = job
-        engine = engines.get(db) or engines.setdefault(db, open_engine(db))
+        try:
+            engine = engines.get(db) or engines.setdefault(db, open_engine(db))
+        except Exception as exc:  # e.g. a definition file being edited: fail now, not in 2 min
+            barrier.abort()
+            results.put(("crash", repr(exc)))
+            continue
         try:
             barrier.wait(timeout=60)
             result = engine.fire(number, trigger, user, expected_version=expected)
@@ -177,6 +182,7 @@ class Racers:
 
     def race(self, db: str, number: str, trigger: str, user: str,
              expected: int | None) -> list[str]:
+        self.barrier.reset()  # a worker that could not open the database broke it
         for q in self.jobs:
             q.put((db, number, trigger, user, expected))
         outcomes = [self.results.get(timeout=120) for _ in self.jobs]
