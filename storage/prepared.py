@@ -10,13 +10,37 @@ which costs several times the statement itself (see ``bench/``).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import JSON, Connection, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 
+from .db import json_loads
+from .tables import UTCDateTime
+
 Processor = Callable[[Any], Any] | None
+
+
+def fast_reader(kind: Any, proc: Processor, sqlite: bool) -> Processor:
+    """The plain function for a result column (SQLAlchemy's wrappers add a call per
+    value): ``json_loads`` for JSON, ``utc_from_text`` for our SQLite UTC text. A
+    driver that decodes JSON itself (no processor) hands over the values as they are."""
+    if isinstance(kind, JSON):
+        return json_loads if proc is not None else None
+    if sqlite and isinstance(kind, UTCDateTime):
+        return utc_from_text
+    return proc
+
+
+def utc_from_text(text: str) -> datetime:
+    """``UTCDateTime``'s reading of SQLite text without SQLAlchemy's wrappers: aware,
+    in UTC (a time edited by hand without an offset is taken as UTC, as there)."""
+    value = datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value if value.tzinfo is UTC else value.astimezone(UTC)
 
 
 class Prepared:
@@ -33,19 +57,29 @@ class Prepared:
         #: literal values written into the statement (``status == "pending"``)
         self.literals: dict[str, Any] = {
             name: bp.effective_value for name, bp in compiled.binds.items() if not bp.required}
+        #: per positional parameter: name, converter, whether a literal stands in
+        self._plan = [(name, self.binds.get(name), name in self.literals,
+                       self.literals.get(name)) for name in self.order]
         self.columns: list[tuple[str, Processor]] = []
         if result_table is not None:
-            self.columns = [(c.name, c.type.result_processor(dialect, None))
+            sqlite = dialect.name == "sqlite"
+            self.columns = [(c.name, fast_reader(c.type, c.type.result_processor(dialect, None),
+                                                 sqlite))
                             for c in result_table.columns]
 
     def params(self, values: Mapping[str, Any]) -> Any:
+        if self.positional:
+            out = []
+            for name, proc, literal, default in self._plan:
+                value = values.get(name, default) if literal else values[name]
+                out.append(proc(value) if proc is not None and value is not None else value)
+            return tuple(out)
+
         def conv(name: str) -> Any:
             proc = self.binds.get(name)
             value = values[name] if name in values else self.literals[name]
             return proc(value) if proc is not None and value is not None else value
 
-        if self.positional:
-            return tuple(conv(name) for name in self.order)
         return {name: conv(name) for name in {**self.literals, **values}}
 
     def execute(self, conn: Connection, values: Mapping[str, Any], *,

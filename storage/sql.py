@@ -14,15 +14,13 @@ and the household whose rival cases it looks up (an advisory lock).
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-import orjson
-from sqlalchemy import JSON, Connection, Engine, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -33,8 +31,8 @@ from workflow.model import Case, Decision, Event, Timer
 
 from .db import is_sqlite
 from .prepared import Prepared
+from .prepared import fast_reader as _fast_reader
 from .tables import (
-    UTCDateTime,
     cases,
     checkpoints,
     counters,
@@ -84,58 +82,6 @@ def _lenient(procs: Sequence[Any], raw: Sequence[Any]) -> list[Any]:
         except (TypeError, ValueError):
             out.append(v)
     return out
-
-
-#: deeper values go to json.loads (orjson reads up to 1,024 levels; Python recurses less)
-_FLOAT_SEARCH_DEPTH = 64
-
-
-def _has_float(value: Any, depth: int = 0) -> bool:
-    """Whether a decoded JSON value holds a float (or is too deep to tell)."""
-    kind = type(value)
-    if kind is dict:
-        items: Any = value.values()
-    elif kind is list:
-        items = value
-    else:
-        return kind is float
-    if depth > _FLOAT_SEARCH_DEPTH:
-        return True
-    for item in items:
-        kind = type(item)
-        # (no call for scalars and empty containers: most values are those)
-        if kind is float or ((kind is dict or kind is list) and item and
-                             _has_float(item, depth + 1)):
-            return True
-    return False
-
-
-def _json_loads(text: Any) -> Any:
-    """``json.loads``, through orjson (several times faster) whenever that reads
-    the same value. orjson reads an integer beyond 64 bits as a float where json
-    keeps it exact, so a value with any float in it is read again by json.loads, as
-    is what orjson refuses (lone surrogates, NaN; and what both refuse, for
-    json.loads to raise as before). Events hold no floats: money is integer fen."""
-    if type(text) is str:
-        try:
-            value = orjson.loads(text)
-        except orjson.JSONDecodeError:
-            return json.loads(text)
-        # (most data and meta are {}: no call for those)
-        if (not value and type(value) is dict) or not _has_float(value):
-            return value
-    return json.loads(text)
-
-
-def _fast_reader(kind: Any, proc: Any, sqlite: bool) -> Any:
-    """The plain function for a column when streaming (SQLAlchemy's wrappers add a
-    call per value): _json_loads for JSON, fromisoformat for our SQLite UTC text.
-    A driver that decodes JSON itself (no processor) hands over the values as they are."""
-    if isinstance(kind, JSON):
-        return _json_loads if proc is not None else None
-    if sqlite and isinstance(kind, UTCDateTime):
-        return datetime.fromisoformat
-    return proc
 
 
 #: Event's fields in declaration order, as columns of the events table
@@ -601,13 +547,10 @@ class SqlStore:
             event_cur = event_stmt.execute(c2, {}, server_side=server_side)
 
             def rows(cur: Any, stmt: Prepared) -> Iterator[dict[str, Any]]:
-                # JSON through _json_loads as for events (SQLAlchemy's reader is
-                # json.loads behind a wrapper); the other columns keep SQLAlchemy's
-                # readers, so a case row reads as before
+                # the statement's readers: json_loads and utc_from_text on SQLite
+                # (see prepared.fast_reader), as the command path reads a case
                 names = [name for name, _ in stmt.columns]
-                procs = [_fast_reader(cases.c[name].type, proc, self._sqlite)
-                         if isinstance(cases.c[name].type, JSON) else proc
-                         for name, proc in stmt.columns]
+                procs = [proc for _, proc in stmt.columns]
                 while True:
                     chunk = cur.fetchmany(batch)
                     if not chunk:

@@ -54,7 +54,10 @@ def configure(json_lines: bool | None = None, level: str = "WARNING") -> None:
                     structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=False,
+        # The chain above is the same on every call (the renderer lives in the
+        # handler, the level on the root logger), so a logger bound once stays
+        # right; re-binding per call cost more than the filtered line itself.
+        cache_logger_on_first_use=True,
     )
     _configured = True
 

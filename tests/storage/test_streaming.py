@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text as sql_text
 
-from storage.sql import _json_loads
+from storage.db import json_loads as _json_loads
 from workflow import Engine
 
 CJK = st.text(st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF), max_size=10)
