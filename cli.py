@@ -38,7 +38,7 @@ from workflow import CaseNotFound, ConcurrencyConflict, Engine
 from workflow.clock import local
 from workflow.data import field_label, pii_kinds
 from workflow.durations import parse_duration
-from workflow.errors import ClockError, InvalidData, UnknownUser
+from workflow.errors import ClockError, InvalidData, StorageError, UnknownUser
 from workflow.guards import REGISTRY
 from workflow.logs import configure
 from workflow.machine import mermaid
@@ -1419,7 +1419,12 @@ def _demo_engine(target: str, ui: Ui) -> Iterator[Engine]:
 
     url = resolve_url(target)
     path = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
-    if path is None or not path.exists():
+    if path is None:
+        try:
+            init_database(target, simulated_start=DEMO_START)
+        except StorageError:
+            pass  # initialised already (checked for cases below), or unreachable (open says so)
+    elif not path.exists():
         init_database(target, simulated_start=DEMO_START)
     engine = open_engine(target)
     store = engine.store
