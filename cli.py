@@ -248,6 +248,10 @@ def _value_text(defn: CompiledDefinition, name: str, value: Any, ui: Ui) -> str:
         return spec.value_labels[value].get(ui.lang)
     if isinstance(value, bool):
         return ui.t("是", "yes") if value else ui.t("否", "no")
+    if spec is not None and spec.type == "documents" and isinstance(value, list):
+        # as they are typed in: type=ref@date; ...
+        return "; ".join(f"{d.get('type')}={d.get('ref')}@{d.get('date')}" for d in value
+                         if isinstance(d, dict))
     return str(value)
 
 
