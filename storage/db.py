@@ -85,6 +85,27 @@ def json_loads(text: Any) -> Any:
     return json.loads(text)
 
 
+#: how long a command waits for a row another transaction holds before it gives
+#: up with a StorageError (SQLite's busy_timeout below waits as long)
+LOCK_TIMEOUT = "30s"
+
+
+def _postgres_session(dbapi_conn: Any, _record: Any) -> None:
+    """A lock timeout on every PostgreSQL session, unless the URL set one
+    (``?options=-c lock_timeout=...``): without one a command would wait forever
+    behind a stuck transaction."""
+    autocommit = dbapi_conn.autocommit
+    dbapi_conn.autocommit = True  # a SET outside any transaction, kept for the session
+    try:
+        with dbapi_conn.cursor() as cur:
+            cur.execute("SELECT setting FROM pg_settings WHERE name = 'lock_timeout'")
+            row = cur.fetchone()
+            if row is not None and row[0] == "0":
+                cur.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
+    finally:
+        dbapi_conn.autocommit = autocommit
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url`` with Bangfu's connection settings.
 
@@ -98,11 +119,14 @@ def make_engine(url: str) -> Engine:
                            f"'{url}' 不是有效的数据库地址") from None
     if parsed.get_backend_name() != "sqlite":
         try:
-            return create_engine(url, json_serializer=_dumps, pool_pre_ping=True)
+            other = create_engine(url, json_serializer=_dumps, pool_pre_ping=True)
         except (NoSuchModuleError, ImportError) as exc:
             # e.g. 'postgres://' (SQLAlchemy wants 'postgresql://') or no driver installed
             raise StorageError(f"cannot use database URL '{parsed.render_as_string()}': {exc}",
                                f"无法使用数据库地址 '{parsed.render_as_string()}'：{exc}") from None
+        if other.dialect.name == "postgresql":
+            event.listen(other, "connect", _postgres_session)
+        return other
     engine = create_engine(url, json_serializer=_dumps, json_deserializer=json_loads)
 
     @event.listens_for(engine, "connect")

@@ -248,3 +248,41 @@ def wait_for_lock_wait(engine: Engine, event: str | None = None, limit: float = 
             if waiting:
                 return True
     return False
+
+
+def test_sessions_wait_30s_for_a_lock_unless_the_url_says_otherwise(pg_url: str,
+                                                                    pg_schema: str) -> None:
+    """Every session gets a 30 s lock timeout (as SQLite's busy timeout); a URL that
+    sets its own keeps it."""
+    url = schema_url(pg_url, pg_schema)
+    with make_engine(url).connect() as conn:
+        assert conn.execute(text("SHOW lock_timeout")).scalar() == "30s"
+    own = make_url(url)
+    own = own.update_query_dict({"options": own.query["options"] + " -clock_timeout=250ms"})
+    with make_engine(own.render_as_string(hide_password=False)).connect() as conn:
+        assert conn.execute(text("SHOW lock_timeout")).scalar() == "250ms"
+
+
+def test_a_command_behind_a_held_lock_gives_up_with_a_storage_error(
+        pg_url: str, pg_schema: str) -> None:
+    """A case row locked by a stuck transaction: a command gives up after the lock
+    timeout with a StorageError (a clear refusal, not a hang), and writes nothing."""
+    base = make_url(schema_url(pg_url, pg_schema))
+    url = base.update_query_dict({"options": base.query["options"] + " -clock_timeout=300ms"}
+                                 ).render_as_string(hide_password=False)
+    init_database(url, simulated_start=START)
+    engine = open_engine(url)
+    number = engine.submit(PROCESS, "li.xiulan", application()).case_number
+    holder = make_engine(url)
+    try:
+        with holder.begin() as conn:
+            conn.execute(text("SELECT 1 FROM cases WHERE number = :n FOR UPDATE"),
+                         {"n": number})
+            began = time.monotonic()
+            with pytest.raises(StorageError):
+                engine.fire(number, "accept", "wang.fang")
+            assert time.monotonic() - began < 10
+        assert engine.get_case(number).state == "application"
+    finally:
+        holder.dispose()
+        engine.store.close()  # type: ignore[attr-defined]
