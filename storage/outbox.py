@@ -17,6 +17,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from .db import is_sqlite
 from .tables import cases, deliveries, events, meta, outbox
@@ -104,10 +106,12 @@ class OutboxTx:
         return str(value) if value is not None else None
 
     def set_meta(self, key: str, value: str) -> None:
-        done = self.conn.execute(update(meta).where(meta.c.key == key)
-                                 .values(value=value)).rowcount
-        if not done:
-            self.conn.execute(insert(meta).values(key=key, value=value))
+        # One upsert: two dispatchers setting a new key at once both succeed
+        # (an update, then an insert, lets the second insert fail on PostgreSQL).
+        upsert = (pg_insert if self.conn.dialect.name == "postgresql" else sqlite_insert)
+        stmt = upsert(meta).values(key=key, value=value)
+        self.conn.execute(stmt.on_conflict_do_update(index_elements=[meta.c.key],
+                                                     set_={"value": stmt.excluded.value}))
 
     def last_event_id(self) -> int:
         return int(self.conn.execute(select(func.max(events.c.id))).scalar() or 0)
