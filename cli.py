@@ -159,7 +159,7 @@ def _with_docs(defn: CompiledDefinition, raw: dict[str, str],
     """``--doc`` options joined into the process's documents field (as ``--set`` text)."""
     if not docs:
         return raw
-    field = next((n for n, f in defn.spec.fields.items() if f.type == "documents"), None)
+    field = next(iter(defn.documents_fields), None)
     if field is None:
         raise InvalidData([("--doc", f"'{defn.process}' keeps no documents",
                             f"流程 '{defn.process}' 不登记申请材料")])
@@ -211,8 +211,7 @@ def _papers_dict(engine: Engine, case: Case, ui: Ui) -> dict[str, Any] | None:
         return None
     spec, review = found
     defn = engine.definition_for(case)
-    on_file = [d for n, f in defn.spec.fields.items() if f.type == "documents"
-               for d in case.data.get(n) or ()]
+    on_file = [d for n in defn.documents_fields for d in case.data.get(n) or ()]
     late = {(d["type"], d["ref"]) for d in review.outside_window}
     window = spec.receipt_window
     return {
@@ -632,7 +631,7 @@ def case_show(
     table.add_row(ui.t("提交时间", "Submitted"), local(c.created_at))
     table.add_row(ui.t("进入本状态", "In this state since"), local(c.state_entered_at))
     for name, value in info["data"].items():
-        if defn.spec.fields.get(name) is None or defn.spec.fields[name].type != "documents":
+        if name not in defn.documents_fields:
             table.add_row(field_label(defn, name, lang), _value_text(defn, name, value, ui))
     out.print(table)
     if papers is not None:

@@ -41,6 +41,8 @@ class CompiledDefinition:
     #: position of each transition spec (by object id) in ``spec.transitions``,
     #: so that equal definitions loaded twice share one compiled machine
     positions: Mapping[int, int] = field(default_factory=dict)
+    #: the fields of type ``documents`` (a case's papers), in declaration order
+    documents_fields: tuple[str, ...] = ()
 
     def position(self, transition: TransitionSpec) -> int:
         return self.positions[id(transition)]
@@ -104,6 +106,7 @@ def compile_definition(defn: ProcessDefinition, source: str | None = None) -> Co
         by_trigger_source={k: tuple(v) for k, v in index.items()},
         triggers_from={k: tuple(v) for k, v in from_state.items()},
         positions={id(t): i for i, t in enumerate(defn.transitions)},
+        documents_fields=tuple(n for n, f in defn.fields.items() if f.type == "documents"),
     )
 
 

@@ -1093,18 +1093,15 @@ def _without_claims(engine: Engine, writer: BulkSink, campaign: str | None,
     """No double relief, as ``Engine.submit`` judges it by the process's
     ``household_limit``: a household already holding an open or granted case in
     the campaign (any process), or an open case of this process, is refused."""
-    limit = checker.defn.spec.household_limit
-    if limit == "none" or (limit == "campaign" and campaign is None):
+    scope = engine.rival_scope(checker.defn, campaign)
+    if scope is None:
         return pending
+    limit = checker.defn.spec.household_limit
     households = {g.household for g in pending if g.household is not None}
     holding: dict[str, Case] = {}
-    found = writer.claims(households, campaign=campaign) if limit == "campaign" else \
-        writer.claims(households, process=checker.defn.process)
-    for case in found:
+    for case in writer.claims(households, **scope):
         household = case.data.get(checker.household_field or "")
-        counts = engine.is_claim(case) if limit == "campaign" else \
-            not engine.definition_for(case).is_final(case.state)
-        if isinstance(household, str) and counts:
+        if isinstance(household, str) and engine.is_rival(checker.defn, case):
             holding.setdefault(normalise_id_number(household), case)
     if not holding:
         return pending

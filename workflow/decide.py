@@ -103,10 +103,12 @@ def _pick_refusal(refusals: list[Refusal]) -> Refusal:
 
 
 def _prepare_application(defn: CompiledDefinition, given: Mapping[str, Any], now: datetime,
-                         time: TimeContext | None) -> tuple[dict[str, Any], dict[str, Any] | None]:
+                         time: TimeContext | None
+                         ) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any]]:
     """Check ID numbers (checksum; 15-digit ones upgraded) and propose the category
     and amount from the campaign's standards, filling in the category if none was
-    asked for. Returns the data to store and the proposal (with the rules that matched).
+    asked for. Returns the data to store, the proposal (with the rules that
+    matched) and what the rules computed from the data (for the checklist too).
     """
     data = dict(given)
     problems = []
@@ -121,19 +123,23 @@ def _prepare_application(defn: CompiledDefinition, given: Mapping[str, Any], now
         raise InvalidData(problems)
     campaign: Any = time.campaign if time is not None else None
     standards = getattr(getattr(campaign, "spec", None), "standards", None)
-    if not standards:
-        return data, None
     try:
-        computed = case_values(data, time.family_rules) if time and time.family_rules else {}
-        found = propose(standards, data, computed)
+        computed: dict[str, Any] | None = \
+            case_values(data, time.family_rules) if time and time.family_rules else {}
     except BangfuError:
-        found = None  # not enough data to propose; the reviewers choose
+        computed = None  # not enough data to propose; the reviewers choose
+    found = None
+    if standards and computed is not None:
+        try:
+            found = propose(standards, data, computed)
+        except BangfuError:
+            found = None
     if found is None:
-        return data, None
+        return data, None, computed or {}
     if not data.get("category"):
         data["category"] = found.category
     return data, {"category": found.category, "amount_fen": found.amount_fen,
-                  "rules": [r.id for r in found.rules]}
+                  "rules": [r.id for r in found.rules]}, computed or {}
 
 
 def decide_submit(defn: CompiledDefinition, org: Org, actor: Actor, command: Submit,
@@ -167,11 +173,12 @@ def decide_submit(defn: CompiledDefinition, org: Org, actor: Actor, command: Sub
             "jurisdiction", f"user '{actor.id}' may not open a case for '{org.unit_path(unit, 'en')}'",
             f"用户 '{actor.id}' 无权为「{org.unit_path(unit)}」提交申请")
     check_data(defn, command.data)
-    data, proposal = _prepare_application(defn, command.data, now, time)
+    data, proposal, computed = _prepare_application(defn, command.data, now, time)
     missing = _missing(defn, spec.submit.required, data)
     if missing:
         raise MissingData("(new)", "submit", missing)
-    flagged = check_papers(defn, data, time, "(new)", "submit", refuse_missing=True)
+    flagged = check_papers(defn, data, time, "(new)", "submit", refuse_missing=True,
+                           computed=computed)
     event = Event(
         case_id=case_id, seq=1, at=now, kind="submitted", actor=actor.id, role=role,
         trigger="submit", source=None, dest=defn.initial, data=data,

@@ -296,30 +296,40 @@ class Engine:
         """The case's papers against its campaign's checklist (what is required,
         missing, of an unknown type, dated outside the receipt window); None when
         no checklist applies."""
-        found = review_papers(self.definition_for(case), case.data,
-                              self.time_context(case.campaign))
-        return None if found is None else (found[0], found[1])
+        return review_papers(self.definition_for(case), case.data,
+                             self.time_context(case.campaign))
 
     def is_claim(self, case: Case) -> bool:
         """Does ``case`` hold its household's one relief in the campaign (open or granted)?"""
         defn = self.definition_for(case)
         return not defn.is_final(case.state) or defn.states[case.state].outcome == "granted"
 
+    @staticmethod
+    def rival_scope(defn: CompiledDefinition, campaign: str | None) -> dict[str, str] | None:
+        """Where a household's other cases are looked for under ``defn``'s
+        ``household_limit``: the campaign (every process of it) or this process;
+        None when no limit applies."""
+        limit = defn.spec.household_limit
+        if limit == "none" or (limit == "campaign" and campaign is None):
+            return None
+        return {"campaign": str(campaign)} if limit == "campaign" else {"process": defn.process}
+
+    def is_rival(self, defn: CompiledDefinition, other: Case) -> bool:
+        """Does ``other`` (found in ``rival_scope``) forbid a new ``defn`` case of its
+        household: a claim in the campaign, or an open case of the process?"""
+        if defn.spec.household_limit == "open":
+            return not self.definition_for(other).is_final(other.state)
+        return self.is_claim(other)
+
     def _rivals(self, uow: Any, defn: CompiledDefinition, household: str | None,
                 campaign: str | None, exclude: str | None = None) -> list[Case]:
         """The household's other cases that its definition's ``household_limit``
         forbids beside this one (empty when the limit is kept)."""
-        limit = defn.spec.household_limit
-        if household is None or limit == "none":
+        scope = self.rival_scope(defn, campaign)
+        if household is None or scope is None:
             return []
-        if limit == "open":
-            return [c for c in uow.household_cases(household, process=defn.process,
-                                                   exclude=exclude)
-                    if not self.definition_for(c).is_final(c.state)]
-        if campaign is None:
-            return []
-        return [c for c in uow.household_cases(household, campaign=campaign, exclude=exclude)
-                if self.is_claim(c)]
+        return [c for c in uow.household_cases(household, exclude=exclude, **scope)
+                if self.is_rival(defn, c)]
 
     def _state(self, case: Case) -> str:
         return self.definition_for(case).state_label(case.state)

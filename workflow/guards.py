@@ -18,6 +18,7 @@ from definitions.compile import CompiledDefinition
 from definitions.errors import BangfuError
 
 from .durations import parse_duration
+from .errors import DoubleRelief
 from .model import Actor, Case
 
 Failure = tuple[str, str]
@@ -95,14 +96,9 @@ def no_double_relief(ctx: GuardContext) -> Failure | None:
     if not others:
         return None
     other = others[0]
-    if ctx.facts.get("household_limit") == "open":
-        return (f"the household already has open case '{other['number']}' ({other['process']}, "
-                f"{other['state']})",
-                f"该户已有未办结的案件 '{other['number']}'（{other['process']}，{other['state']}）")
-    return (f"the household already has case '{other['number']}' ({other['process']}, "
-            f"{other['state']}) in this campaign; no double relief",
-            f"该户在本次活动中已有案件 '{other['number']}'（{other['process']}，{other['state']}），"
-            "不得重复慰问")
+    refusal = DoubleRelief(other["number"], other["process"], other["state"],
+                           ctx.facts.get("household_limit", "campaign"))
+    return (refusal.en, refusal.zh)
 
 
 @guard("standard_amount")

@@ -19,33 +19,41 @@ from .rules import documents as papers
 from .rules.family import case_values
 
 
-def review_papers(defn: CompiledDefinition, data: Mapping[str, Any], time: TimeContext | None
-                  ) -> tuple[DocumentsSpec, papers.DocumentReview, list[str]] | None:
-    """The case's papers against its campaign's checklist: the checklist, the
-    review and the process's documents fields (None: no checklist applies)."""
-    spec = getattr(getattr(time.campaign if time else None, "spec", None), "documents", None)
-    fields = [n for n, f in defn.spec.fields.items() if f.type == "documents"]
-    if spec is None or not fields:
-        return None
-    docs = [d for n in fields for d in data.get(n) or ()]
+def computed_values(data: Mapping[str, Any], time: TimeContext | None) -> dict[str, Any]:
+    """What the rules compute from the case data (family size, per-capita incomes)
+    for criteria and checklist conditions; empty when they cannot be computed."""
     try:
-        computed = case_values(data, time.family_rules) if time and time.family_rules else {}
+        return case_values(data, time.family_rules) if time and time.family_rules else {}
     except BangfuError:
-        computed = {}  # the conditions then read only what the case says
-    return spec, papers.review(spec, data.get("category"), {**data, **computed}, docs), fields
+        return {}  # the conditions then read only what the case says
+
+
+def review_papers(defn: CompiledDefinition, data: Mapping[str, Any], time: TimeContext | None,
+                  computed: Mapping[str, Any] | None = None
+                  ) -> tuple[DocumentsSpec, papers.DocumentReview] | None:
+    """The case's papers against its campaign's checklist: the checklist and the
+    review (None: no checklist applies). ``computed``: ``computed_values`` of the
+    data, when the caller has them already."""
+    spec = getattr(getattr(time.campaign if time else None, "spec", None), "documents", None)
+    if spec is None or not defn.documents_fields:
+        return None
+    docs = [d for n in defn.documents_fields for d in data.get(n) or ()]
+    values = {**data, **(computed_values(data, time) if computed is None else computed)}
+    return spec, papers.review(spec, data.get("category"), values, docs)
 
 
 def check_papers(defn: CompiledDefinition, data: Mapping[str, Any], time: TimeContext | None,
-                 case_ref: str, trigger: str, *, refuse_missing: bool) -> dict[str, Any] | None:
+                 case_ref: str, trigger: str, *, refuse_missing: bool,
+                 computed: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
     """An unknown paper type is invalid data; a missing paper is refused when
     ``refuse_missing`` (submission); receipts dated outside the window come back
     as a note for the event's meta."""
-    reviewed = review_papers(defn, data, time)
+    reviewed = review_papers(defn, data, time, computed)
     if reviewed is None:
         return None
-    spec, found, fields = reviewed
+    spec, found = reviewed
     if found.unknown:
-        raise InvalidData([(fields[0], f"'{t}' is not a document type of this campaign"
+        raise InvalidData([(defn.documents_fields[0], f"'{t}' is not a document type of this campaign"
                             + (f"; did you mean '{hint}'?" if hint else ""),
                             f"'{t}' 不是本活动的材料类型" + (f"；是否指 '{hint}'？" if hint else ""))
                            for t, hint in found.unknown])
@@ -63,7 +71,7 @@ def merge_papers(defn: CompiledDefinition, held: Mapping[str, Any],
                  given: Mapping[str, Any]) -> Mapping[str, Any]:
     """``given`` with its document lists joined to those on file (papers handed in
     later add to the case's; ``given`` itself when it writes no documents)."""
-    names = [n for n in given if n in defn.spec.fields and defn.spec.fields[n].type == "documents"]
+    names = [n for n in defn.documents_fields if n in given]
     if not names:
         return given
     return {**given, **{n: papers.merge(held.get(n), given[n]) for n in names}}

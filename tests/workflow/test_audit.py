@@ -8,7 +8,6 @@ import hashlib
 import json
 import shutil
 import sqlite3
-from collections.abc import Iterator
 from contextlib import closing
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
@@ -65,23 +64,6 @@ def engine_on(path: Path, prototype: Engine) -> Engine:
     eng.store = store
     eng.clock = SimulatedClock(datetime.fromisoformat(store.get_meta("clock_now") or ""))
     return eng
-
-
-@pytest.fixture(scope="session")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return demo_template(tmp_path_factory)
-
-
-@pytest.fixture
-def demo_path(tmp_path: Path, demo_db: Path) -> Path:
-    return copy_demo(demo_db, tmp_path / "demo.db")
-
-
-@pytest.fixture
-def demo(demo_path: Path, prototype: Engine) -> Iterator[Engine]:
-    eng = engine_on(demo_path, prototype)
-    yield eng
-    eng.store.close()  # type: ignore[attr-defined]
 
 
 def sample_event(**changes: object) -> Event:

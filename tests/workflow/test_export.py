@@ -7,13 +7,12 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.workflow.test_audit import bangfu, copy_demo, demo_template, engine_on
+from tests.workflow.test_audit import bangfu
 from workflow import Engine, PermissionDenied
 from workflow.audit import genesis
 from workflow.auditing import export_trail
@@ -23,18 +22,6 @@ ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
 MOBILE = re.compile(r"(?<![0-9A-Za-z])1[3-9]\d{9}(?![0-9A-Za-z])")
 ZH_HEADER = ["案件", "序号", "时间", "操作人", "姓名", "操作", "原状态", "新状态", "理由", "数据", "哈希"]
 HEX64 = re.compile(r"[0-9a-f]{64}")
-
-
-@pytest.fixture(scope="session")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return demo_template(tmp_path_factory)
-
-
-@pytest.fixture
-def demo(tmp_path: Path, demo_db: Path, prototype: Engine) -> Iterator[Engine]:
-    eng = engine_on(copy_demo(demo_db, tmp_path / "demo.db"), prototype)
-    yield eng
-    eng.store.close()  # type: ignore[attr-defined]
 
 
 def records(path: Path) -> list[dict[str, Any]]:

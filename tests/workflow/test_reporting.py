@@ -10,7 +10,7 @@ import dataclasses
 import io
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -21,7 +21,7 @@ import pytest
 
 from definitions import SHIPPED
 from tests.conftest import standard_fen
-from tests.workflow.test_audit import copy_demo, demo_template, engine_on
+from tests.workflow.test_audit import copy_demo
 from workflow import Case, Engine
 from workflow.clock import LOCAL_TZ, local
 from workflow.reporting import (
@@ -49,18 +49,6 @@ MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 POPULATION = SHIPPED / "populations" / "township_2027.example.yaml"
 LEVEL_UNITS = [("village", "shangcun"), ("township", "dongling"), ("county", "qingshan")]
 NOTICE_STATE_LABELS = {"公示", "初审", "复审", "上报", "发放", "完成", "异议核查"}
-
-
-@pytest.fixture(scope="session")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return demo_template(tmp_path_factory)
-
-
-@pytest.fixture
-def demo(tmp_path: Path, demo_db: Path, prototype: Engine) -> Iterator[Engine]:
-    eng = engine_on(copy_demo(demo_db, tmp_path / "demo.db"), prototype)
-    yield eng
-    eng.store.close()  # type: ignore[attr-defined]
 
 
 def read_back(path: Path) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.workflow.test_audit import bangfu, copy_demo, demo_template, engine_on
+from tests.workflow.test_audit import bangfu
 from workflow import Engine
 from workflow.audit import heads_hash
 from workflow.auditing import GENESIS_CHECKPOINT, checkpoint_json, make_checkpoint, verify
@@ -281,23 +281,6 @@ TAMPERINGS: list[Tampering] = [
 
 
 # -- fixtures ---------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return demo_template(tmp_path_factory)
-
-
-@pytest.fixture
-def demo_path(tmp_path: Path, demo_db: Path) -> Path:
-    return copy_demo(demo_db, tmp_path / "demo.db")
-
-
-@pytest.fixture
-def demo(demo_path: Path, prototype: Engine) -> Iterator[Engine]:
-    eng = engine_on(demo_path, prototype)
-    yield eng
-    eng.store.close()  # type: ignore[attr-defined]
 
 
 def exported(expect: Expect) -> dict[str, object] | None:
