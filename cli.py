@@ -33,17 +33,17 @@ from definitions import (
     load_definition,
 )
 from definitions.schema import ProcessDefinition
-from storage import init_database, open_engine
 from workflow import CaseNotFound, ConcurrencyConflict, Engine
+from workflow.bootstrap import init_database, open_engine
 from workflow.clock import local
-from workflow.data import field_label, pii_kinds
-from workflow.durations import parse_duration
+from workflow.core.data import field_label, pii_kinds
+from workflow.core.durations import parse_duration
+from workflow.core.machine import mermaid
+from workflow.core.model import Case, CommandResult, Event
+from workflow.core.pii import mask_data, mask_text
+from workflow.core.registry import REGISTRY
 from workflow.errors import ClockError, InvalidData, StorageError, UnknownUser
-from workflow.guards import REGISTRY
 from workflow.logs import configure
-from workflow.machine import mermaid
-from workflow.model import Case, CommandResult, Event
-from workflow.pii import mask_data, mask_text
 from workflow.rules.money import fen_to_yuan_text
 
 app = typer.Typer(help="帮扶 Bangfu: 困难帮扶审批流程引擎 / hardship-relief workflow engine",
@@ -531,8 +531,8 @@ def case_import(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from storage import SqlStore
-    from storage.bulk import BulkWriter
-    from workflow.bulk import run_import
+    from storage.bulk_writer import BulkWriter
+    from workflow.importing.sheets import run_import
 
     ui = Ui(lang, as_json)
     who = _need_user(ui, user)
@@ -839,7 +839,7 @@ app.add_typer(scheduler_app, name="scheduler")
 
 
 def _timer_label(engine: Engine, case: Case, spec_id: str, lang: str) -> str:
-    from workflow.deadlines import timer_spec
+    from workflow.core.deadlines import timer_spec
 
     spec = timer_spec(engine.definition_for(case), spec_id)
     return spec.labels.get(lang) if spec is not None and spec.labels else spec_id
@@ -951,7 +951,7 @@ def audit_replay(
     db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False,
 ) -> None:
     """重放案件，显示某一时刻的状态和数据 / the case as it was at a moment."""
-    from workflow.auditing import replay_case
+    from workflow.services.inspection import replay_case
 
     ui = Ui(lang, as_json)
     engine = _open(db, definitions)
@@ -995,7 +995,7 @@ def audit_verify(
     """校验全部哈希链、检查点和重放结果 / verify every chain, checkpoint and replay."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from workflow.auditing import verify
+    from workflow.services.inspection import verify
 
     ui = Ui(lang, as_json)
     engine = _open(db, definitions)
@@ -1041,7 +1041,7 @@ def audit_checkpoint(
     db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False,
 ) -> None:
     """对全部案件链头做检查点 / take a checkpoint of every chain head."""
-    from workflow.auditing import checkpoint_json, make_checkpoint
+    from workflow.services.inspection import checkpoint_json, make_checkpoint
 
     ui = Ui(lang, as_json)
     cp = make_checkpoint(_open(db, definitions))
@@ -1070,7 +1070,7 @@ def audit_export(
     lang: LangOpt = "zh", as_json: JsonOpt = False,
 ) -> None:
     """导出审计记录（JSON Lines 与时间线 CSV）/ export events and timelines."""
-    from workflow.auditing import export_trail
+    from workflow.services.inspection import export_trail
 
     ui = Ui(lang, as_json)
     if unmasked and not user:
@@ -1101,7 +1101,7 @@ def definitions_migrate(
     lang: LangOpt = "zh", as_json: JsonOpt = False,
 ) -> None:
     """把进行中的案件迁移到新版本（全部可重放才执行）/ move running cases to a new version."""
-    from workflow.auditing import migrate
+    from workflow.services.inspection import migrate
 
     ui = Ui(lang, as_json)
     mapping: dict[str, str] = {}
@@ -1290,7 +1290,7 @@ def report_population(
 ) -> None:
     """按活动标准测算资金（如三无人员 110,800 元）/ what a population costs at the standards."""
     from definitions.campaign import load_campaigns
-    from storage import campaigns_dir
+    from workflow.bootstrap import campaigns_dir
     from workflow.reporting import ReportError, load_population, population_report
     from workflow.reporting.table import unknown
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from storage import init_database, open_engine  # noqa: E402
+from workflow.bootstrap import init_database, open_engine  # noqa: E402
 from workflow.demo import checklist_papers  # noqa: E402
 from workflow.logs import configure  # noqa: E402
 from workflow.rules.idcard import check_digit  # noqa: E402

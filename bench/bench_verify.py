@@ -1,4 +1,4 @@
-"""Benchmark: how fast ``workflow.auditing.verify`` checks the audit trail, in events
+"""Benchmark: how fast ``workflow.services.inspection.verify`` checks the audit trail, in events
 per second, over a database of at least 100,000 events. Target: 20,000 events/s on
 one core.
 
@@ -20,7 +20,7 @@ The build has two steps, to stay within a few minutes on two cores:
    committee review the case: ten events a case.
 2. The seed cases are copied until there are ``--cases`` (default 10,000): each copy
    gets a new case id, number and household (ID number, phone, name), and every one of
-   its events is re-sealed (``workflow.decide.seal``) into the copy's own chain, so the
+   its events is re-sealed (``workflow.core.decide.seal``) into the copy's own chain, so the
    copy verifies exactly as an engine-made case does. Timers and outbox rows are not
    copied: verify does not read them.
 
@@ -48,13 +48,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from storage import init_database, open_engine  # noqa: E402
 from workflow import Engine  # noqa: E402
-from workflow.audit import genesis  # noqa: E402
-from workflow.auditing import make_checkpoint, verify  # noqa: E402
-from workflow.decide import seal  # noqa: E402
+from workflow.bootstrap import init_database, open_engine  # noqa: E402
+from workflow.core.chain import genesis  # noqa: E402
+from workflow.core.decide import seal  # noqa: E402
 from workflow.demo import checklist_papers  # noqa: E402
 from workflow.logs import configure  # noqa: E402
+from workflow.services.inspection import make_checkpoint, verify  # noqa: E402
 
 START = datetime.fromisoformat("2027-01-04T09:00+08:00")
 PROCESS = "relief_application"

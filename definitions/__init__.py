@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .compile import (
+from definitions.compile import (
     SHIPPED,
     SHIPPED_ORG,
     SHIPPED_PROCESSES,
@@ -16,7 +16,7 @@ from .compile import (
     load_definition,
     load_directory,
 )
-from .errors import (
+from definitions.errors import (
     BangfuError,
     DefinitionError,
     DefinitionInvalid,
@@ -24,8 +24,8 @@ from .errors import (
     Problem,
     UnknownDefinition,
 )
-from .org import Org, build_org, load_org, normalise_id_number, org_from_text
-from .schema import ProcessDefinition
+from definitions.org import Org, build_org, load_org, normalise_id_number, org_from_text
+from definitions.schema import ProcessDefinition
 
 __all__ = [
     "BangfuError",

@@ -9,7 +9,7 @@ Saturdays and Sundays it makes working days, the 调休 days the notice lists as
 year before, those dates belong to that year's file. ``status: provisional``
 marks data that is not yet the published notice, so that callers can warn.
 Deployments add next year's file when the notice appears; the arithmetic lives
-in ``workflow.calendar``.
+in ``workflow.core.calendar``.
 """
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
 
-from .compile import SHIPPED
-from .errors import DefinitionInvalid, Problem
-from .loader import Lines, dotted, line_of, load_yaml_file, load_yaml_text
-from .parse import parse_model
-from .schema import Identifier, Labels, _Frozen
+from definitions.compile import SHIPPED
+from definitions.errors import DefinitionInvalid, Problem
+from definitions.loader import Lines, dotted, line_of, load_yaml_file, load_yaml_text
+from definitions.parse import parse_model
+from definitions.schema import Identifier, Labels, _Frozen
 
 SHIPPED_CALENDARS = SHIPPED / "calendars"
 

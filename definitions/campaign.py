@@ -31,13 +31,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from pydantic import BeforeValidator, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
-from .compile import SHIPPED
-from .documents import DocumentsSpec, check_documents
-from .errors import DefinitionError, DefinitionInvalid, Problem
-from .loader import Lines, dotted, line_of, load_yaml_file, load_yaml_text
-from .parse import parse_model
-from .schema import Identifier, Identifiers, Labels, _Frozen
-from .standards import StandardSpec, check_standards
+from definitions.checklist import DocumentsSpec, check_documents
+from definitions.compile import SHIPPED
+from definitions.errors import DefinitionError, DefinitionInvalid, Problem
+from definitions.loader import Lines, dotted, line_of, load_yaml_file, load_yaml_text
+from definitions.parse import parse_model
+from definitions.schema import Identifier, Identifiers, Labels, _Frozen
+from definitions.standards import StandardSpec, check_standards
 
 SHIPPED_CAMPAIGNS = SHIPPED / "campaigns"
 TIME_PATTERN = r"^(?:[01]?\d|2[0-3]):[0-5]\d$"
@@ -152,7 +152,7 @@ class CampaignSpec(_Frozen):
     standards: dict[Identifier, StandardSpec] = Field(default_factory=dict)
     budget: tuple[BudgetLineSpec, ...] = ()
     #: the papers an application needs, by category, and the receipt window
-    #: (``definitions.documents``)
+    #: (``definitions.checklist``)
     documents: DocumentsSpec | None = None
     office_hours: OfficeHoursSpec = Field(default_factory=OfficeHoursSpec)
 

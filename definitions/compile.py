@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import DefinitionInvalid, Problem, UnknownDefinition
-from .loader import Lines, load_yaml_file, load_yaml_text
-from .parse import parse_model
-from .schema import ProcessDefinition, StateSpec, TransitionSpec
-from .validate import validate
+from definitions.errors import DefinitionInvalid, Problem, UnknownDefinition
+from definitions.loader import Lines, load_yaml_file, load_yaml_text
+from definitions.parse import parse_model
+from definitions.schema import ProcessDefinition, StateSpec, TransitionSpec
+from definitions.validate import validate
 
 
 def content_hash(defn: ProcessDefinition) -> str:

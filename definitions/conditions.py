@@ -2,7 +2,7 @@
 
 A condition is a small Python-like expression over case data, e.g.
 ``category in ['moderate', 'severe']`` or ``household_size >= 3 and not dibao``.
-Only the node types below are allowed; evaluation (``workflow.machine``) uses
+Only the node types below are allowed; evaluation (``workflow.core.machine``) uses
 simpleeval on the tree parsed here, never ``eval``.
 """
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from .errors import DefinitionInvalid, Problem
+from definitions.errors import DefinitionInvalid, Problem
 
 Lines = dict[tuple[str | int, ...], int]
 

@@ -17,10 +17,10 @@ from typing import Any
 
 from pydantic import Field
 
-from .errors import DefinitionInvalid, Problem
-from .loader import Lines, dotted, line_of, load_yaml_file, load_yaml_text
-from .parse import parse_model
-from .schema import Identifier, Labels, _Frozen
+from definitions.errors import DefinitionInvalid, Problem
+from definitions.loader import Lines, dotted, line_of, load_yaml_file, load_yaml_text
+from definitions.parse import parse_model
+from definitions.schema import Identifier, Labels, _Frozen
 
 UnitId = str
 

@@ -7,8 +7,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import DefinitionInvalid, Problem
-from .loader import Lines, dotted, line_of
+from definitions.errors import DefinitionInvalid, Problem
+from definitions.loader import Lines, dotted, line_of
 
 M = TypeVar("M", bound=BaseModel)
 

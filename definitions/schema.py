@@ -68,7 +68,7 @@ class FieldSpec(_Frozen):
     """A field of the case data."""
 
     #: ``documents``: a list of paper references (type, ref, date) checked against
-    #: the campaign's checklist (``definitions.documents``)
+    #: the campaign's checklist (``definitions.checklist``)
     type: Literal["string", "text", "integer", "money", "boolean", "date", "enum", "documents"]
     labels: Labels
     values: tuple[str, ...] = ()

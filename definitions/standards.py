@@ -24,12 +24,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
-from .compile import SHIPPED
-from .conditions import check_condition
-from .errors import DefinitionError, DefinitionInvalid, Problem
-from .loader import Lines, dotted, line_of, load_yaml_file, load_yaml_text
-from .parse import parse_model
-from .schema import Identifier, Identifiers, Labels, _Frozen
+from definitions.compile import SHIPPED
+from definitions.conditions import check_condition
+from definitions.errors import DefinitionError, DefinitionInvalid, Problem
+from definitions.loader import Lines, dotted, line_of, load_yaml_file, load_yaml_text
+from definitions.parse import parse_model
+from definitions.schema import Identifier, Identifiers, Labels, _Frozen
 
 SHIPPED_RULES = SHIPPED / "rules"
 #: names the rules compute from case data; criteria may read them like fields

@@ -10,10 +10,10 @@ from collections import defaultdict, deque
 from collections.abc import Collection, Iterable
 from difflib import get_close_matches
 
-from .conditions import check_condition
-from .errors import DefinitionInvalid, Problem
-from .loader import Lines, dotted, line_of
-from .schema import FIRST_RESPONSIBLE, ProcessDefinition, TimerSpec
+from definitions.conditions import check_condition
+from definitions.errors import DefinitionInvalid, Problem
+from definitions.loader import Lines, dotted, line_of
+from definitions.schema import FIRST_RESPONSIBLE, ProcessDefinition, TimerSpec
 
 Path = tuple[str | int, ...]
 

@@ -1,6 +1,6 @@
 """Notifications: the outbox relay and its channels. Shell code.
 
-Transitions write outbox rows in their own transaction (``workflow.decide``
+Transitions write outbox rows in their own transaction (``workflow.core.decide``
 says what to tell whom; ``storage.sql`` writes it). The ``Dispatcher`` sends
 them after commit through the channels of a notifications file
 (``load_config``): console, e-mail, WeCom and DingTalk group robots, an SMS
@@ -10,13 +10,13 @@ and a daily digest. ``notifications.cli.notify_app`` is ``bangfu notify``.
 
 from __future__ import annotations
 
-from .channels import Channel, DeliveryFailed, Outgoing, make_channel
-from .channels.webhook import signature as webhook_signature
-from .channels.webhook import verify as verify_webhook
-from .config import DEFAULT_CONFIG, NotifyConfig, config_from_text, load_config
-from .digest import plan_digests, queues
-from .dispatcher import Dispatcher, DispatchReport, TokenBucket, backoff
-from .render import Renderer, RenderError
+from notifications.channels import Channel, DeliveryFailed, Outgoing, make_channel
+from notifications.channels.webhook import signature as webhook_signature
+from notifications.channels.webhook import verify as verify_webhook
+from notifications.config import DEFAULT_CONFIG, NotifyConfig, config_from_text, load_config
+from notifications.digest import plan_digests, queues
+from notifications.dispatcher import Dispatcher, DispatchReport, TokenBucket, backoff
+from notifications.render import Renderer, RenderError
 
 __all__ = [
     "Channel",

@@ -56,9 +56,8 @@ def handled(fn: F) -> F:
 def _dispatcher(db: str | None, definitions: Path | None, config: Path | None,
                 as_json: bool = False) -> Any:
     from cli import _open
-
-    from .config import load_config
-    from .dispatcher import Dispatcher
+    from notifications.config import load_config
+    from notifications.dispatcher import Dispatcher
 
     engine = _open(db, definitions)
     # With --json the console channel must not mix its lines into the JSON.

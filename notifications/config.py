@@ -29,7 +29,7 @@ from definitions.loader import Lines, dotted, line_of, load_yaml_file, load_yaml
 from definitions.org import Org
 from definitions.parse import problems_from
 
-#: event kinds a portal webhook may subscribe to (workflow.model.EventKind)
+#: event kinds a portal webhook may subscribe to (workflow.core.model.EventKind)
 EVENT_KINDS = ("submitted", "transition", "timer", "reminder", "escalation", "migration")
 #: per-case messages about work waiting for someone: folded into the digest
 #: when the recipient's queue is long
@@ -38,7 +38,7 @@ QUEUE_KINDS = ("waiting", "notice_opened", "objection_received", "disbursement_d
 
 MessageKind = Literal["waiting", "notice_opened", "objection_received", "disbursement_due",
                       "decision", "reminder", "escalation", "overdue", "recheck_due"]
-#: message kinds the core writes to the outbox (workflow.decide)
+#: message kinds the core writes to the outbox (workflow.core.decide)
 MESSAGE_KINDS: tuple[MessageKind, ...] = (
     "waiting", "notice_opened", "objection_received", "disbursement_due", "decision",
     "reminder", "escalation", "overdue", "recheck_due")

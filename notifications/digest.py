@@ -16,13 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from notifications.config import Digest
 from workflow.clock import local
-from workflow.deadlines import timer_spec
+from workflow.core.deadlines import timer_spec
+from workflow.core.model import Case
+from workflow.core.recipients import responsible
 from workflow.engine import Deadline, Engine
-from workflow.model import Case
-from workflow.recipients import responsible
-
-from .config import Digest
 
 
 def queues(engine: Engine) -> dict[str, list[Case]]:

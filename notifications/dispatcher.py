@@ -34,17 +34,16 @@ from typing import Any, TextIO
 import structlog
 
 from definitions.errors import BangfuError
+from notifications.channels import Channel, DeliveryFailed, Outgoing, make_channel
+from notifications.config import DEFAULT_CONFIG, PERSON_TYPES, NotifyConfig, Retry
+from notifications.digest import plan_digests as _plan_digests
+from notifications.digest import queues
+from notifications.render import Renderer, RenderError
 from storage.outbox import OutboxStore
 from workflow.clock import SimulatedClock, local
-from workflow.data import pii_kinds
+from workflow.core.data import pii_kinds
+from workflow.core.pii import mask_data, mask_text, scrub
 from workflow.engine import Engine
-from workflow.pii import mask_data, mask_text, scrub
-
-from .channels import Channel, DeliveryFailed, Outgoing, make_channel
-from .config import DEFAULT_CONFIG, PERSON_TYPES, NotifyConfig, Retry
-from .digest import plan_digests as _plan_digests
-from .digest import queues
-from .render import Renderer, RenderError
 
 log = structlog.get_logger("bangfu.notify")
 

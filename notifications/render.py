@@ -24,8 +24,8 @@ from jinja2.sandbox import SandboxedEnvironment
 from definitions.compile import CompiledDefinition
 from definitions.errors import BangfuError, UnknownDefinition
 from workflow.clock import local
+from workflow.core.pii import mask_text
 from workflow.engine import Engine
-from workflow.pii import mask_text
 
 SHIPPED_TEMPLATES = Path(__file__).resolve().parent / "templates"
 

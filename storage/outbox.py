@@ -20,8 +20,8 @@ from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, upda
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from .db import is_sqlite
-from .tables import cases, deliveries, events, meta, outbox
+from storage.db import is_sqlite
+from storage.tables import cases, deliveries, events, meta, outbox
 
 #: delivery states a re-queue takes back to pending
 REQUEUEABLE = ("failed", "dead", "sending", "digested")

@@ -17,8 +17,8 @@ from sqlalchemy import JSON, Connection, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 
-from .db import json_loads
-from .tables import UTCDateTime
+from storage.db import json_loads
+from storage.tables import UTCDateTime
 
 Processor = Callable[[Any], Any] | None
 

@@ -26,13 +26,10 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from definitions.compile import CompiledDefinition
 from definitions.errors import DefinitionVersionConflict
-from workflow.errors import ConcurrencyConflict, DamagedRecord, StorageError
-from workflow.model import Case, Decision, Event, Timer
-
-from .db import is_sqlite
-from .prepared import Prepared
-from .prepared import fast_reader as _fast_reader
-from .tables import (
+from storage.db import is_sqlite
+from storage.prepared import Prepared
+from storage.prepared import fast_reader as _fast_reader
+from storage.tables import (
     cases,
     checkpoints,
     counters,
@@ -43,6 +40,8 @@ from .tables import (
     outbox,
     timers,
 )
+from workflow.core.model import Case, Decision, Event, Timer
+from workflow.errors import ConcurrencyConflict, DamagedRecord, StorageError
 
 
 def row_to_case(r: Mapping[str, Any]) -> Case:

@@ -20,11 +20,11 @@ import pytest
 from sqlalchemy import func, select
 
 from definitions import SHIPPED_ORG, SHIPPED_PROCESSES, DefinitionSet, Org
-from storage import init_database, open_engine
 from storage.db import make_engine, resolve_url
 from storage.sql import SqlStore
 from storage.tables import cases, counters, events
 from workflow import Case, Engine, SimulatedClock
+from workflow.bootstrap import init_database, open_engine
 from workflow.rules.idcard import check_digit
 
 START = datetime.fromisoformat("2027-01-04T09:00+08:00")
@@ -154,7 +154,7 @@ def _enter(engine: Engine, number: str, state: str) -> None:
 def standard_fen(engine: Engine, case: Case) -> int:
     """The campaign's standard amount for the case (what a disbursement must pay)."""
     from workflow.rules.family import case_values
-    from workflow.rules.standards import amount_for
+    from workflow.rules.relief import amount_for
 
     standards = engine.campaigns[case.campaign or ""].spec.standards
     computed = case_values(case.data, engine.family_rules)

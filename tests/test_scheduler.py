@@ -19,10 +19,10 @@ from typing import IO, Any
 import pytest
 from sqlalchemy import select
 
-from storage import init_database, open_engine
 from storage.tables import events
 from tests.conftest import ALL_PAPERS, household_id
 from workflow import Engine
+from workflow.bootstrap import init_database, open_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 START = datetime.fromisoformat("2027-01-04T09:00+08:00")

@@ -6,12 +6,24 @@ database.
 from __future__ import annotations
 
 from definitions.errors import BangfuError
-
-from .calendar import CalendarMissing, WorkingCalendar
-from .clock import Clock, SimulatedClock, SystemClock
-from .deadlines import DeadlineError
-from .engine import Deadline, Engine, FiredTimer
-from .errors import (
+from workflow.clock import Clock, SimulatedClock, SystemClock
+from workflow.core.calendar import CalendarMissing, WorkingCalendar
+from workflow.core.deadlines import DeadlineError
+from workflow.core.guards import GuardContext
+from workflow.core.model import (
+    Actor,
+    Case,
+    CommandResult,
+    Event,
+    Fire,
+    Submit,
+    Timer,
+    TriggerOption,
+)
+from workflow.core.registry import REGISTRY, guard
+from workflow.core.replay import evolve, replay
+from workflow.engine import Deadline, Engine, FiredTimer
+from workflow.errors import (
     CampaignError,
     CaseClosed,
     CaseNotFound,
@@ -30,9 +42,6 @@ from .errors import (
     StorageError,
     UnknownUser,
 )
-from .guards import REGISTRY, GuardContext, guard
-from .model import Actor, Case, CommandResult, Event, Fire, Submit, Timer, TriggerOption
-from .replay import evolve, replay
 
 __all__ = [
     "Actor",

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from .errors import ClockError
+from workflow.errors import ClockError
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 

@@ -20,11 +20,10 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from definitions.errors import BangfuError
-
-from .clock import LOCAL_TZ, local
-from .engine import Engine
-from .rules.documents import required_types
-from .rules.idcard import check_digit
+from workflow.clock import LOCAL_TZ, local
+from workflow.engine import Engine
+from workflow.rules.idcard import check_digit
+from workflow.rules.paperwork import required_types
 
 DEMO_START = datetime.fromisoformat("2027-01-04T09:00:00+08:00")
 PROCESS = "relief_application"

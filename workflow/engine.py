@@ -17,35 +17,19 @@ from typing import Any
 
 import structlog
 
+from definitions.checklist import DocumentsSpec
 from definitions.compile import CompiledDefinition, DefinitionSet
-from definitions.documents import DocumentsSpec
 from definitions.errors import BangfuError
 from definitions.org import Org, normalise_id_number
 from definitions.validate import timer_refs
-
-from .authz import may_see_personal_data
-from .budget import Balance, line_of, reserve, settle
-from .clock import Clock, SimulatedClock, local
-from .data import coerce_text
-from .deadlines import TimeContext, WorkingDays
-from .decide import (
-    decide_fire,
-    decide_submit,
-    decide_timer,
-    options,
-    request_hash,
-)
-from .errors import (
-    CampaignError,
-    CaseNotFound,
-    ClockError,
-    DoubleRelief,
-    IdempotencyKeyReused,
-    PermissionDenied,
-    UnknownUser,
-)
-from .machine import machine_for
-from .model import (
+from workflow.clock import Clock, SimulatedClock, local
+from workflow.core.authz import may_see_personal_data
+from workflow.core.budget import Balance, line_of, reserve, settle
+from workflow.core.data import coerce_text
+from workflow.core.deadlines import TimeContext, WorkingDays
+from workflow.core.decide import decide_fire, decide_submit, decide_timer, options, request_hash
+from workflow.core.machine import machine_for
+from workflow.core.model import (
     SYSTEM,
     SYSTEM_ACTOR,
     Actor,
@@ -57,11 +41,20 @@ from .model import (
     Timer,
     TriggerOption,
 )
-from .papers import review_papers
-from .ports import CaseStore
-from .rules.documents import DocumentReview
-from .rules.family import case_values
-from .rules.standards import amount_for
+from workflow.core.papers import review_papers
+from workflow.errors import (
+    CampaignError,
+    CaseNotFound,
+    ClockError,
+    DoubleRelief,
+    IdempotencyKeyReused,
+    PermissionDenied,
+    UnknownUser,
+)
+from workflow.ports import CaseStore
+from workflow.rules.family import case_values
+from workflow.rules.paperwork import DocumentReview
+from workflow.rules.relief import amount_for
 
 log = structlog.get_logger("bangfu.engine")
 
@@ -231,7 +224,7 @@ class Engine:
                          process_version, campaign)
         defn = self.definitions.get(process, process_version)
         actor = self.actor(user)
-        self._sync_clock()
+        self.sync_clock()
         campaign_id = self.campaign_for(process, campaign)
         time = self.time_context(campaign_id)
         prefix = str(self.campaigns[campaign_id].spec.case_prefix) if campaign_id is not None \
@@ -262,7 +255,7 @@ class Engine:
         command = Fire(case, trigger, user, dict(data or {}), comment, expected_version,
                        idempotency_key)
         actor = self.actor(user)
-        self._sync_clock()
+        self.sync_clock()
         with structlog.contextvars.bound_contextvars(case=case, actor=user, trigger=trigger):
             with self.store.unit_of_work() as uow:
                 prior = self._replayed(uow, command)
@@ -424,7 +417,7 @@ class Engine:
 
     # -- the simulated clock ------------------------------------------------
 
-    def _sync_clock(self) -> None:
+    def sync_clock(self) -> None:
         """A simulated clock may have been moved by another process: catch up."""
         if isinstance(self.clock, SimulatedClock):
             stored = self.store.get_meta("clock_now")
@@ -440,7 +433,7 @@ class Engine:
         crash fires it again or not at all, never twice.
         """
         fired: list[FiredTimer] = []
-        self._sync_clock()
+        self.sync_clock()
         while limit is None or len(fired) < limit:
             now = self.clock.now()
             failed: tuple[Timer, BangfuError] | None = None
@@ -489,7 +482,7 @@ class Engine:
         Raises:
             ClockError: the database runs on the real clock, or time would go back.
         """
-        self._sync_clock()
+        self.sync_clock()
         if not isinstance(self.clock, SimulatedClock):
             raise ClockError("this database runs on the real clock; clock commands are only "
                              "for databases created with 'bangfu init --simulated'",

@@ -17,10 +17,10 @@
     │   ├── InvalidData
     │   ├── CampaignError             no campaign, or one that does not run the process
     │   ├── DoubleRelief              the household already has a case in the campaign
-    │   ├── AuditError                (workflow.auditing) e.g. a replay before the case existed
-    │   ├── MigrationRefused          (workflow.auditing) a migration would strand cases
-    │   └── DeadlineError             (workflow.deadlines) a deadline that cannot be computed
-    ├── CalendarMissing               (workflow.calendar) working days in a year without data
+    │   ├── AuditError                (workflow.services.inspection) e.g. a replay before the case existed
+    │   ├── MigrationRefused          (workflow.services.inspection) a migration would strand cases
+    │   └── DeadlineError             (workflow.core.deadlines) a deadline that cannot be computed
+    ├── CalendarMissing               (workflow.core.calendar) working days in a year without data
     ├── ConcurrencyConflict           someone else changed the case first
     ├── IdempotencyKeyReused          same key, different command
     ├── ClockError                    clock commands on a real-clock database, time going back

@@ -15,7 +15,7 @@ from typing import Any
 
 import structlog
 
-from .pii import scrub
+from workflow.core.pii import scrub
 
 _configured = False
 

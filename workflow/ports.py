@@ -12,8 +12,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from definitions.compile import CompiledDefinition
-
-from .model import Case, Decision, Event, Timer
+from workflow.core.model import Case, Decision, Event, Timer
 
 
 class UnitOfWork(Protocol):

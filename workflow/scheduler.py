@@ -24,8 +24,8 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from .clock import SimulatedClock
-from .engine import Engine, FiredTimer
+from workflow.clock import SimulatedClock
+from workflow.engine import Engine, FiredTimer
 
 log = structlog.get_logger("bangfu.scheduler")
 

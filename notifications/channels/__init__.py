@@ -5,6 +5,13 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from notifications.channels.base import Channel, DeliveryFailed, Outgoing
+from notifications.channels.console import ConsoleChannel
+from notifications.channels.dingtalk import DingtalkChannel
+from notifications.channels.sms import RenderString, SmsChannel
+from notifications.channels.smtp import SmtpChannel
+from notifications.channels.webhook import WebhookChannel
+from notifications.channels.wecom import WecomChannel
 from notifications.config import (
     ChannelSpec,
 )
@@ -26,14 +33,6 @@ from notifications.config import (
 from notifications.config import (
     WecomChannel as WecomSpec,
 )
-
-from .base import Channel, DeliveryFailed, Outgoing
-from .console import ConsoleChannel
-from .dingtalk import DingtalkChannel
-from .sms import RenderString, SmsChannel
-from .smtp import SmtpChannel
-from .webhook import WebhookChannel
-from .wecom import WecomChannel
 
 __all__ = ["Channel", "DeliveryFailed", "Outgoing", "make_channel"]
 

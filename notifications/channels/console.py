@@ -12,10 +12,9 @@ from typing import TextIO
 
 import structlog
 
+from notifications.channels.base import Outgoing
 from notifications.config import ConsoleChannel as ConsoleSpec
 from workflow.clock import local
-
-from .base import Outgoing
 
 log = structlog.get_logger("bangfu.notify")
 

@@ -17,9 +17,15 @@ import hashlib
 import hmac
 from datetime import datetime
 
+from notifications.channels.base import (
+    HttpChannel,
+    Outgoing,
+    json_body,
+    robot_answer,
+    secret,
+    truncate_utf8,
+)
 from notifications.config import DingtalkChannel as DingtalkSpec
-
-from .base import HttpChannel, Outgoing, json_body, robot_answer, secret, truncate_utf8
 
 RETRY_CODES = frozenset({-1, 130101})
 

@@ -15,10 +15,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from notifications.channels.base import (
+    DeliveryFailed,
+    HttpChannel,
+    Outgoing,
+    http_failure,
+    json_body,
+    secret,
+)
 from notifications.config import SmsChannel as SmsSpec
-from workflow.pii import mask_text
-
-from .base import DeliveryFailed, HttpChannel, Outgoing, http_failure, json_body, secret
+from workflow.core.pii import mask_text
 
 #: characters of one SMS segment with Chinese text
 SHORT = 70

@@ -15,9 +15,8 @@ from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, formataddr
 
+from notifications.channels.base import DeliveryFailed, Outgoing, secret
 from notifications.config import SmtpChannel as SmtpSpec
-
-from .base import DeliveryFailed, Outgoing, secret
 
 
 def message_id(delivery_id: str, domain: str) -> str:

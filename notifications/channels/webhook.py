@@ -21,9 +21,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from notifications.channels.base import HttpChannel, Outgoing, http_failure, secret
 from notifications.config import WebhookChannel as WebhookSpec
-
-from .base import HttpChannel, Outgoing, http_failure, secret
 
 
 def body_bytes(payload: Mapping[str, Any]) -> bytes:

@@ -10,9 +10,15 @@ retried. Markdown content may be at most 4096 bytes, text 2048.
 
 from __future__ import annotations
 
+from notifications.channels.base import (
+    HttpChannel,
+    Outgoing,
+    json_body,
+    robot_answer,
+    secret,
+    truncate_utf8,
+)
 from notifications.config import WecomChannel as WecomSpec
-
-from .base import HttpChannel, Outgoing, json_body, robot_answer, secret, truncate_utf8
 
 RETRY_CODES = frozenset({-1, 45009})
 

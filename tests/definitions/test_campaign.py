@@ -19,7 +19,7 @@ from definitions.campaign import (
     load_campaigns,
 )
 from definitions.loader import load_yaml_file
-from workflow.guards import REGISTRY
+from workflow.core.registry import REGISTRY
 
 SHIPPED_FILES = sorted(SHIPPED_CAMPAIGNS.glob("*.yaml"))
 SPRING = SHIPPED_CAMPAIGNS / "spring_festival_2027.yaml"

@@ -22,9 +22,9 @@ from definitions import (
     load_org,
 )
 from definitions.loader import load_yaml_file
-from storage import init_database, open_engine
 from tests.conftest import ALL_PAPERS
-from workflow.guards import REGISTRY
+from workflow.bootstrap import init_database, open_engine
+from workflow.core.registry import REGISTRY
 
 SHIPPED_FILES = sorted(SHIPPED_PROCESSES.glob("*.yaml"))
 RELIEF = SHIPPED_PROCESSES / "relief_application.yaml"

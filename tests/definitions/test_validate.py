@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from definitions import DefinitionInvalid, Problem, definition_from_text
-from workflow.guards import REGISTRY
+from workflow.core.registry import REGISTRY
 
 SOURCE = "mini.yaml"
 

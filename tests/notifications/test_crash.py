@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CHILD = textwrap.dedent("""
     import sys
     from notifications import Dispatcher, load_config
-    from storage import open_engine
+    from workflow.bootstrap import open_engine
     from workflow.logs import configure
 
     configure(json_lines=True)  # logs to stderr: stdout says when the commit is done

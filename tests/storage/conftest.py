@@ -32,9 +32,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from definitions import SHIPPED_ORG, SHIPPED_PROCESSES
-from storage import init_database
 from storage.tables import metadata
 from tests.conftest import START
+from workflow.bootstrap import init_database
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 BACKENDS = ("sqlite", "postgresql")

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from storage.bulk import BulkWriter
+from storage.bulk_writer import BulkWriter
 from storage.db import make_engine, resolve_url
 from storage.outbox import OutboxStore
 from storage.sql import SqlStore
@@ -31,9 +31,9 @@ from tests.conftest import (
     standard_fen,
 )
 from workflow import Case, Engine, SimulatedClock
-from workflow.auditing import make_checkpoint, verify
-from workflow.bulk import run_import
 from workflow.errors import DoubleRelief
+from workflow.importing.sheets import run_import
+from workflow.services.inspection import make_checkpoint, verify
 
 Walk = Callable[..., Case]
 NewCase = Callable[..., str]

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from storage import open_engine
 from tests.conftest import PROCESS, application, count_rows
 from workflow import (
     Case,
@@ -18,6 +17,7 @@ from workflow import (
     IdempotencyKeyReused,
     InvalidTrigger,
 )
+from workflow.bootstrap import open_engine
 
 Walk = Callable[..., Case]
 NewCase = Callable[..., str]
@@ -143,8 +143,8 @@ def test_submit_key_reused_for_a_fire(engine: Engine, unchanged: Callable) -> No
 
 def _race_worker(jobs: Any, results: Any, barrier: Any) -> None:
     """Fire each job's trigger as soon as both workers are ready (spawned process)."""
-    from storage import open_engine
     from workflow import BangfuError, ConcurrencyConflict
+    from workflow.bootstrap import open_engine
 
     engines: dict[str, Engine] = {}
     while (job := jobs.get()) is not None:

@@ -20,12 +20,13 @@ from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from cli import app
-from storage import SqlStore, init_database, open_engine
+from storage import SqlStore
 from storage.db import make_engine
 from storage.outbox import OutboxStore
 from tests.conftest import LI_ID, PROCESS, START, application, move
 from tests.storage.conftest import schema_url
 from workflow import Case, Engine, StorageError
+from workflow.bootstrap import init_database, open_engine
 
 BACKENDS = ("postgresql",)
 pytestmark = pytest.mark.postgresql

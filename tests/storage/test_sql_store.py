@@ -18,15 +18,16 @@ from definitions import (
     definition_from_json,
     definition_from_text,
 )
-from storage import init_database, open_engine, resolve_url
+from storage import resolve_url
 from storage.db import make_engine
 from storage.sql import SqlStore
 from storage.tables import events
 from tests.conftest import PREFIX, PROCESS, START, application, count_rows
 from workflow import Case, ConcurrencyConflict, Engine, InvalidData, StorageError
-from workflow.decide import decide_fire
-from workflow.machine import machine_for
-from workflow.model import Fire
+from workflow.bootstrap import init_database, open_engine
+from workflow.core.decide import decide_fire
+from workflow.core.machine import machine_for
+from workflow.core.model import Fire
 
 Walk = Callable[..., Case]
 NewCase = Callable[..., str]

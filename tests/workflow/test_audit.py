@@ -20,8 +20,14 @@ from cli import app
 from storage.db import make_engine, resolve_url
 from storage.sql import SqlStore
 from workflow import CaseNotFound, Engine, Event, SimulatedClock
-from workflow.audit import canonical, canonical_time, event_body, event_hash, genesis
-from workflow.auditing import AuditError, checkpoint_json, make_checkpoint, replay_case, verify
+from workflow.core.chain import canonical, canonical_time, event_body, event_hash, genesis
+from workflow.services.inspection import (
+    AuditError,
+    checkpoint_json,
+    make_checkpoint,
+    replay_case,
+    verify,
+)
 
 #: the environment a CLI run sees: no developer settings leak in
 CLEAN_ENV: dict[str, str | None] = {

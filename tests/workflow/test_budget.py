@@ -13,10 +13,10 @@ from typer.testing import CliRunner
 
 from cli import app
 from definitions import SHIPPED
-from storage import init_database, open_engine
 from tests.conftest import DISBURSE, START, application, household_id, move, standard_fen
 from workflow import Engine
-from workflow.budget import BudgetExceeded
+from workflow.bootstrap import init_database, open_engine
+from workflow.core.budget import BudgetExceeded
 
 PROCESS = "relief_application"
 

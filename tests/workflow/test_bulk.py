@@ -1,4 +1,4 @@
-"""Bulk import of applications (workflow.bulk, storage.bulk): headers in Chinese
+"""Bulk import of applications (workflow.importing.sheets, storage.bulk_writer): headers in Chinese
 and English, encodings, XLSX sheets, row-level errors in an error file, one
 transaction, idempotent re-imports, and imported cases that verify like
 submitted ones."""
@@ -14,13 +14,13 @@ import openpyxl
 import pytest
 
 from definitions.compile import definition_from_json
-from storage.bulk import BulkWriter
+from storage.bulk_writer import BulkWriter
 from storage.sql import SqlStore
 from tests.conftest import ALL_PAPERS, LI_ID, PREFIX, PROCESS, application, count_rows, household_id
 from workflow import Engine
-from workflow import bulk as bulk_module
-from workflow.auditing import verify
-from workflow.bulk import (
+from workflow.errors import DoubleRelief, PermissionDenied
+from workflow.importing import sheets as bulk_module
+from workflow.importing.sheets import (
     BulkImportError,
     ImportReport,
     RowChecker,
@@ -28,7 +28,7 @@ from workflow.bulk import (
     read_table,
     run_import,
 )
-from workflow.errors import DoubleRelief, PermissionDenied
+from workflow.services.inspection import verify
 
 STAFF = "wang.fang"  # village committee of shangcun
 HEADER_ZH = ["序号", "姓名", "身份证号码", "联系电话", "家庭人口数", "困难类别", "困难原因",
@@ -360,7 +360,7 @@ def test_all_or_nothing_writes_nothing_when_a_row_is_bad(
 def test_a_failure_mid_write_leaves_nothing(engine: Engine, tmp_path: Path, do_import: Import,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """A crash after some chunks were inserted rolls the whole import back, numbers included."""
-    import storage.bulk as storage_bulk
+    import storage.bulk_writer as storage_bulk
 
     monkeypatch.setattr(storage_bulk, "CHUNK", 2)
     calls = {"n": 0}

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-import workflow.calendar as calendar_module
+import workflow.core.calendar as calendar_module
 from definitions.calendars import (
     SHIPPED_CALENDARS,
     CalendarYear,
     calendar_year_from_text,
     load_calendars,
 )
-from workflow.calendar import CalendarMissing, WorkingCalendar
+from workflow.core.calendar import CalendarMissing, WorkingCalendar
 
 SHIPPED_FILES = sorted(SHIPPED_CALENDARS.glob("*.yaml"))
 CN = WorkingCalendar.from_loaded(load_calendars(), "cn")
@@ -218,7 +218,7 @@ def test_years_of_another_calendar_are_refused() -> None:
 
 
 def test_module_is_pure() -> None:
-    """workflow.calendar imports only definitions and the standard library."""
+    """workflow.core.calendar imports only definitions and the standard library."""
     tree = ast.parse(Path(calendar_module.__file__).read_text(encoding="utf-8"))
     roots = {alias.name.split(".")[0] for node in ast.walk(tree)
              if isinstance(node, ast.Import) for alias in node.names}

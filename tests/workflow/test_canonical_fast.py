@@ -15,14 +15,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workflow.audit import (
+from workflow.core.chain import (
     _orjson_exact,
     canonical,
     canonical_time,
     event_body,
     reference_canonical,
 )
-from workflow.model import Event
+from workflow.core.model import Event
 
 BEIJING = timezone(timedelta(hours=8))
 

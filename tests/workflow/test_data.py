@@ -11,7 +11,7 @@ import pytest
 from definitions import CompiledDefinition, DefinitionSet, Org
 from tests.conftest import DISBURSE, PROCESS, application
 from workflow import Case, Engine, InvalidData, MissingData
-from workflow.data import check_data, coerce_text
+from workflow.core.data import check_data, coerce_text
 
 Walk = Callable[..., Case]
 

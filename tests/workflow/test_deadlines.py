@@ -18,8 +18,8 @@ from definitions import (
 )
 from definitions.calendars import load_calendars
 from definitions.campaign import load_campaigns
-from workflow.calendar import CalendarMissing, WorkingCalendar
-from workflow.deadlines import (
+from workflow.core.calendar import CalendarMissing, WorkingCalendar
+from workflow.core.deadlines import (
     LOCAL,
     DeadlineError,
     TimeContext,
@@ -30,8 +30,8 @@ from workflow.deadlines import (
     plan_next,
     timer_spec,
 )
-from workflow.guards import REGISTRY
-from workflow.model import Case
+from workflow.core.model import Case
+from workflow.core.registry import REGISTRY
 
 RELIEF = load_definition(SHIPPED_PROCESSES / "relief_application.yaml", known_guards=REGISTRY)
 CN = WorkingCalendar.from_loaded(load_calendars(), "cn")

@@ -22,10 +22,10 @@ from workflow import (
     PermissionDenied,
     Submit,
 )
-from workflow.decide import decide_fire, decide_submit, options, request_hash
-from workflow.guards import REGISTRY
-from workflow.machine import machine_for
-from workflow.model import SYSTEM_ACTOR, Decision
+from workflow.core.decide import decide_fire, decide_submit, options, request_hash
+from workflow.core.machine import machine_for
+from workflow.core.model import SYSTEM_ACTOR, Decision
+from workflow.core.registry import REGISTRY
 
 NOW = START.astimezone(UTC)
 

@@ -17,11 +17,11 @@ from typer.testing import CliRunner
 from cli import app
 from definitions import DefinitionInvalid
 from definitions.campaign import SHIPPED_CAMPAIGNS, campaign_from_text, load_campaign
-from definitions.documents import DateWindowSpec, DocumentsSpec, check_documents
+from definitions.checklist import DateWindowSpec, DocumentsSpec, check_documents
 from tests.conftest import ALL_PAPERS, PROCESS, START, application, count_rows
 from workflow import Engine, InvalidData
 from workflow.errors import MissingDocuments
-from workflow.rules import documents as papers
+from workflow.rules import paperwork as papers
 
 SPRING = load_campaign(SHIPPED_CAMPAIGNS / "spring_festival_2027.yaml")
 CHECKLIST = SPRING.spec.documents
@@ -214,7 +214,7 @@ def test_resubmission_adds_papers_to_those_on_file(engine: Engine) -> None:
 
 def test_replay_of_a_case_with_papers_equals_the_stored_case(engine: Engine) -> None:
     """The merged list is what the event stores, so the trail replays to the row."""
-    from workflow.auditing import verify
+    from workflow.services.inspection import verify
 
     number = engine.submit(PROCESS, "li.xiulan", application(documents=basic())).case_number
     engine.fire(number, "request_evidence", "wang.fang", comment="请补充")

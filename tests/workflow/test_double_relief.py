@@ -11,10 +11,10 @@ import pytest
 
 from tests.conftest import LI_ID, application
 from workflow import Engine, GuardFailed
-from workflow.decide import decide_fire
+from workflow.core.decide import decide_fire
+from workflow.core.machine import machine_for
+from workflow.core.model import Fire
 from workflow.errors import DoubleRelief
-from workflow.machine import machine_for
-from workflow.model import Fire
 
 UNION, COUNTY = "xie.hong", "cao.min"
 

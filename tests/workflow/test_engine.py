@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from definitions import UnknownDefinition
-from storage import init_database, open_engine
 from tests.conftest import (
     DISBURSE,
     FINAL,
@@ -36,6 +35,7 @@ from workflow import (
     MissingData,
     PermissionDenied,
 )
+from workflow.bootstrap import init_database, open_engine
 
 Walk = Callable[..., Case]
 NewCase = Callable[..., str]

@@ -14,8 +14,8 @@ import pytest
 
 from tests.workflow.test_audit import bangfu
 from workflow import Engine, PermissionDenied
-from workflow.audit import genesis
-from workflow.auditing import export_trail
+from workflow.core.chain import genesis
+from workflow.services.inspection import export_trail
 
 #: an 18-character ID number or an 11-digit mobile standing alone (not inside a hash)
 ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")

@@ -15,11 +15,11 @@ from typer.testing import CliRunner
 
 from cli import app
 from definitions.compile import SHIPPED, SHIPPED_PROCESSES
-from storage import open_engine
 from tests.conftest import PROCESS, count_rows, move
 from tests.workflow.test_audit import engine_on
 from workflow import Engine
-from workflow.auditing import AuditError, MigrationRefused, migrate, replay_case, verify
+from workflow.bootstrap import open_engine
+from workflow.services.inspection import AuditError, MigrationRefused, migrate, replay_case, verify
 
 OLD, NEW = "objection_review", "objection_check"
 RENAME = {OLD: NEW}

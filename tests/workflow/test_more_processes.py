@@ -18,11 +18,11 @@ from cli import app
 from definitions import SHIPPED_PROCESSES, load_definition
 from definitions.standards import load_medical_aid_rules
 from workflow import Engine, GuardFailed, InvalidData, PermissionDenied
-from workflow.decide import decide_fire
+from workflow.core.decide import decide_fire
+from workflow.core.machine import machine_for
+from workflow.core.model import Case, Decision, Fire
+from workflow.core.registry import REGISTRY
 from workflow.errors import DoubleRelief
-from workflow.guards import REGISTRY
-from workflow.machine import machine_for
-from workflow.model import Case, Decision, Fire
 from workflow.rules.idcard import check_digit
 
 ARCHIVE = SHIPPED_PROCESSES / "hardship_archive.yaml"

@@ -12,7 +12,7 @@ import structlog
 
 from tests.conftest import LI_ID, LI_PHONE, PROCESS, application
 from workflow import Case, Engine, logs
-from workflow.pii import mask_data, mask_id_number, mask_name, mask_phone, mask_text, scrub
+from workflow.core.pii import mask_data, mask_id_number, mask_name, mask_phone, mask_text, scrub
 
 Walk = Callable[..., Case]
 LI_ID_MASKED = "331122********0422"

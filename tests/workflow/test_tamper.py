@@ -16,9 +16,14 @@ import pytest
 
 from tests.workflow.test_audit import bangfu
 from workflow import Engine
-from workflow.audit import heads_hash
-from workflow.auditing import GENESIS_CHECKPOINT, checkpoint_json, make_checkpoint, verify
-from workflow.decide import seal
+from workflow.core.chain import heads_hash
+from workflow.core.decide import seal
+from workflow.services.inspection import (
+    GENESIS_CHECKPOINT,
+    checkpoint_json,
+    make_checkpoint,
+    verify,
+)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ from typer.testing import CliRunner
 import storage.sql
 from cli import app
 from definitions import SHIPPED_PROCESSES
-from storage import init_database, open_engine
 from storage.tables import events, outbox, timers
 from tests.conftest import NOTICE_DAYS, PROCESS, START, application, count_rows, household_id
 from workflow import (
@@ -30,7 +29,8 @@ from workflow import (
     GuardFailed,
     PermissionDenied,
 )
-from workflow.deadlines import LOCAL, DeadlineError
+from workflow.bootstrap import init_database, open_engine
+from workflow.core.deadlines import LOCAL, DeadlineError
 from workflow.errors import CampaignError
 
 Walk = Callable[..., Case]

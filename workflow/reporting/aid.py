@@ -25,11 +25,10 @@ from definitions.org import normalise_id_number
 from definitions.parse import parse_model
 from definitions.schema import Identifier, Identifiers, Labels, _Frozen
 from workflow.clock import LOCAL_TZ, local
+from workflow.core.model import Case
 from workflow.engine import Engine
-from workflow.model import Case
-
-from .lookups import check_unit, granted
-from .table import Column, Row, Table, t
+from workflow.reporting.lookups import check_unit, granted
+from workflow.reporting.table import Column, Row, Table, t
 
 MONTHS = range(1, 13)
 

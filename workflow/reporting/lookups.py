@@ -9,12 +9,11 @@ from typing import Any
 from definitions.campaign import Campaign
 from definitions.compile import CompiledDefinition
 from definitions.errors import BangfuError
+from workflow.core.model import Case
 from workflow.engine import Engine
-from workflow.model import Case
+from workflow.reporting.table import t, unknown
 from workflow.rules.family import case_values
-from workflow.rules.standards import amount_for
-
-from .table import t, unknown
+from workflow.rules.relief import amount_for
 
 #: who answers objections when the campaign names no contact
 CONTACT_ROLE = "town_office"

@@ -4,7 +4,7 @@ through ``definitions.loader``, the only YAML reader).
 
 A population file (``definitions/populations/*.yaml``) counts households or
 persons per ``category`` or ``category.subgroup``; ``population_report``
-prices each line with ``workflow.rules.standards.population_total`` and adds a
+prices each line with ``workflow.rules.relief.population_total`` and adds a
 subtotal per category of several lines and a grand total, each in figures
 and in capitals. The township plan's own figures come out exactly: 85
 dispersed × 1,000 + 43 institutional × 600 three-withouts persons = 110,800;
@@ -23,10 +23,9 @@ from pydantic import Field
 from definitions.loader import load_yaml_file
 from definitions.parse import parse_model
 from definitions.schema import Identifier, Labels, _Frozen
+from workflow.reporting.table import Column, Row, Table, t
 from workflow.rules.money import chinese_capital, fen_to_yuan_text
-from workflow.rules.standards import PopulationLine, Standards, population_total
-
-from .table import Column, Row, Table, t
+from workflow.rules.relief import PopulationLine, Standards, population_total
 
 
 class PopulationSpec(_Frozen):

@@ -9,7 +9,7 @@ Rows are ``data``, ``subtotal`` or ``total``; the writers set the last two
 apart.
 
 A table marked ``public`` is posted where anyone can read it: the writers
-run every text through ``workflow.pii.mask_text`` once more on the way out,
+run every text through ``workflow.core.pii.mask_text`` once more on the way out,
 so an ID or mobile number that slipped into free text (a reason, a contact)
 never reaches a notice board.
 """
@@ -22,7 +22,7 @@ from difflib import get_close_matches
 from typing import Any, Literal
 
 from definitions.errors import BangfuError
-from workflow.pii import mask_text
+from workflow.core.pii import mask_text
 
 Cell = str | int | None
 ColumnKind = Literal["text", "count", "money", "capital", "signature"]

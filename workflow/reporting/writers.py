@@ -25,9 +25,8 @@ from typing import Any, Literal
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from workflow.reporting.table import Cell, Column, ReportError, Table, masked
 from workflow.rules.money import fen_to_yuan_text
-
-from .table import Cell, Column, ReportError, Table, masked
 
 Format = Literal["csv", "xlsx", "html"]
 FORMATS: tuple[Format, ...] = ("csv", "xlsx", "html")

@@ -18,7 +18,7 @@ constants here. Errors join the one tree under ``BangfuError``::
 
 from __future__ import annotations
 
-from .family import (
+from workflow.rules.family import (
     Family,
     FamilySize,
     InvalidFamily,
@@ -29,7 +29,7 @@ from .family import (
     per_capita,
     under_line,
 )
-from .idcard import (
+from workflow.rules.idcard import (
     InvalidIdNumber,
     birth_date,
     check_digit,
@@ -39,8 +39,8 @@ from .idcard import (
     upgrade_15,
     validate_id,
 )
-from .medical import MedicalAid, approval_route, deep_hardship_amount, medical_aid
-from .money import (
+from workflow.rules.medical import MedicalAid, approval_route, deep_hardship_amount, medical_aid
+from workflow.rules.money import (
     InvalidAmount,
     chinese_capital,
     fen_to_yuan_text,
@@ -48,7 +48,7 @@ from .money import (
     round_half_up_to_hundred,
     yuan_to_fen,
 )
-from .standards import (
+from workflow.rules.relief import (
     AmountNotStandard,
     MissingCount,
     PopulationLine,

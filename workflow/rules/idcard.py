@@ -20,7 +20,7 @@ import unicodedata
 from typing import Literal
 
 from definitions.errors import BangfuError
-from workflow.pii import mask_id_number
+from workflow.core.pii import mask_id_number
 
 #: the weights of the first 17 digits, 2**(17 - i) mod 11
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)

@@ -35,8 +35,7 @@ from definitions.standards import (
     Route,
     yuan_fen,
 )
-
-from .money import InvalidAmount, fen_to_yuan_text, round_half_up
+from workflow.rules.money import InvalidAmount, fen_to_yuan_text, round_half_up
 
 Kind = Literal["deep", "relative", "accident"]
 

@@ -7,7 +7,7 @@ import pytest
 from definitions import SHIPPED_PROCESSES, DefinitionInvalid, Problem, load_definition
 from definitions.campaign import SHIPPED_CAMPAIGNS, campaign_from_text, load_campaign
 from definitions.standards import COMPUTED_NAMES, check_standards
-from workflow.guards import REGISTRY
+from workflow.core.registry import REGISTRY
 
 SPRING = SHIPPED_CAMPAIGNS / "spring_festival_2027.yaml"
 TEXT = SPRING.read_text("utf-8")

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from definitions.compile import CompiledDefinition
 from definitions.org import Org
 from definitions.schema import TransitionSpec
-
-from .model import SYSTEM, Actor, Case
+from workflow.core.model import SYSTEM, Actor, Case
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ never SQL, and writes nothing.
   the standard of every open case, what was paid on every closed one.
 
 Amounts are always the campaign's standard of the case's final category
-(``workflow.rules.standards.amount_for``) or, once paid, the amount recorded
+(``workflow.rules.relief.amount_for``) or, once paid, the amount recorded
 at the visit; never a figure typed here.
 """
 
@@ -31,13 +31,11 @@ from typing import Any, Literal
 from definitions.campaign import Campaign
 from definitions.errors import BangfuError
 from workflow.clock import local
-from workflow.deadlines import deadline_of
+from workflow.core.deadlines import deadline_of
+from workflow.core.model import Case
+from workflow.core.pii import mask_id_number
 from workflow.engine import Engine
-from workflow.model import Case
-from workflow.pii import mask_id_number
-from workflow.rules.money import chinese_capital
-
-from .lookups import (
+from workflow.reporting.lookups import (
     CONTACT_ROLE,
     cases_of,
     category_label,
@@ -51,7 +49,8 @@ from .lookups import (
     standard_fen,
     title_prefix,
 )
-from .table import Column, ReportError, Row, Table, t, unknown
+from workflow.reporting.table import Column, ReportError, Row, Table, t, unknown
+from workflow.rules.money import chinese_capital
 
 Level = Literal["village", "township", "county"]
 LEVELS: tuple[Level, ...] = ("village", "township", "county")

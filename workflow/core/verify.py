@@ -17,10 +17,9 @@ from dataclasses import dataclass
 
 from definitions.compile import CompiledDefinition
 from definitions.errors import BangfuError
-
-from .audit import event_hash, genesis
-from .model import Case, Event
-from .replay import Resolver, evolve
+from workflow.core.chain import event_hash, genesis
+from workflow.core.model import Case, Event
+from workflow.core.replay import Resolver, evolve
 
 
 @dataclass(frozen=True, slots=True)

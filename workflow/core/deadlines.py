@@ -18,10 +18,9 @@ from zoneinfo import ZoneInfo
 from definitions.campaign import OfficeHoursSpec
 from definitions.compile import CompiledDefinition
 from definitions.schema import TimerSpec
-
-from .durations import Duration, parse_duration
-from .errors import CommandRejected
-from .model import Case
+from workflow.core.durations import Duration, parse_duration
+from workflow.core.model import Case
+from workflow.errors import CommandRejected
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 #: office hours of a case outside campaigns (the model's defaults)

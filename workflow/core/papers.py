@@ -1,7 +1,7 @@
 """A case's papers in the command path: checked against the campaign's checklist
 at submission (a missing paper refused, an unknown type invalid, late receipts
 noted for the event's meta) and joined to those on file when a transition
-writes more. Pure: the rules are ``workflow.rules.documents``.
+writes more. Pure: the rules are ``workflow.rules.paperwork``.
 """
 
 from __future__ import annotations
@@ -9,14 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from definitions.checklist import DocumentsSpec
 from definitions.compile import CompiledDefinition
-from definitions.documents import DocumentsSpec
 from definitions.errors import BangfuError
-
-from .deadlines import TimeContext
-from .errors import InvalidData, MissingDocuments
-from .rules import documents as papers
-from .rules.family import case_values
+from workflow.core.deadlines import TimeContext
+from workflow.errors import InvalidData, MissingDocuments
+from workflow.rules import paperwork as papers
+from workflow.rules.family import case_values
 
 
 def computed_values(data: Mapping[str, Any], time: TimeContext | None) -> dict[str, Any]:

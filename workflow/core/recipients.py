@@ -11,9 +11,8 @@ from __future__ import annotations
 from definitions.compile import CompiledDefinition
 from definitions.org import Org
 from definitions.schema import FIRST_RESPONSIBLE
-
-from .authz import conflicted, role_reaches
-from .model import Actor, Case
+from workflow.core.authz import conflicted, role_reaches
+from workflow.core.model import Actor, Case
 
 
 def holders(defn: CompiledDefinition, org: Org, case: Case, role: str) -> list[str]:

@@ -1,7 +1,7 @@
 """Bulk writes for imports: many new cases in one transaction.
 
-``workflow.bulk`` validates a spreadsheet and lets the pure core decide every
-row; this module implements the storage side it needs (``workflow.bulk.BulkSink``):
+``workflow.importing.sheets`` validates a spreadsheet and lets the pure core decide every
+row; this module implements the storage side it needs (``workflow.importing.sheets.BulkSink``):
 what the database already holds (idempotency keys, households' claims, the
 case-number counter), row encoding, and the one write.
 
@@ -23,14 +23,13 @@ from typing import Any, Literal
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from workflow.bulk import NumbersTaken
+from storage.db import is_sqlite
+from storage.prepared import Prepared
+from storage.sql import SqlStore, _case_values, _event_values, row_to_case
+from storage.tables import UTCDateTime, cases, counters, events, outbox, timers
+from workflow.core.model import Case, Decision
 from workflow.errors import StorageError
-from workflow.model import Case, Decision
-
-from .db import is_sqlite
-from .prepared import Prepared
-from .sql import SqlStore, _case_values, _event_values, row_to_case
-from .tables import UTCDateTime, cases, counters, events, outbox, timers
+from workflow.importing.sheets import NumbersTaken
 
 #: rows per ``executemany``
 CHUNK = 5000
@@ -95,7 +94,7 @@ def _memo(proc: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
 
 
 class BulkWriter:
-    """``workflow.bulk.BulkSink`` on a ``SqlStore``."""
+    """``workflow.importing.sheets.BulkSink`` on a ``SqlStore``."""
 
     def __init__(self, store: SqlStore) -> None:
         self.store = store

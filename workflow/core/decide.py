@@ -18,11 +18,10 @@ from definitions.compile import CompiledDefinition
 from definitions.errors import BangfuError
 from definitions.org import Org
 from definitions.schema import TransitionSpec
-
-from .audit import event_hash, genesis
-from .authz import Refusal, authorize, conflicted, role_reaches
-from .data import check_data, field_label
-from .deadlines import (
+from workflow.core.authz import Refusal, authorize, conflicted, role_reaches
+from workflow.core.chain import event_hash, genesis
+from workflow.core.data import check_data, field_label
+from workflow.core.deadlines import (
     LOCAL,
     DeadlineError,
     TimeContext,
@@ -33,20 +32,9 @@ from .deadlines import (
     state_plans,
     timer_spec,
 )
-from .errors import (
-    CaseClosed,
-    CommandRejected,
-    CommentRequired,
-    ConcurrencyConflict,
-    GuardFailed,
-    InvalidData,
-    InvalidTrigger,
-    MissingData,
-    PermissionDenied,
-)
-from .guards import GuardContext
-from .machine import CompiledMachine
-from .model import (
+from workflow.core.guards import GuardContext
+from workflow.core.machine import CompiledMachine
+from workflow.core.model import (
     SYSTEM_ACTOR,
     Actor,
     Case,
@@ -58,13 +46,24 @@ from .model import (
     Timer,
     TriggerOption,
 )
-from .papers import check_papers, merge_papers
-from .pii import mask_text
-from .recipients import resolve, responsible
-from .replay import evolve
-from .rules.family import case_values
-from .rules.idcard import InvalidIdNumber, validate_id
-from .rules.standards import propose
+from workflow.core.papers import check_papers, merge_papers
+from workflow.core.pii import mask_text
+from workflow.core.recipients import resolve, responsible
+from workflow.core.replay import evolve
+from workflow.errors import (
+    CaseClosed,
+    CommandRejected,
+    CommentRequired,
+    ConcurrencyConflict,
+    GuardFailed,
+    InvalidData,
+    InvalidTrigger,
+    MissingData,
+    PermissionDenied,
+)
+from workflow.rules.family import case_values
+from workflow.rules.idcard import InvalidIdNumber, validate_id
+from workflow.rules.relief import propose
 
 
 def request_hash(command: Submit | Fire, case_id: str | None = None) -> str:

@@ -20,8 +20,8 @@ from transitions import EventData, Machine, MachineError
 
 from definitions.compile import CompiledDefinition
 from definitions.schema import TransitionSpec
-
-from .guards import REGISTRY, Failure, GuardContext
+from workflow.core.guards import Failure, GuardContext
+from workflow.core.registry import REGISTRY
 
 _CACHE: dict[tuple[str, int, str], CompiledMachine] = {}
 

@@ -9,7 +9,7 @@ the window inside which dated receipts count (``receipt_window``: one school
 plan counts receipts from 5 Nov of last year to 25 Oct of this year).
 
 The case holds the papers as a list of references (type, file reference,
-date); ``workflow.rules.documents`` checks them against this checklist:
+date); ``workflow.rules.paperwork`` checks them against this checklist:
 submission is refused while a required paper is missing, and receipts dated
 outside the window are flagged for the reviewers (not refused: a reviewer
 may still accept a late bill with a reason).
@@ -23,10 +23,10 @@ from difflib import get_close_matches
 
 from pydantic import Field, model_validator
 
-from .conditions import check_condition
-from .errors import Problem
-from .loader import Lines, dotted, line_of
-from .schema import Identifier, Identifiers, Labels, _Frozen
+from definitions.conditions import check_condition
+from definitions.errors import Problem
+from definitions.loader import Lines, dotted, line_of
+from definitions.schema import Identifier, Identifiers, Labels, _Frozen
 
 
 class DocumentTypeSpec(_Frozen):

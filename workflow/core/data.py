@@ -15,9 +15,8 @@ from typing import Any
 
 from definitions.compile import CompiledDefinition
 from definitions.schema import FieldSpec
-
-from .errors import InvalidData
-from .rules import documents as papers
+from workflow.errors import InvalidData
+from workflow.rules import paperwork as papers
 
 DataProblem = tuple[str, str, str]
 

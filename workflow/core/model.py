@@ -114,7 +114,7 @@ class Event:
     request_hash: str | None = None
     #: kind-specific facts; a submission records number, unit and applicant
     meta: Mapping[str, Any] = field(default_factory=dict)
-    #: the hash chain (workflow.audit): the previous event's hash and this one's
+    #: the hash chain (workflow.core.chain): the previous event's hash and this one's
     prev_hash: str = ""
     hash: str = ""
 

@@ -23,9 +23,8 @@ from difflib import get_close_matches
 from functools import lru_cache
 from typing import Any
 
-from definitions.documents import DocumentsSpec
-
-from ._evaluate import holds
+from definitions.checklist import DocumentsSpec
+from workflow.rules._evaluate import holds
 
 #: the keys of one document reference
 KEYS = ("type", "ref", "date")

@@ -28,7 +28,7 @@ from typing import Any
 
 import orjson
 
-from .model import Event
+from workflow.core.model import Event
 
 HASH_FIELDS = ("case_id", "seq", "at", "kind", "actor", "role", "trigger", "source", "dest",
                "data", "comment", "definition_version", "idempotency_key", "meta")

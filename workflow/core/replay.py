@@ -11,8 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from definitions.compile import CompiledDefinition
-
-from .model import Case, Event
+from workflow.core.model import Case, Event
 
 
 def _duty_of(defn: CompiledDefinition, event: Event) -> str | None:

@@ -1,7 +1,6 @@
 """Named guards of the county union's processes: hardship archive and medical aid. Pure.
 
-They register in ``workflow.guards.REGISTRY`` when this module is imported
-(``workflow.guards`` imports it at its end). No figure lives here: the yearly
+Listed in ``workflow.core.registry``. No figure lives here: the yearly
 living aid per hardship level comes from the definition (guard ``params``),
 the medical aid from the county union's rules the shell reads into
 ``facts["medical_rules"]`` (``definitions/rules/medical_aid.yaml``,
@@ -14,11 +13,12 @@ The medical guards read these case fields of ``processes/medical_aid.yaml``:
 
 from __future__ import annotations
 
-from definitions.standards import ROUTES, MedicalAidRules
-from workflow.guards import Failure, GuardContext, guard
+from collections.abc import Mapping
 
-from .medical import MedicalAid, medical_aid
-from .money import InvalidAmount, fen_to_yuan_text
+from definitions.standards import ROUTES, MedicalAidRules
+from workflow.core.guards import Failure, Guard, GuardContext
+from workflow.rules.medical import MedicalAid, medical_aid
+from workflow.rules.money import InvalidAmount, fen_to_yuan_text
 
 KIND_FIELD = "aid_kind"
 COSTS_FIELD = "compliant_costs_fen"
@@ -74,7 +74,6 @@ def computed_aid(ctx: GuardContext) -> tuple[MedicalAid | None, Failure | None]:
     return aid, None
 
 
-@guard("medical_route")
 def medical_route(ctx: GuardContext, route: str) -> Failure | None:
     """The county union's rules send this case to ``route`` (county, province, national):
     20,000 stays with the county, more than 20,000 goes to the province, more than
@@ -94,7 +93,6 @@ def medical_route(ctx: GuardContext, route: str) -> Failure | None:
             f"合规自付费用 {_yuan(aid.costs_fen)} 元应由{to_zh}审批，不由{not_zh}审批")
 
 
-@guard("medical_amount")
 def medical_amount(ctx: GuardContext) -> Failure | None:
     """The amount recorded is exactly what the rules give: the share of the costs,
     四舍五入, capped, never above the self-paid costs."""
@@ -108,7 +106,6 @@ def medical_amount(ctx: GuardContext) -> Failure | None:
             f"医疗救助金额必须为 {want} 元（{aid.rule.zh}）")
 
 
-@guard("level_amount")
 def level_amount(ctx: GuardContext, field: str, by: str,
                  **amounts: str | int | bool) -> Failure | None:
     """Field ``field`` holds the amount (fen) the definition gives for the value of
@@ -129,3 +126,10 @@ def level_amount(ctx: GuardContext, field: str, by: str,
     want = _yuan(expected)
     return (f"{what_en.lower()} for '{level_en}' must be exactly {want} yuan",
             f"「{level_zh}」的{what_zh}必须为 {want} 元")
+
+
+GUARDS: Mapping[str, Guard] = {
+    "medical_route": medical_route,
+    "medical_amount": medical_amount,
+    "level_amount": level_amount,
+}

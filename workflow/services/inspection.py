@@ -15,17 +15,22 @@ from pathlib import Path
 from typing import Any
 
 from definitions.compile import CompiledDefinition
-
-from .audit import export_record, heads_hash
-from .clock import local
-from .data import field_label, pii_kinds
-from .decide import decide_migration
-from .engine import Engine
-from .errors import CaseNotFound, CommandRejected, DamagedRecord, PermissionDenied, StorageError
-from .model import Case, Event
-from .pii import mask_data, mask_text
-from .replay import replay_pinned
-from .verify import Finding, check_case, what_if
+from workflow.clock import local
+from workflow.core.chain import export_record, heads_hash
+from workflow.core.data import field_label, pii_kinds
+from workflow.core.decide import decide_migration
+from workflow.core.model import Case, Event
+from workflow.core.pii import mask_data, mask_text
+from workflow.core.replay import replay_pinned
+from workflow.core.verify import Finding, check_case, what_if
+from workflow.engine import Engine
+from workflow.errors import (
+    CaseNotFound,
+    CommandRejected,
+    DamagedRecord,
+    PermissionDenied,
+    StorageError,
+)
 
 GENESIS_CHECKPOINT = "0" * 64
 Progress = Callable[[int, int], None]

@@ -31,9 +31,8 @@ from typing import Any, Literal
 from definitions.errors import BangfuError
 from definitions.schema import Labels
 from definitions.standards import CriterionSpec, StandardSpec, SubgroupSpec, yuan_fen
-
-from ._evaluate import holds
-from .money import fen_to_yuan_text
+from workflow.rules._evaluate import holds
+from workflow.rules.money import fen_to_yuan_text
 
 Standards = Mapping[str, StandardSpec]
 

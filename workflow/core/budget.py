@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import CommandRejected
-from .rules.money import fen_to_yuan_text
+from workflow.errors import CommandRejected
+from workflow.rules.money import fen_to_yuan_text
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ definition's fields by id, Chinese or English label, or a common alias.
 ``run_import`` validates every row as a submission is validated, checks
 duplicates in the file and households that already hold a claim in the
 campaign, lets the pure core (``decide_submit``) decide every good row, and
-hands all decisions to a ``BulkSink`` (``storage.bulk.BulkWriter``) that
+hands all decisions to a ``BulkSink`` (``storage.bulk_writer.BulkWriter``) that
 writes them in one transaction: an import is stored whole or not at all.
 Bad rows go to an error file (row number as the spreadsheet shows it,
 column, reason in Chinese and English).
@@ -51,17 +51,22 @@ import structlog
 from definitions.compile import CompiledDefinition
 from definitions.errors import BangfuError
 from definitions.org import Org, normalise_id_number
-
-from .audit import genesis
-from .data import check_data, coerce_text
-from .deadlines import LOCAL, TimeContext
-from .decide import decide_submit, seal
-from .engine import Engine
-from .errors import CommandRejected, DoubleRelief, InvalidData, MissingData, PermissionDenied
-from .model import Actor, Case, Decision, Submit
-from .pii import mask_text, mask_value
-from .replay import evolve
-from .rules.idcard import InvalidIdNumber, validate_id
+from workflow.core.chain import genesis
+from workflow.core.data import check_data, coerce_text
+from workflow.core.deadlines import LOCAL, TimeContext
+from workflow.core.decide import decide_submit, seal
+from workflow.core.model import Actor, Case, Decision, Submit
+from workflow.core.pii import mask_text, mask_value
+from workflow.core.replay import evolve
+from workflow.engine import Engine
+from workflow.errors import (
+    CommandRejected,
+    DoubleRelief,
+    InvalidData,
+    MissingData,
+    PermissionDenied,
+)
+from workflow.rules.idcard import InvalidIdNumber, validate_id
 
 log = structlog.get_logger("bangfu.bulk")
 
@@ -136,7 +141,7 @@ class NumbersTaken(BangfuError):
 
 
 class BulkSink(Protocol):
-    """The storage side of an import (``storage.bulk.BulkWriter``)."""
+    """The storage side of an import (``storage.bulk_writer.BulkWriter``)."""
 
     def imported(self, keys: Collection[str]) -> Mapping[str, tuple[str, str, Mapping[str, Any]]]:
         """Idempotency key → (case number, unit, submitted data) of cases opened under it."""
@@ -986,7 +991,7 @@ def run_import(engine: Engine, path: str | Path, process: str | None, user: str,
             "importing is for the roles that file for households (e.g. the village committee)",
             f"用户 '{actor.id}' 无权批量导入「{defn.spec.labels.zh}」；批量导入由代为提交的角色"
             "（如村（社区）两委）办理")
-    engine._sync_clock()
+    engine.sync_clock()
     campaign_id = engine.campaign_for(process, campaign)
     prefix = str(engine.campaigns[campaign_id].spec.case_prefix) if campaign_id is not None \
         else defn.spec.case_prefix
