@@ -56,6 +56,14 @@ class OrgSpec(_Frozen):
     users: tuple[UserSpec, ...] = ()
 
 
+#: Roles of the platform itself, granted in the org file beside the process roles:
+#: role id → (labels, the administrative acts it permits). No process names them.
+PLATFORM_ROLES: Mapping[str, tuple[Mapping[str, str], frozenset[str]]] = {
+    "administrator": ({"zh": "系统管理员", "en": "administrator"},
+                      frozenset({"migrate"})),
+}
+
+
 def normalise_id_number(value: str) -> str:
     """ID numbers compare upper-cased and without spaces (the check digit may be 'x')."""
     return "".join(value.split()).upper()
@@ -145,7 +153,7 @@ def build_org(data: Any, lines: Lines | None = None, source: str | None = None,
             add(("users", i, "unit"), f"unknown unit '{usr.unit}'{hint}",
                 f"未知的单位 '{usr.unit}'")
         for k, r in enumerate(usr.roles):
-            if known_roles is not None and r not in known_roles:
+            if known_roles is not None and r not in known_roles and r not in PLATFORM_ROLES:
                 close = get_close_matches(r, list(known_roles), n=1)
                 hint = f"; did you mean '{close[0]}'?" if close else ""
                 add(("users", i, "roles", k), f"unknown role '{r}'{hint}", f"未知的角色 '{r}'")

@@ -30,6 +30,7 @@ from definitions.loader import load_yaml_file
 from definitions.org import build_org, org_from_text
 from definitions.standards import load_income_rules, load_medical_aid_rules
 from definitions.validate import timer_refs
+from storage.bulk_writer import BulkWriter
 from storage.db import make_engine, resolve_url
 from storage.sql import SqlStore
 from storage.tables import SCHEMA_VERSION, metadata
@@ -39,7 +40,8 @@ from workflow.core.registry import REGISTRY
 from workflow.engine import Engine
 from workflow.errors import StorageError
 
-__all__ = ["calendars_dir", "campaigns_dir", "definitions_dir", "init_database", "open_engine"]
+__all__ = ["calendars_dir", "campaigns_dir", "definitions_dir", "init_database", "open_bulk_writer",
+           "open_engine"]
 
 
 def definitions_dir(given: str | Path | None = None) -> Path:
@@ -90,6 +92,7 @@ def _load_campaigns(defs: DefinitionSet, definitions: str | Path | None) -> dict
 
 
 def _roles(defs: DefinitionSet) -> set[str]:
+    """The process roles an org may grant (the platform's are always known)."""
     return {r for d in defs for r in d.spec.roles}
 
 
@@ -195,3 +198,14 @@ def open_engine(db: str | None = None, *, definitions: str | Path | None = None)
 
 def _shown(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
+
+
+def open_bulk_writer(engine: Engine) -> BulkWriter:
+    """The Core bulk writer on the engine's SQL store, for imports.
+
+    Raises:
+        StorageError: the engine's store is not an SQL store.
+    """
+    if not isinstance(engine.store, SqlStore):
+        raise StorageError("bulk import needs an SQL database", "批量导入需要 SQL 数据库")
+    return BulkWriter(engine.store)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
+from workflow.core.localtime import LOCAL_TZ, local
 from workflow.errors import ClockError
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+__all__ = ["LOCAL_TZ", "Clock", "SimulatedClock", "SystemClock", "local"]
+
 
 
 class Clock(Protocol):
@@ -61,8 +62,3 @@ def _aware(when: datetime) -> datetime:
         raise ClockError(f"time '{when.isoformat()}' has no time zone",
                          f"时间 '{when.isoformat()}' 缺少时区")
     return when.astimezone(UTC)
-
-
-def local(when: datetime) -> str:
-    """A time as staff read it: Asia/Shanghai, to the minute."""
-    return when.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")

@@ -17,11 +17,13 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 from definitions.errors import BangfuError
-from workflow.clock import LOCAL_TZ, local
+from workflow.core.localtime import LOCAL_TZ, local
 from workflow.engine import Engine
+from workflow.errors import ClockError, StorageError, UsageError
 from workflow.rules.idcard import check_digit
 from workflow.rules.paperwork import required_types
 
@@ -273,3 +275,61 @@ def run_demo(engine: Engine, lang: str = "zh",
         if not defn.is_final(case.state) and any(e.kind == "escalation" for e in history):
             report.open_escalated += 1
     return report
+
+
+def dispatch_console(engine: Engine) -> tuple[int, list[str]]:
+    """Send the campaign's messages through the default console channel, captured."""
+    import io
+
+    from notifications import Dispatcher, load_config
+
+    buffer = io.StringIO()
+    dispatcher = Dispatcher(engine, load_config(None, engine.org), stream=buffer, batch=1000)
+    sent = 0
+    try:
+        while True:
+            done = dispatcher.run_once()
+            sent += done.sent
+            if not (done.sent or done.expanded):
+                break
+    finally:
+        dispatcher.close()
+    return sent, buffer.getvalue().splitlines()
+
+
+def fresh_demo_path() -> str:
+    """``bangfu-demo-N.db`` with the first N not taken in the working folder."""
+    n = 1
+    while Path(f"bangfu-demo-{n}.db").exists():
+        n += 1
+    return f"bangfu-demo-{n}.db"
+
+
+def open_demo_engine(target: str) -> Engine:
+    """An engine on a fresh simulated database at ``target`` (created if missing).
+
+    Raises:
+        UsageError: the database already holds cases.
+        ClockError: it runs on the real clock.
+    """
+    from storage import resolve_url
+    from workflow.bootstrap import init_database, open_engine
+
+    url = resolve_url(target)
+    path = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
+    if path is None:
+        try:
+            init_database(target, simulated_start=DEMO_START)
+        except StorageError:
+            pass  # initialised already (checked for cases below), or unreachable (open says so)
+    elif not path.exists():
+        init_database(target, simulated_start=DEMO_START)
+    engine = open_engine(target)
+    if engine.store.count_cases():
+        raise UsageError(
+            f"database '{target}' already holds cases; the demo needs a fresh database",
+            f"数据库 '{target}' 中已有案件；演示需要一个新的数据库")
+    if not engine.clock.simulated:
+        raise ClockError(f"database '{target}' runs on the real clock; the demo needs a "
+                         "simulated one", f"数据库 '{target}' 使用真实时钟，演示需要模拟时钟")
+    return engine

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,14 +20,22 @@ import structlog
 from definitions.checklist import DocumentsSpec
 from definitions.compile import CompiledDefinition, DefinitionSet
 from definitions.errors import BangfuError
-from definitions.org import Org, normalise_id_number
+from definitions.org import Org
 from definitions.validate import timer_refs
 from workflow.clock import Clock, SimulatedClock, local
-from workflow.core.authz import may_see_personal_data
-from workflow.core.budget import Balance, line_of, reserve, settle
-from workflow.core.data import coerce_text
+from workflow.core.authz import may_see_personal_data, platform_role
+from workflow.core.budget import Balance, BudgetFacts
+from workflow.core.data import coerce_text, with_papers
 from workflow.core.deadlines import TimeContext, WorkingDays
-from workflow.core.decide import decide_fire, decide_submit, decide_timer, options, request_hash
+from workflow.core.decide import (
+    decide_fire,
+    decide_migration,
+    decide_submit,
+    decide_timer,
+    household_of,
+    options,
+    request_hash,
+)
 from workflow.core.machine import machine_for
 from workflow.core.model import (
     SYSTEM,
@@ -42,19 +50,18 @@ from workflow.core.model import (
     TriggerOption,
 )
 from workflow.core.papers import review_papers
+from workflow.core.verify import check_state_map, stranded_by
 from workflow.errors import (
     CampaignError,
     CaseNotFound,
     ClockError,
-    DoubleRelief,
     IdempotencyKeyReused,
+    MigrationRefused,
     PermissionDenied,
     UnknownUser,
 )
-from workflow.ports import CaseStore
-from workflow.rules.family import case_values
+from workflow.ports import CaseStore, UnitOfWork
 from workflow.rules.paperwork import DocumentReview
-from workflow.rules.relief import amount_for
 
 log = structlog.get_logger("bangfu.engine")
 
@@ -214,15 +221,21 @@ class Engine:
                 "(definitions/campaigns/)")
         return None
 
-    def submit(self, process: str, user: str, data: Mapping[str, Any], *,
+    def submit(self, process: str, user: str, data: Mapping[str, Any] | None = None, *,
                unit: str | None = None, comment: str | None = None,
                idempotency_key: str | None = None,
                process_version: int | None = None,
-               campaign: str | None = None) -> CommandResult:
-        """Open a case of ``process`` (latest version unless given) in a campaign."""
-        command = Submit(process, user, dict(data), unit, comment, idempotency_key,
-                         process_version, campaign)
+               campaign: str | None = None, text: Mapping[str, str] | None = None,
+               papers: Sequence[str] = ()) -> CommandResult:
+        """Open a case of ``process`` (latest version unless given) in a campaign.
+
+        ``data`` is typed; ``text`` holds ``name=value`` texts and ``papers``
+        ``type=ref@date`` texts, coerced by the definition's fields.
+        """
         defn = self.definitions.get(process, process_version)
+        typed = {**(data or {}), **self._coerced(defn, text, papers)}
+        command = Submit(process, user, typed, unit, comment, idempotency_key,
+                         process_version, campaign)
         actor = self.actor(user)
         self.sync_clock()
         campaign_id = self.campaign_for(process, campaign)
@@ -236,54 +249,99 @@ class Engine:
                 if prior is not None:
                     return prior
                 number = f"{prefix}-{uow.next_number(prefix):06d}"
+                facts = self._rival_facts(uow, defn, household_of(defn, typed), campaign_id)
                 decision = decide_submit(defn, self.org, actor, command, self.clock.now(),
-                                         uuid.uuid4().hex, number, time)
-                household = self._household(defn, decision.case.data)
-                rivals = self._rivals(uow, defn, household, campaign_id)
-                if rivals:
-                    other = rivals[0]
-                    raise DoubleRelief(other.number, other.process, self._state(other),
-                                       defn.spec.household_limit)
-                uow.append(replace(decision, household=household))
+                                         uuid.uuid4().hex, number, time, facts)
+                uow.append(decision)
             log.info("case.submitted", case=number, state=decision.case.state)
-        return _result(decision.case.id, decision.case.number, decision.event)
+        return _result(decision.case, decision.event)
 
     def fire(self, case: str, trigger: str, user: str, *, data: Mapping[str, Any] | None = None,
              comment: str | None = None, expected_version: int | None = None,
-             idempotency_key: str | None = None) -> CommandResult:
-        """Fire ``trigger`` on ``case`` (id or number) as ``user``."""
-        command = Fire(case, trigger, user, dict(data or {}), comment, expected_version,
-                       idempotency_key)
+             idempotency_key: str | None = None, text: Mapping[str, str] | None = None,
+             papers: Sequence[str] = ()) -> CommandResult:
+        """Fire ``trigger`` on ``case`` (id or number) as ``user``.
+
+        The case is read once, in the command's transaction; ``text`` and
+        ``papers`` are coerced by the definition the case is pinned to. The
+        command changes only this case: timers that fall due are the
+        scheduler's work (``fire_due``).
+        """
         actor = self.actor(user)
         self.sync_clock()
         with structlog.contextvars.bound_contextvars(case=case, actor=user, trigger=trigger):
             with self.store.unit_of_work() as uow:
-                prior = self._replayed(uow, command)
+                current = uow.load_case(case)
+                defn = self.definition_for(current) if current is not None else None
+                typed = {**(data or {}), **(self._coerced(defn, text, papers) if defn else {})}
+                command = Fire(case, trigger, user, typed, comment, expected_version,
+                               idempotency_key)
+                prior = self._replayed(uow, command, current)
                 if prior is not None:
                     return prior
-                current = uow.load_case(case)
-                if current is None:
+                if current is None or defn is None:
                     raise CaseNotFound(case)
-                defn = self.definition_for(current)
                 decision = decide_fire(defn, machine_for(defn), self.org, current, actor,
                                        command, self.clock.now(),
                                        self.time_context(current.campaign),
                                        facts=self._facts(uow, defn, current, trigger))
-                entries = self._budget(uow, defn, decision)
                 uow.append(decision)
-                if entries:
+                if decision.ledger:
                     uow.add_ledger(str(current.campaign), current.id, decision.event.seq,
-                                   decision.event.at, entries)
+                                   decision.event.at, decision.ledger)
             log.info("case.transition", process=current.process, source=current.state,
                      dest=decision.case.state, version=decision.case.version)
-        self._fire_if_due(decision)
-        return _result(decision.case.id, decision.case.number, decision.event)
+        return _result(decision.case, decision.event)
 
-    @staticmethod
-    def _household(defn: CompiledDefinition, data: Mapping[str, Any]) -> str | None:
-        field = defn.spec.applicant_id_field
-        value = data.get(field) if field else None
-        return normalise_id_number(value) if isinstance(value, str) and value.strip() else None
+    def migrate(self, process: str, from_version: int, to_version: int, user: str, *,
+                state_map: Mapping[str, str] | None = None, dry_run: bool = False,
+                operator: str | None = None) -> list[str]:
+        """Move the running cases of ``process`` from one version to another, all or
+        none, as ``user``, who must hold a role that grants ``migrate``. Each move is
+        a ``migration`` event naming that user (and ``operator``, the system
+        account that ran the command). Returns the numbers of the cases moved
+        (or that would move, with ``dry_run``).
+
+        Raises:
+            UnknownUser, PermissionDenied: the user may not migrate.
+            AuditError: the state map names unknown states.
+            MigrationRefused: a case would be stranded (listed); nothing changed.
+        """
+        actor = self.actor(user)
+        role = platform_role(self.org, actor, "migrate")
+        source = self.definitions.get(process, from_version)
+        target = self.definitions.get(process, to_version)
+        mapping = dict(state_map or {})
+        check_state_map(source, target, mapping)
+        self.sync_clock()
+        with structlog.contextvars.bound_contextvars(process=process, actor=user,
+                                                     trigger="migrate"):
+            with self.store.unit_of_work() as uow:
+                running = [c for c in self.store.list_cases(process=process)
+                           if c.definition_version == from_version
+                           and not source.is_final(c.state)]
+                stranded = [s for c in running
+                            for s in stranded_by(target, c, self.store.history(c.id), mapping)]
+                if stranded:
+                    raise MigrationRefused(process, to_version, stranded)
+                if dry_run:
+                    return [c.number for c in running]
+                now = self.clock.now()
+                for listed in running:
+                    current = uow.load_case(listed.id)
+                    if current is None:
+                        raise CaseNotFound(listed.id)
+                    uow.append(decide_migration(source, target, current, mapping, now,
+                                                actor, role, operator,
+                                                self.time_context(current.campaign)))
+            log.info("definitions.migrated", cases=len(running), to_version=to_version)
+        return [c.number for c in running]
+
+    def _coerced(self, defn: CompiledDefinition, text: Mapping[str, str] | None,
+                 papers: Sequence[str]) -> dict[str, Any]:
+        if not text and not papers:
+            return {}
+        return coerce_text(defn, with_papers(defn, dict(text or {}), papers))
 
     def papers(self, case: Case) -> tuple[DocumentsSpec, DocumentReview] | None:
         """The case's papers against its campaign's checklist (what is required,
@@ -314,55 +372,39 @@ class Engine:
             return not self.definition_for(other).is_final(other.state)
         return self.is_claim(other)
 
-    def _rivals(self, uow: Any, defn: CompiledDefinition, household: str | None,
-                campaign: str | None, exclude: str | None = None) -> list[Case]:
+    def _rival_facts(self, uow: UnitOfWork, defn: CompiledDefinition, household: str | None,
+                     campaign: str | None, exclude: str | None = None) -> dict[str, Any]:
         """The household's other cases that its definition's ``household_limit``
-        forbids beside this one (empty when the limit is kept)."""
+        forbids beside this one, as the facts ``decide`` judges (不重复慰问)."""
         scope = self.rival_scope(defn, campaign)
         if household is None or scope is None:
-            return []
-        return [c for c in uow.household_cases(household, exclude=exclude, **scope)
-                if self.is_rival(defn, c)]
+            return {}
+        rivals = [c for c in uow.household_cases(household, exclude=exclude, **scope)
+                  if self.is_rival(defn, c)]
+        return {"claims": [{"number": c.number, "process": c.process, "state": self._state(c)}
+                           for c in rivals],
+                "household_limit": defn.spec.household_limit}
 
     def _state(self, case: Case) -> str:
         return self.definition_for(case).state_label(case.state)
 
-    def _facts(self, uow: Any, defn: CompiledDefinition, case: Case,
+    def _facts(self, uow: UnitOfWork, defn: CompiledDefinition, case: Case,
                trigger: str) -> dict[str, Any]:
-        """Database facts the guards of this trigger need (read in the same transaction)."""
+        """Database facts the guards and the budget of this trigger need, read in the
+        same transaction."""
         specs = defn.by_trigger_source.get((trigger, case.state), ())
         guards = {g.name for s in specs for g in s.guards}
         facts: dict[str, Any] = {}
+        campaign = self.campaigns.get(case.campaign or "")
         if guards & {"medical_route", "medical_amount"}:
             facts["medical_rules"] = self.medical_rules
         if "standard_amount" in guards:
-            campaign = self.campaigns.get(case.campaign or "")
             facts["standards"] = campaign.spec.standards if campaign is not None else {}
             facts["family_rules"] = self.family_rules
-        if "no_double_relief" not in guards:
-            return facts
-        rivals = self._rivals(uow, defn, self._household(defn, case.data), case.campaign,
-                              exclude=case.id)
-        facts["claims"] = [{"number": c.number, "process": c.process, "state": self._state(c)}
-                           for c in rivals]
-        facts["household_limit"] = defn.spec.household_limit
-        return facts
-
-    def _budget(self, uow: Any, defn: CompiledDefinition, decision: Any) -> list[Any]:
-        """The ledger rows of a transition that reserves, spends or releases money."""
-        event, case = decision.event, decision.case
-        spec = next((s for s in defn.by_trigger_source.get((event.trigger, event.source), ())
-                     if s.dest == event.dest), None)
-        campaign = self.campaigns.get(case.campaign or "")
-        if spec is None or spec.budget is None or campaign is None or not campaign.spec.budget:
-            return []
-        if spec.budget == "reserve":
-            standards = campaign.spec.standards
-            category = str(case.data.get("category"))
-            if line_of(campaign.spec.budget, category) is None:
-                return []
-            computed = case_values(case.data, self.family_rules) if self.family_rules else {}
-            amount = amount_for(standards, category, case.data, computed).amount_fen
+        if "no_double_relief" in guards:
+            facts.update(self._rival_facts(uow, defn, household_of(defn, case.data),
+                                           case.campaign, exclude=case.id))
+        if campaign is not None and campaign.spec.budget and any(s.budget for s in specs):
             totals = uow.budget_totals(campaign.id)
             balances = {}
             for line in campaign.spec.budget:
@@ -370,23 +412,10 @@ class Engine:
                 paid = sums.get("spend", 0)
                 held = sums.get("reserve", 0) - sums.get("release", 0) - paid
                 balances[line.id] = Balance(line.amount_fen, held, paid)
-            return reserve(campaign.spec.budget, balances, category, amount)
-        held_now = uow.held_by_case(case.id)
-        if spec.budget == "spend":
-            return settle(held_now, "spend", int(case.data.get("amount_fen") or 0))
-        return settle(held_now, "release")
-
-    def _fire_if_due(self, decision: Any) -> None:
-        """A command that created a timer already due (a notice window that ran
-        out while an objection was open) has it fired now, after its commit,
-        instead of waiting for the scheduler's next look."""
-        now = self.clock.now()
-        if any(plan.due_at <= now for plan in decision.timers):
-            try:
-                self.fire_due()
-            except BangfuError as exc:
-                # The command itself is committed; the scheduler retries the timer.
-                log.error("timer.fire_failed", error=exc.en)
+            facts["budget"] = BudgetFacts(campaign.spec.budget, campaign.spec.standards,
+                                          self.family_rules, balances,
+                                          uow.held_by_case(case.id))
+        return facts
 
     def coerce(self, process_or_case: str | Case, raw: Mapping[str, str]) -> dict[str, Any]:
         """Typed data from ``name=value`` texts, by the fields of the definition."""
@@ -397,23 +426,27 @@ class Engine:
         return coerce_text(defn, raw)
 
     @staticmethod
-    def _replayed(uow: Any, command: Submit | Fire) -> CommandResult | None:
+    def _replayed(uow: UnitOfWork, command: Submit | Fire,
+                  target: Case | None = None) -> CommandResult | None:
+        """The first result of a command retried under its idempotency key.
+
+        Raises:
+            IdempotencyKeyReused: the key was used for another command.
+        """
         key = command.idempotency_key
         if not key:
             return None
         event: Event | None = uow.find_by_idempotency_key(key)
         if event is None:
             return None
-        case_id = None
-        if isinstance(command, Fire):
-            target = uow.load_case(command.case)
-            case_id = target.id if target is not None else None
+        case_id = target.id if isinstance(command, Fire) and target is not None else None
         if event.request_hash != request_hash(command, case_id):
             raise IdempotencyKeyReused(key)
-        case = uow.load_case(event.case_id)
+        case = target if target is not None and target.id == event.case_id \
+            else uow.load_case(event.case_id)
         number = case.number if case is not None else str(event.meta.get("number", ""))
         log.info("command.replayed", idempotency_key=key, case=number)
-        return _result(event.case_id, number, event, replayed=True)
+        return CommandResult(event.case_id, number, event.dest, event.seq, event, True, case)
 
     # -- the simulated clock ------------------------------------------------
 
@@ -568,5 +601,5 @@ def _hint(name: str, known: Mapping[str, Any]) -> str:
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
-def _result(case_id: str, number: str, event: Event, replayed: bool = False) -> CommandResult:
-    return CommandResult(case_id, number, event.dest, event.seq, event, replayed)
+def _result(case: Case, event: Event) -> CommandResult:
+    return CommandResult(case.id, case.number, event.dest, event.seq, event, False, case)

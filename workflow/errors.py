@@ -17,8 +17,8 @@
     │   ├── InvalidData
     │   ├── CampaignError             no campaign, or one that does not run the process
     │   ├── DoubleRelief              the household already has a case in the campaign
-    │   ├── AuditError                (workflow.services.inspection) e.g. a replay before the case existed
-    │   ├── MigrationRefused          (workflow.services.inspection) a migration would strand cases
+    │   ├── AuditError                e.g. a replay before the case existed
+    │   ├── MigrationRefused          a migration would strand cases
     │   └── DeadlineError             (workflow.core.deadlines) a deadline that cannot be computed
     ├── CalendarMissing               (workflow.core.calendar) working days in a year without data
     ├── ConcurrencyConflict           someone else changed the case first
@@ -48,6 +48,28 @@ class UnknownUser(BangfuError):
             f"Unknown user '{user}'" + (f"; did you mean '{close[0]}'?" if close else ""),
             f"未知的用户 '{user}'" + (f";是否指 '{close[0]}'?" if close else ""),
         )
+
+
+class UsageError(BangfuError):
+    """Options of a command that do not go together, or an unknown choice."""
+
+    code = "usage"
+
+
+class FileError(BangfuError):
+    """A file given to a command that cannot be read or written as asked."""
+
+    code = "file_error"
+
+
+class UserRequired(BangfuError):
+    """A command that acts was given no acting user."""
+
+    code = "user_required"
+
+    def __init__(self) -> None:
+        super().__init__("say who is acting with --as USER or BANGFU_USER",
+                         "请用 --as 用户名 或环境变量 BANGFU_USER 指明操作人")
 
 
 class CaseNotFound(BangfuError):
@@ -243,3 +265,27 @@ class DamagedRecord(StorageError):
             "it was changed outside the engine. Run 'bangfu audit verify' to see where",
             f"案件 '{case}' 的存储记录已损坏，无法读取（{detail}），说明曾在系统之外被改动；"
             "请运行 bangfu audit verify 查看具体位置")
+
+
+class AuditError(CommandRejected):
+    """An audit command that cannot run as asked (a replay before the case
+    existed, a state map naming unknown states)."""
+
+    code = "audit_error"
+
+
+class MigrationRefused(CommandRejected):
+    """A migration that would strand cases; nothing was changed."""
+
+    code = "migration_refused"
+
+    def __init__(self, process: str, target: int, stranded: list[tuple[str, str, str]]) -> None:
+        self.stranded = stranded
+        shown = stranded[:10]
+        more = len(stranded) - len(shown)
+        en = "; ".join(f"'{c}': {e}" for c, e, _ in shown) + (f"; and {more} more" if more else "")
+        zh = ";".join(f"'{c}':{z}" for c, _, z in shown) + (f";另有 {more} 件" if more else "")
+        super().__init__(
+            f"Migrating '{process}' to version {target} would strand {len(stranded)} case(s), "
+            f"so nothing was changed: {en}",
+            f"迁移 '{process}' 到第 {target} 版会使 {len(stranded)} 件案件无法继续办理，未做任何改动：{zh}")

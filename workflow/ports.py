@@ -118,7 +118,17 @@ class CaseStore(Protocol):
         ...
 
     def get_meta(self, key: str) -> str | None:
+        """The stored value of an engine setting (clock, org, schema), or None."""
         ...
 
     def set_meta(self, key: str, value: str) -> None:
+        """Store an engine setting, in its own transaction."""
+        ...
+
+    def count_cases(self) -> int:
+        """How many cases the store holds."""
+        ...
+
+    def budget_report(self, campaign: str) -> dict[str, dict[str, int]]:
+        """Budget line → {reserve, release, spend} sums of a campaign's ledger."""
         ...

@@ -218,10 +218,12 @@ def test_years_of_another_calendar_are_refused() -> None:
 
 
 def test_module_is_pure() -> None:
-    """workflow.core.calendar imports only definitions and the standard library."""
+    """workflow.core.calendar imports only definitions, the core's local time and the
+    standard library."""
     tree = ast.parse(Path(calendar_module.__file__).read_text(encoding="utf-8"))
     roots = {alias.name.split(".")[0] for node in ast.walk(tree)
              if isinstance(node, ast.Import) for alias in node.names}
     roots |= {node.module.split(".")[0] for node in ast.walk(tree)
-              if isinstance(node, ast.ImportFrom) and node.module}
+              if isinstance(node, ast.ImportFrom) and node.module
+              and node.module != "workflow.core.localtime"}
     assert roots - {"__future__", "definitions"} <= set(sys.stdlib_module_names)

@@ -289,12 +289,14 @@ def test_liaison_cadre_may_not_uphold(engine: Engine, walk: Walk, unchanged: Cal
 
 
 def test_window_counts_from_the_first_notice(engine: Engine, walk: Walk) -> None:
-    """After an objection dismissed past day 3, the notice closes at once (by its timer)."""
+    """After an objection dismissed past day 3, the notice closes at the scheduler's next
+    look (by its timer), not in the reviewer's command."""
     case = walk("publicity")
     engine.set_clock(advance=timedelta(days=1))
     engine.fire(case.number, "object", "qunzhong", comment="有异议")
     engine.set_clock(advance=timedelta(days=3))
     engine.fire(case.number, "dismiss_objection", "yang.jing", comment="不属实")
+    engine.fire_due()
     last = engine.history(case.number)[-1]
     assert (last.trigger, last.actor, last.at) == ("close_notice", "system",
                                                    START + timedelta(days=4))

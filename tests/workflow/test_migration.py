@@ -19,7 +19,17 @@ from tests.conftest import PROCESS, count_rows, move
 from tests.workflow.test_audit import engine_on
 from workflow import Engine
 from workflow.bootstrap import open_engine
-from workflow.services.inspection import AuditError, MigrationRefused, migrate, replay_case, verify
+from workflow.errors import AuditError, MigrationRefused
+from workflow.services.inspection import replay_case, verify
+from workflow.services.migration import migrate as migrate_as
+
+ADMIN = "admin"
+
+
+def migrate(engine: Engine, process: str, from_version: int, to_version: int,
+            state_map: dict[str, str] | None = None, **kw: Any) -> Any:
+    """The migration service, acting as the org's administrator."""
+    return migrate_as(engine, ADMIN, process, from_version, to_version, state_map, **kw)
 
 OLD, NEW = "objection_review", "objection_check"
 RENAME = {OLD: NEW}
@@ -173,14 +183,15 @@ def test_dry_run_changes_nothing(engine_v2: Engine, cases: Cases) -> None:
 def test_each_moved_case_gets_a_migration_event(engine_v2: Engine, cases: Cases) -> None:
     """Every running case ends with a migration event recording versions and the map."""
     versions = {n: engine_v2.get_case(n).version for n in cases.running}
-    report = migrate(engine_v2, PROCESS, 1, 2, RENAME, operator="hu.kezhang")
+    report = migrate(engine_v2, PROCESS, 1, 2, RENAME, operator="clerk")
     assert set(report.cases) == cases.running and not report.dry_run
     for number in cases.running:
         last = engine_v2.history(number)[-1]
         assert (last.kind, last.seq, last.definition_version) == ("migration", versions[number] + 1,
                                                                    2)
         assert (last.meta["from_version"], last.meta["to_version"]) == (1, 2)
-        assert last.meta["state_map"] == RENAME and last.meta["operator"] == "hu.kezhang"
+        assert last.meta["state_map"] == RENAME and last.meta["operator"] == ADMIN
+        assert (last.actor, last.role, last.meta["os_user"]) == (ADMIN, "administrator", "clerk")
 
 
 def test_moved_cases_are_on_v2_in_the_renamed_state(engine_v2: Engine, cases: Cases) -> None:
@@ -230,7 +241,7 @@ def test_migrated_cases_continue_under_v2(engine_v2: Engine, cases: Cases) -> No
 def test_cli_migrate_with_the_map(db_path: str, defs_v2: Path, engine_v2: Engine,
                                   cases: Cases) -> None:
     """`bangfu definitions migrate ... --map old=new` moves the running cases."""
-    result = bangfu(db_path, defs_v2, "--map", f"{OLD}={NEW}", "--as", "hu.kezhang")
+    result = bangfu(db_path, defs_v2, "--map", f"{OLD}={NEW}", "--as", ADMIN)
     assert result.exit_code == 0, result.output
     assert "已迁移 3 件案件" in result.output
     assert engine_v2.get_case(cases.in_review).state == NEW
@@ -240,7 +251,8 @@ def test_cli_migrate_with_the_map(db_path: str, defs_v2: Path, engine_v2: Engine
 def test_cli_migrate_dry_run(db_path: str, defs_v2: Path, engine_v2: Engine) -> None:
     """`--dry-run` says how many would move and changes nothing."""
     before = snapshot(engine_v2)
-    result = bangfu(db_path, defs_v2, "--map", f"{OLD}={NEW}", "--dry-run", "--lang", "en")
+    result = bangfu(db_path, defs_v2, "--map", f"{OLD}={NEW}", "--dry-run", "--lang", "en",
+                    "--as", ADMIN)
     assert result.exit_code == 0, result.output
     assert "would move 3 case(s)" in result.output
     assert snapshot(engine_v2) == before
@@ -250,7 +262,7 @@ def test_cli_migrate_refused_exits_1(db_path: str, defs_v2: Path, engine_v2: Eng
                                      cases: Cases) -> None:
     """Without the map the CLI exits 1 naming the stranded cases; nothing changes."""
     before = snapshot(engine_v2)
-    result = bangfu(db_path, defs_v2, "--lang", "en")
+    result = bangfu(db_path, defs_v2, "--lang", "en", "--as", ADMIN)
     assert result.exit_code == 1, result.output
     text = " ".join(result.output.split())
     assert "would strand 2 case(s), so nothing was changed" in text
@@ -261,7 +273,7 @@ def test_cli_migrate_refused_exits_1(db_path: str, defs_v2: Path, engine_v2: Eng
 
 def test_cli_migrate_refused_in_chinese(db_path: str, defs_v2: Path, engine_v2: Engine) -> None:
     """The refusal reads in Chinese by default."""
-    result = bangfu(db_path, defs_v2)
+    result = bangfu(db_path, defs_v2, "--as", ADMIN)
     assert result.exit_code == 1
     assert "未做任何改动" in result.output
 
@@ -270,7 +282,36 @@ def test_cli_migrate_with_a_bad_map_exits_1(db_path: str, defs_v2: Path,
                                             engine_v2: Engine) -> None:
     """A map naming a state v1 does not have exits 1 and names it."""
     before = snapshot(engine_v2)
-    result = bangfu(db_path, defs_v2, "--map", f"objection_reviw={NEW}", "--lang", "en")
+    result = bangfu(db_path, defs_v2, "--map", f"objection_reviw={NEW}", "--lang", "en",
+                    "--as", ADMIN)
     assert result.exit_code == 1
     assert "objection_reviw" in result.output
     assert snapshot(engine_v2) == before
+
+
+def test_cli_migrate_without_the_administrator_role_is_refused(
+        db_path: str, defs_v2: Path, engine_v2: Engine, cases: Cases) -> None:
+    """A user without the migration role is refused, exit 1, the role named; nothing changes."""
+    before = snapshot(engine_v2)
+    result = bangfu(db_path, defs_v2, "--map", f"{OLD}={NEW}", "--as", "hu.kezhang",
+                    "--lang", "en")
+    assert result.exit_code == 1, result.output
+    text = " ".join(result.output.split())
+    assert "user 'hu.kezhang' may not migrate" in text and "'administrator'" in text
+    assert snapshot(engine_v2) == before
+
+
+def test_cli_migrate_records_the_administrator(db_path: str, defs_v2: Path, engine_v2: Engine,
+                                               cases: Cases) -> None:
+    """With the role, each migration event names the acting user and the system account."""
+    result = bangfu(db_path, defs_v2, "--map", f"{OLD}={NEW}", "--as", ADMIN)
+    assert result.exit_code == 0, result.output
+    last = engine_v2.history(cases.in_review)[-1]
+    assert (last.kind, last.actor, last.role) == ("migration", ADMIN, "administrator")
+    assert last.meta["operator"] == ADMIN and last.meta["os_user"]
+
+
+def test_cli_migrate_needs_an_acting_user(db_path: str, defs_v2: Path, engine_v2: Engine) -> None:
+    """Without --as the migration is refused before anything is read."""
+    result = bangfu(db_path, defs_v2, "--map", f"{OLD}={NEW}")
+    assert result.exit_code == 1 and "--as" in result.output

@@ -139,13 +139,16 @@ def test_open_objection_holds_the_case_past_day_three(engine: Engine, walk: Walk
 
 def test_dismissed_objection_after_the_window_moves_on_at_once(engine: Engine,
                                                               walk: Walk) -> None:
-    """Dismissed on day 5, the objection sends the case back to publicity and the system
-    closes the notice in the same instant: the 3 days ran from the first entry."""
+    """Dismissed on day 5, the objection sends the case back to publicity with its window
+    already run out (the 3 days ran from the first entry); the scheduler's next look closes
+    the notice at that instant. The reviewer's command itself changes only its case."""
     case = walk("publicity")
     engine.set_clock(advance=DAY)
     engine.fire(case.number, "object", "qunzhong", comment="群众反映其家中有车")
     engine.set_clock(advance=4 * DAY)
     engine.fire(case.number, "dismiss_objection", "yang.jing", comment="经核查不属实")
+    assert engine.get_case(case.number).state == "publicity"
+    engine.fire_due()  # the scheduler's next look
     now = START + 5 * DAY
     assert engine.get_case(case.number).state == "preliminary_review"
     dismissed, closed = engine.history(case.number)[-2:]
@@ -250,6 +253,7 @@ def test_late_entry_counts_the_escalations_sent(engine: Engine, new_case: NewCas
     number = new_case("wang.fang", id_number=other_id())
     engine.set_clock(when=at("2027-01-20T10:00+08:00"))
     engine.fire(number, "accept", "wang.fang")
+    engine.fire_due()  # the scheduler's next look
     [lists] = [d for d in engine.deadlines(overdue=True) if d.timer == "lists_due"]
     assert (lists.case.number, lists.escalations) == (number, 1)
 
@@ -274,6 +278,7 @@ def test_reentry_counts_escalations_of_the_current_stay(engine: Engine, walk: Wa
     engine.fire(case.number, "request_evidence", "liu.qiang", comment="缺少县级医院诊断证明")
     engine.fire(case.number, "resubmit", "wang.fang", data={"evidence_note": "已补诊断证明"})
     engine.fire(case.number, "accept", "wang.fang")
+    engine.fire_due()  # the scheduler's next look
     assert len(timer_events(engine, case.number, "escalation")) == 4
     [lists] = [d for d in engine.deadlines(overdue=True) if d.timer == "lists_due"]
     assert lists.escalations == 1
@@ -367,11 +372,14 @@ def test_completion_reminders_go_to_whoever_holds_the_case(engine: Engine, walk:
 
 def test_entering_after_the_deadline_escalates_at_once(engine: Engine,
                                                        new_case: NewCase) -> None:
-    """A case accepted on 20 Jan, after the lists deadline (17 Jan), is escalated at the
-    moment it enters deliberation, not reported late and not reminded."""
+    """A case accepted on 20 Jan, after the lists deadline (17 Jan), is escalated by the
+    scheduler's next look at the moment it entered deliberation, not reported late and not
+    reminded."""
     number = new_case("wang.fang", id_number=other_id())
     engine.set_clock(when=at("2027-01-20T10:00+08:00"))
     engine.fire(number, "accept", "wang.fang")
+    assert timer_events(engine, number, timer="lists_due") == []
+    engine.fire_due()  # the scheduler's next look
     [escalation] = timer_events(engine, number, timer="lists_due")
     assert (escalation.kind, escalation.at, escalation.meta["late_seconds"]) == (
         "escalation", at("2027-01-20T10:00+08:00"), 0)

@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from definitions.compile import CompiledDefinition
-from definitions.org import Org
+from definitions.org import PLATFORM_ROLES, Org
 from definitions.schema import TransitionSpec
 from workflow.core.model import SYSTEM, Actor, Case
+from workflow.errors import PermissionDenied
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,3 +122,23 @@ def may_see_personal_data(defn: CompiledDefinition, org: Org, case: Case, actor:
     """Full ID and phone numbers are for holders of a jurisdiction role over the case."""
     return org.in_subtree(case.unit, actor.unit) and any(
         defn.spec.roles[r].scope == "jurisdiction" for r in actor.roles if r in defn.spec.roles)
+
+
+def platform_role(org: Org, actor: Actor, act: str) -> str:
+    """The actor's platform role that permits the administrative ``act`` (e.g.
+    ``migrate``); deny by default.
+
+    Raises:
+        PermissionDenied: no role of the actor permits it; the message names the
+            roles that do.
+    """
+    for role in actor.roles:
+        found = PLATFORM_ROLES.get(role)
+        if found is not None and act in found[1]:
+            return role
+    granting = [r for r, (_, acts) in PLATFORM_ROLES.items() if act in acts]
+    en = ", ".join(f"'{r}'" for r in granting)
+    zh = "、".join(f"「{PLATFORM_ROLES[r][0]['zh']}」({r})" for r in granting)
+    raise PermissionDenied(
+        "role", f"user '{actor.id}' may not {act}: it needs the role {en}, which the org grants "
+        "in its users' roles", f"用户 '{actor.id}' 无权执行 {act}：需要角色 {zh}（在组织架构文件中授予）")

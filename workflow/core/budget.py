@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from workflow.errors import CommandRejected
+from workflow.rules.family import case_values
 from workflow.rules.money import fen_to_yuan_text
+from workflow.rules.relief import amount_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,41 @@ def reserve(budget: Sequence[Any], balances: Mapping[str, Balance], category: st
         return [Entry(line.fallback, "reserve", amount, f"fallback for {line.id}")]
     raise BudgetExceeded(line.id, line.labels.en, line.labels.zh, balances[line.id].remaining,
                          amount)
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetFacts:
+    """What a budgeted transition needs, read by the shell in the command's
+    transaction: the campaign's lines and standards, each line's balance, and
+    what this case holds reserved."""
+
+    lines: Sequence[Any]
+    standards: Any
+    family_rules: Any
+    balances: Mapping[str, Balance]
+    held: Mapping[str, int]
+
+
+def ledger_entries(kind: str | None, facts: BudgetFacts | None, case: Any) -> list[Entry]:
+    """The ledger rows a transition with ``budget: kind`` books for ``case`` (after
+    the transition): reserve the standard amount of its category, spend what it
+    paid, or release what it holds. None without a budget or facts.
+
+    Raises:
+        BudgetExceeded: a reservation the line (and its fallback) cannot cover.
+    """
+    if kind is None or facts is None or not facts.lines:
+        return []
+    if kind == "reserve":
+        category = str(case.data.get("category"))
+        if line_of(facts.lines, category) is None:
+            return []
+        computed = case_values(case.data, facts.family_rules) if facts.family_rules else {}
+        amount = amount_for(facts.standards, category, case.data, computed).amount_fen
+        return reserve(facts.lines, facts.balances, category, amount)
+    if kind == "spend":
+        return settle(facts.held, "spend", int(case.data.get("amount_fen") or 0))
+    return settle(facts.held, "release")
 
 
 def settle(held: Mapping[str, int], kind: str, amount: int | None = None) -> list[Entry]:

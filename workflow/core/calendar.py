@@ -12,12 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from types import MappingProxyType
-from zoneinfo import ZoneInfo
 
 from definitions.calendars import CalendarYear
 from definitions.errors import BangfuError
+from workflow.core.localtime import LOCAL_TZ
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 _ONE_DAY = timedelta(days=1)
 
 

@@ -7,7 +7,7 @@ Decimal).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from difflib import get_close_matches
@@ -81,6 +81,25 @@ def check_data(defn: CompiledDefinition, data: Mapping[str, Any]) -> None:
             problems.append(found)
     if problems:
         raise InvalidData(problems)
+
+
+def with_papers(defn: CompiledDefinition, raw: Mapping[str, str],
+                papers: Sequence[str]) -> dict[str, str]:
+    """``type=ref@date`` texts (the CLI's ``--doc``) joined into the process's documents
+    field, as ``name=value`` text.
+
+    Raises:
+        InvalidData: the process keeps no documents.
+    """
+    out = dict(raw)
+    if not papers:
+        return out
+    field = next(iter(defn.documents_fields), None)
+    if field is None:
+        raise InvalidData([("--doc", f"'{defn.process}' keeps no documents",
+                            f"流程 '{defn.process}' 不登记申请材料")])
+    out[field] = ";".join([*filter(None, [out.get(field)]), *papers])
+    return out
 
 
 def coerce_text(defn: CompiledDefinition, raw: Mapping[str, str]) -> dict[str, Any]:

@@ -13,16 +13,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Literal, Protocol
-from zoneinfo import ZoneInfo
 
 from definitions.campaign import OfficeHoursSpec
 from definitions.compile import CompiledDefinition
 from definitions.schema import TimerSpec
 from workflow.core.durations import Duration, parse_duration
+from workflow.core.localtime import LOCAL_TZ
 from workflow.core.model import Case
 from workflow.errors import CommandRejected
 
-LOCAL = ZoneInfo("Asia/Shanghai")
+LOCAL = LOCAL_TZ
 #: office hours of a case outside campaigns (the model's defaults)
 _OFFICE = OfficeHoursSpec()
 TimerKind = Literal["fire", "remind", "escalate", "recur"]

@@ -16,9 +16,10 @@ from typing import Any
 
 from definitions.compile import CompiledDefinition
 from definitions.errors import BangfuError
-from definitions.org import Org
+from definitions.org import Org, normalise_id_number
 from definitions.schema import TransitionSpec
 from workflow.core.authz import Refusal, authorize, conflicted, role_reaches
+from workflow.core.budget import ledger_entries
 from workflow.core.chain import event_hash, genesis
 from workflow.core.data import check_data, field_label
 from workflow.core.deadlines import (
@@ -33,6 +34,7 @@ from workflow.core.deadlines import (
     timer_spec,
 )
 from workflow.core.guards import GuardContext
+from workflow.core.localtime import local
 from workflow.core.machine import CompiledMachine
 from workflow.core.model import (
     SYSTEM_ACTOR,
@@ -62,8 +64,9 @@ from workflow.errors import (
     PermissionDenied,
 )
 from workflow.rules.family import case_values
-from workflow.rules.idcard import InvalidIdNumber, validate_id
+from workflow.rules.idcard import InvalidIdNumber, upgrade_15, validate_id
 from workflow.rules.relief import propose
+from workflow.rules.relief_guards import rival_refusal
 
 
 def request_hash(command: Submit | Fire, case_id: str | None = None) -> str:
@@ -141,10 +144,35 @@ def _prepare_application(defn: CompiledDefinition, given: Mapping[str, Any], now
                   "rules": [r.id for r in found.rules]}, computed or {}
 
 
+def household_of(defn: CompiledDefinition, data: Mapping[str, Any]) -> str | None:
+    """The household key of case data: its applicant's ID number in one normal form
+    (upper case, no spaces, an old 15-digit number as its 18 digits)."""
+    field = defn.spec.applicant_id_field
+    value = data.get(field) if field else None
+    if not isinstance(value, str) or not value.strip():
+        return None
+    key = normalise_id_number(value)
+    if len(key) == 15:
+        try:
+            return upgrade_15(key)
+        except InvalidIdNumber:
+            pass  # refused by the data check; the key is only compared
+    return key
+
+
 def decide_submit(defn: CompiledDefinition, org: Org, actor: Actor, command: Submit,
                   now: datetime, case_id: str, number: str,
-                  time: TimeContext | None = None) -> Decision:
-    """Open a case in the definition's initial state (in ``time.campaign``, if any)."""
+                  time: TimeContext | None = None,
+                  facts: Mapping[str, Any] | None = None) -> Decision:
+    """Open a case in the definition's initial state (in ``time.campaign``, if any).
+
+    ``facts["claims"]`` are the household's cases that stand in the way of a
+    new one (不重复慰问): a non-empty list refuses the submission.
+
+    Raises:
+        PermissionDenied, InvalidData, MissingData, MissingDocuments,
+        DoubleRelief, DeadlineError: the application may not be opened.
+    """
     spec = defn.spec
     roles = [r for r in spec.submit.roles if r in actor.roles]
     if not roles:
@@ -197,20 +225,26 @@ def decide_submit(defn: CompiledDefinition, org: Org, actor: Actor, command: Sub
             "conflict_of_interest",
             f"user '{actor.id}' declared a relation to this applicant and must not file the case",
             f"用户 '{actor.id}' 已申报与该申请人存在亲属等关系，须回避，不得代为提交")
+    household = household_of(defn, data)
+    rival = rival_refusal(facts or {})
     if time is None:
-        return Decision(event=event, case=case, previous_version=None)
+        if rival is not None:
+            raise rival
+        return Decision(event=event, case=case, previous_version=None, household=household)
     passed = passed_at_creation(defn, case, time)
     if passed is not None:
         timer, when = passed
         label = timer.labels or None
         raise DeadlineError(
-            f"the deadline '{label.en if label else timer.id}' ({_local(when)}) of the campaign "
+            f"the deadline '{label.en if label else timer.id}' ({local(when)}) of the campaign "
             "passed before this case was created; it cannot be opened in this campaign",
-            f"活动的「{label.zh if label else timer.id}」({_local(when)})已在提交之前截止，"
+            f"活动的「{label.zh if label else timer.id}」({local(when)})已在提交之前截止，"
             "不能再在本活动中提交")
+    if rival is not None:
+        raise rival
     plans, _, _ = plan_entry(defn, None, case, time, now)
     return Decision(event=event, case=case, previous_version=None, timers=tuple(plans),
-                    messages=entry_messages(defn, org, None, case, event))
+                    messages=entry_messages(defn, org, None, case, event), household=household)
 
 
 def _ctx(defn: CompiledDefinition, case: Case, actor: Actor, now: datetime,
@@ -282,13 +316,14 @@ def decide_fire(defn: CompiledDefinition, machine: CompiledMachine, org: Org, ca
     event = seal(event, case.head_hash)
     after = evolve(defn, case, event)
     messages = entry_messages(defn, org, case, after, event)
+    ledger = tuple(ledger_entries(taken.budget, (facts or {}).get("budget"), after))
     if time is None:
         return Decision(event=event, case=after, previous_version=case.version,
-                        messages=messages)
+                        messages=messages, ledger=ledger)
     plans, cancel_state, cancel_case = plan_entry(defn, case, after, time, now)
     return Decision(event=event, case=after, previous_version=case.version, timers=tuple(plans),
                     cancel_state_timers=cancel_state, cancel_case_timers=cancel_case,
-                    messages=messages)
+                    messages=messages, ledger=ledger)
 
 
 def entry_messages(defn: CompiledDefinition, org: Org, before: Case | None, after: Case,
@@ -315,10 +350,6 @@ def entry_messages(defn: CompiledDefinition, org: Org, before: Case | None, afte
     people = [u for u in responsible(defn, org, after) if u != event.actor]
     kind = (edge.notify if edge is not None else None) or spec.notify or "waiting"
     return tuple(Message(kind, u, context) for u in people)
-
-
-def _local(when: datetime) -> str:
-    return when.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M")
 
 
 def decide_timer(defn: CompiledDefinition, machine: CompiledMachine, org: Org, case: Case,
@@ -424,21 +455,25 @@ def options(defn: CompiledDefinition, machine: CompiledMachine, org: Org, case: 
 
 
 def decide_migration(source: CompiledDefinition, target: CompiledDefinition, case: Case,
-                     state_map: Mapping[str, str], now: datetime, operator: str,
+                     state_map: Mapping[str, str], now: datetime, actor: Actor, role: str,
+                     operator: str | None = None,
                      time: TimeContext | None = None) -> Decision:
-    """Move a case onto another version of its definition, as an event.
+    """Move a case onto another version of its definition, as an event by ``actor``
+    (acting as the platform ``role`` that permits it; ``operator`` is the system
+    account that ran the command).
 
     The case's state is renamed through ``state_map``; its pending state
     timers are replaced by those of the state under the new version.
     """
     dest = state_map.get(case.state, case.state)
     event = Event(
-        case_id=case.id, seq=case.version + 1, at=now, kind="migration", actor=SYSTEM_ACTOR.id,
-        role=SYSTEM_ACTOR.id, trigger="migrate", source=case.state, dest=dest, data={},
+        case_id=case.id, seq=case.version + 1, at=now, kind="migration", actor=actor.id,
+        role=role, trigger="migrate", source=case.state, dest=dest, data={},
         comment=None, definition_version=target.version,
         meta={"from_version": source.version, "to_version": target.version,
               "from_hash": source.content_hash, "to_hash": target.content_hash,
-              "state_map": dict(state_map), "operator": operator},
+              "state_map": dict(state_map), "operator": actor.id,
+              **({"os_user": operator} if operator else {})},
     )
     event = seal(event, case.head_hash)
     after = evolve(source, case, event)

@@ -12,10 +12,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from definitions.compile import CompiledDefinition
 from workflow.core.durations import parse_duration
+from workflow.core.localtime import local
 from workflow.core.model import Actor, Case
 
 Failure = tuple[str, str]
@@ -66,6 +66,6 @@ def window_elapsed(ctx: GuardContext, timer: str) -> Failure | None:
         return None
     label = spec.labels.get("en") if spec.labels else timer
     label_zh = spec.labels.get("zh") if spec.labels else timer
-    local = ends.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
-    return (f"the {label.lower()} ({spec.after}) runs until {local} (Asia/Shanghai)",
-            f"{label_zh}({spec.after})至 {local} 才结束")
+    until = local(ends)
+    return (f"the {label.lower()} ({spec.after}) runs until {until} (Asia/Shanghai)",
+            f"{label_zh}({spec.after})至 {until} 才结束")

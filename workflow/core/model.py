@@ -163,6 +163,8 @@ class Decision:
     fired_timer: int | None = None
     #: a new case's household key (normalised applicant ID number)
     household: str | None = None
+    #: budget ledger rows booked with the event (``workflow.core.budget.Entry``)
+    ledger: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +177,8 @@ class CommandResult:
     version: int
     event: Event
     replayed: bool = False
+    #: the case after the command (None only for a replayed command whose case is gone)
+    case: Case | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from definitions.errors import BangfuError
 from workflow.core.chain import event_hash, genesis
 from workflow.core.model import Case, Event
 from workflow.core.replay import Resolver, evolve
+from workflow.errors import AuditError
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,3 +184,33 @@ def what_if(target: CompiledDefinition, events: Sequence[Event],
                     f"第 {target.version} 版中没有从 '{source}' 经 '{event.trigger}' 到 '{dest}' 的流转")
         current = dest
     return None
+
+
+def check_state_map(source: CompiledDefinition, target: CompiledDefinition,
+                    mapping: Mapping[str, str]) -> None:
+    """A migration's state map names states of the source (keys) and target (values).
+
+    Raises:
+        AuditError: a state either version does not have, named.
+    """
+    process = source.process
+    bad = [s for s in mapping if s not in source.states]
+    if bad:
+        raise AuditError(f"--map names states that {process} v{source.version} does not have: "
+                         f"{', '.join(bad)}",
+                         f"--map 中的状态在第 {source.version} 版中不存在：{'、'.join(bad)}")
+    unknown = sorted({s for s in mapping.values() if s not in target.states})
+    if unknown:
+        raise AuditError(f"--map names states that {process} v{target.version} does not have: "
+                         f"{', '.join(unknown)}",
+                         f"--map 中的状态在第 {target.version} 版中不存在：{'、'.join(unknown)}")
+
+
+def stranded_by(target: CompiledDefinition, case: Case, events: Sequence[Event],
+                mapping: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    """``[(number, English, Chinese)]`` when the case's history would not replay
+    under ``target`` (a migration would strand it), else empty."""
+    div = what_if(target, events, mapping)
+    if div is None:
+        return []
+    return [(case.number, f"event {div.seq}: {div.en}", f"第 {div.seq} 条记录：{div.zh}")]

@@ -24,7 +24,7 @@ from definitions.loader import load_yaml_file
 from definitions.org import normalise_id_number
 from definitions.parse import parse_model
 from definitions.schema import Identifier, Identifiers, Labels, _Frozen
-from workflow.clock import LOCAL_TZ, local
+from workflow.core.localtime import LOCAL_TZ, local
 from workflow.core.model import Case
 from workflow.engine import Engine
 from workflow.reporting.lookups import check_unit, granted

@@ -30,8 +30,8 @@ from typing import Any, Literal
 
 from definitions.campaign import Campaign
 from definitions.errors import BangfuError
-from workflow.clock import local
 from workflow.core.deadlines import deadline_of
+from workflow.core.localtime import local
 from workflow.core.model import Case
 from workflow.core.pii import mask_id_number
 from workflow.engine import Engine

@@ -8,6 +8,7 @@ from the campaign (``facts["standards"]``), the rival cases from the shell
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from definitions.errors import BangfuError
 from workflow.core.guards import Failure, Guard, GuardContext
@@ -17,16 +18,22 @@ from workflow.rules.money import fen_to_yuan_text
 from workflow.rules.relief import amount_for
 
 
-def no_double_relief(ctx: GuardContext) -> Failure | None:
-    """No other case of this household stands in the way (``facts``: the rival
-    cases the process's ``household_limit`` forbids; 不重复慰问)."""
-    others = ctx.facts.get("claims", ())
-    if not others:
+def rival_refusal(facts: Mapping[str, Any]) -> DoubleRelief | None:
+    """The refusal a household's rival case makes, or None. ``facts["claims"]``
+    are the cases its ``household_limit`` forbids beside this one, read by the
+    shell; submission and delivery judge them by this one rule."""
+    claims = facts.get("claims", ())
+    if not claims:
         return None
-    other = others[0]
-    refusal = DoubleRelief(other["number"], other["process"], other["state"],
-                           ctx.facts.get("household_limit", "campaign"))
-    return (refusal.en, refusal.zh)
+    other = claims[0]
+    return DoubleRelief(other["number"], other["process"], other["state"],
+                        facts.get("household_limit", "campaign"))
+
+
+def no_double_relief(ctx: GuardContext) -> Failure | None:
+    """No other case of this household stands in the way (不重复慰问)."""
+    refusal = rival_refusal(ctx.facts)
+    return None if refusal is None else (refusal.en, refusal.zh)
 
 
 def standard_amount(ctx: GuardContext) -> Failure | None:

@@ -1,6 +1,6 @@
 """What inspectors do: replay a case as of a moment, verify every chain and
-checkpoint, take and export checkpoints, export the trail, and migrate
-running cases to a new definition version. Shell code over an Engine.
+checkpoint, take and export checkpoints, export the trail. Services over an
+Engine.
 """
 
 from __future__ import annotations
@@ -15,46 +15,24 @@ from pathlib import Path
 from typing import Any
 
 from definitions.compile import CompiledDefinition
-from workflow.clock import local
 from workflow.core.chain import export_record, heads_hash
 from workflow.core.data import field_label, pii_kinds
-from workflow.core.decide import decide_migration
+from workflow.core.localtime import local
 from workflow.core.model import Case, Event
 from workflow.core.pii import mask_data, mask_text
 from workflow.core.replay import replay_pinned
-from workflow.core.verify import Finding, check_case, what_if
+from workflow.core.verify import Finding, check_case
 from workflow.engine import Engine
 from workflow.errors import (
-    CaseNotFound,
-    CommandRejected,
+    AuditError,
     DamagedRecord,
+    FileError,
     PermissionDenied,
     StorageError,
 )
 
 GENESIS_CHECKPOINT = "0" * 64
 Progress = Callable[[int, int], None]
-
-
-class AuditError(CommandRejected):
-    code = "audit_error"
-
-
-class MigrationRefused(CommandRejected):
-    """A migration that would strand cases; nothing was changed."""
-
-    code = "migration_refused"
-
-    def __init__(self, process: str, target: int, stranded: list[tuple[str, str, str]]) -> None:
-        self.stranded = stranded
-        shown = stranded[:10]
-        more = len(stranded) - len(shown)
-        en = "; ".join(f"'{c}': {e}" for c, e, _ in shown) + (f"; and {more} more" if more else "")
-        zh = ";".join(f"'{c}':{z}" for c, _, z in shown) + (f";另有 {more} 件" if more else "")
-        super().__init__(
-            f"Migrating '{process}' to version {target} would strand {len(stranded)} case(s), "
-            f"so nothing was changed: {en}",
-            f"迁移 '{process}' 到第 {target} 版会使 {len(stranded)} 件案件无法继续办理，未做任何改动：{zh}")
 
 
 def _resolver(engine: Engine, process: str) -> Callable[[int, str | None], CompiledDefinition]:
@@ -108,6 +86,31 @@ def make_checkpoint(engine: Engine) -> dict[str, Any]:
     cid = store.add_checkpoint(at, heads, n_events, prev_hash, digest)
     return {"id": cid, "at": at.isoformat(), "cases": len(heads), "events": n_events,
             "heads": [list(h) for h in heads], "prev_hash": prev_hash, "hash": digest}
+
+
+def read_checkpoint(path: Path) -> dict[str, Any]:
+    """An exported checkpoint file, for ``verify`` to hold the database against.
+
+    Raises:
+        FileError: unreadable, or not a checkpoint.
+    """
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))
+        found["heads"], found["hash"], found["prev_hash"]  # noqa: B018
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise FileError(f"'{path}' is not a checkpoint file: {exc}",
+                        f"'{path}' 不是有效的检查点文件：{exc}") from None
+    if not isinstance(found, dict):
+        raise FileError(f"'{path}' is not a checkpoint file", f"'{path}' 不是有效的检查点文件")
+    return found
+
+
+def write_checkpoint(cp: Mapping[str, Any], path: Path) -> None:
+    """Raises FileError: the file cannot be written."""
+    try:
+        path.write_text(checkpoint_json(cp), encoding="utf-8")
+    except OSError as exc:
+        raise FileError(f"cannot write '{path}': {exc}", f"无法写入 '{path}':{exc}") from None
 
 
 def checkpoint_json(cp: Mapping[str, Any]) -> str:
@@ -315,61 +318,3 @@ def _write_trail(engine: Engine, items: Any, events_path: Path, timeline_path: P
                     "; ".join(f"{field_label(defn, k, lang)}={v}" for k, v in data.items()),
                     e.hash[:16]])
     return n_cases, n_events
-
-
-# -- migration ----------------------------------------------------------------
-
-@dataclass
-class MigrationReport:
-    process: str
-    from_version: int
-    to_version: int
-    cases: list[str]
-    dry_run: bool
-
-
-def migrate(engine: Engine, process: str, from_version: int, to_version: int,
-            state_map: Mapping[str, str] | None = None, operator: str = "system",
-            dry_run: bool = False) -> MigrationReport:
-    """Move the running cases of ``process`` from one version to another, all
-    or none: only if every case's history replays on the new version (with the
-    state mapping); each move is a ``migration`` event.
-
-    Raises:
-        MigrationRefused: a case would be stranded (listed); nothing changed.
-        UnknownDefinition: no such version.
-    """
-    source = engine.definitions.get(process, from_version)
-    target = engine.definitions.get(process, to_version)
-    mapping = dict(state_map or {})
-    bad = [s for s in mapping if s not in source.states]
-    if bad:
-        raise AuditError(f"--map names states that {process} v{from_version} does not have: "
-                         f"{', '.join(bad)}", f"--map 中的状态在第 {from_version} 版中不存在：{'、'.join(bad)}")
-    unknown = sorted({s for s in mapping.values() if s not in target.states})
-    if unknown:
-        raise AuditError(f"--map names states that {process} v{to_version} does not have: "
-                         f"{', '.join(unknown)}",
-                         f"--map 中的状态在第 {to_version} 版中不存在：{'、'.join(unknown)}")
-    running = [c for c in engine.store.list_cases(process=process)
-               if c.definition_version == from_version and not source.is_final(c.state)]
-    stranded: list[tuple[str, str, str]] = []
-    for case in running:
-        div = what_if(target, engine.store.history(case.id), mapping)
-        if div is not None:
-            stranded.append((case.number, f"event {div.seq}: {div.en}",
-                             f"第 {div.seq} 条记录：{div.zh}"))
-    if stranded:
-        raise MigrationRefused(process, to_version, stranded)
-    if not dry_run and running:
-        now = engine.clock.now()
-        with engine.store.unit_of_work() as uow:
-            for listed in running:
-                current = uow.load_case(listed.id)
-                if current is None:
-                    raise CaseNotFound(listed.id)
-                decision = decide_migration(source, target, current, mapping, now, operator,
-                                            engine.time_context(current.campaign))
-                uow.append(decision)
-    return MigrationReport(process, from_version, to_version, [c.number for c in running],
-                           dry_run)

@@ -1,0 +1,136 @@
+"""What every command shares: the options, the language, the error handling,
+the output consoles and the parsing of ``name=value`` options.
+
+Refusals print one paragraph in the chosen language and exit non-zero: 1
+refused or invalid, 3 conflict (someone else changed the case), 4 not found,
+70 internal error. No traceback reaches a user unless ``BANGFU_DEBUG=1``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+
+if TYPE_CHECKING:
+    from definitions.errors import BangfuError
+    from workflow.engine import Engine
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+DbOpt = Annotated[str | None, typer.Option("--db", envvar="BANGFU_DB",
+                                           help="数据库：SQLite 文件路径或 SQLAlchemy URL")]
+LangOpt = Annotated[str, typer.Option("--lang", envvar="BANGFU_LANG",
+                                      help="界面语言 zh 或 en / language")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")]
+AsOpt = Annotated[str | None, typer.Option("--as", envvar="BANGFU_USER",
+                                           help="以哪个用户身份操作 / acting user")]
+DefsOpt = Annotated[Path | None, typer.Option("--definitions", envvar="BANGFU_DEFINITIONS",
+                                              help="流程定义目录 / folder of process definitions")]
+SetOpt = Annotated[list[str] | None, typer.Option(
+    "--set", "-s", help="数据字段 name=value（金额以元为单位）/ data field, money in yuan")]
+DocOpt = Annotated[list[str] | None, typer.Option(
+    "--doc", "-d", help="申请材料 类型=文件编号@日期，可多次使用 / a paper handed in, "
+    "type=ref@date (repeatable)")]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class Ui:
+    lang: str = "zh"
+    as_json: bool = False
+
+    @property
+    def zh(self) -> bool:
+        return self.lang.startswith("zh")
+
+    def t(self, zh: str, en: str) -> str:
+        return zh if self.zh else en
+
+
+def _fail(ui: Ui, exc: BangfuError, code: int) -> NoReturn:
+    if ui.as_json:
+        print(json.dumps(exc.to_dict(ui.lang), ensure_ascii=False, indent=2))
+    else:
+        err.print(f"[bold red]{ui.t('错误', 'Error')}:[/] {exc.localized(ui.lang)}", markup=True,
+                  soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def handled(fn: F) -> F:
+    """Turn Bangfu errors into one paragraph and an exit code; never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from definitions.errors import BangfuError
+        from workflow.core.pii import mask_text
+        from workflow.errors import CaseNotFound, ConcurrencyConflict, UnknownUser
+        from workflow.logs import configure
+
+        lang = kwargs.get("lang") or "zh"
+        if lang not in ("zh", "en"):
+            err.print(f"--lang must be 'zh' or 'en', not '{lang}'")
+            raise typer.Exit(2)
+        ui = Ui(lang, bool(kwargs.get("as_json")))
+        configure(level=os.environ.get("BANGFU_LOG_LEVEL", "WARNING"))
+        try:
+            return fn(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except ConcurrencyConflict as exc:
+            _fail(ui, exc, 3)
+        except (CaseNotFound, UnknownUser) as exc:
+            _fail(ui, exc, 4)
+        except BangfuError as exc:
+            _fail(ui, exc, 1)
+        except Exception as exc:  # the last line of defence: no traceback for users
+            if os.environ.get("BANGFU_DEBUG"):
+                raise
+            err.print(ui.t(f"内部错误：{type(exc).__name__}: {mask_text(str(exc))}"
+                           "（设置 BANGFU_DEBUG=1 可查看详细信息）",
+                           f"Internal error: {type(exc).__name__}: {mask_text(str(exc))} "
+                           "(set BANGFU_DEBUG=1 for details)"))
+            raise typer.Exit(70) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def emit(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def parse_sets(pairs: list[str] | None) -> dict[str, str]:
+    """``--set name=value`` options as texts (the definition coerces them)."""
+    from workflow.errors import InvalidData
+
+    raw: dict[str, str] = {}
+    for pair in pairs or []:
+        if "=" not in pair:
+            raise InvalidData([(pair, "must be written name=value", "应写作 字段名=值")])
+        name, value = pair.split("=", 1)
+        raw[name.strip()] = value
+    return raw
+
+
+def need_user(user: str | None) -> str:
+    """The acting user, or a refusal saying how to name one."""
+    if not user:
+        from workflow.errors import UserRequired
+
+        raise UserRequired()
+    return user
+
+
+def open_engine(db: str | None, defs: Path | None = None) -> Engine:
+    from workflow.bootstrap import open_engine as open_db
+
+    return open_db(db, definitions=defs)

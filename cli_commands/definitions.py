@@ -1,0 +1,250 @@
+"""``bangfu init``, ``bangfu definitions …`` and ``bangfu org``: create a
+database, list, validate, show, draw and migrate process definitions, show the org."""
+
+from __future__ import annotations
+
+import getpass
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from cli_commands.common import (
+    AsOpt,
+    DbOpt,
+    DefsOpt,
+    JsonOpt,
+    LangOpt,
+    Ui,
+    emit,
+    err,
+    handled,
+    need_user,
+    open_engine,
+    out,
+)
+
+definitions_app = typer.Typer(help="流程定义 / process definitions", no_args_is_help=True)
+
+
+@handled
+def init(
+    db: DbOpt = None,
+    org: Annotated[Path | None, typer.Option(help="组织架构文件 / org file")] = None,
+    simulated: Annotated[bool, typer.Option("--simulated", help="模拟时钟 / simulated clock")] = False,
+    start: Annotated[str | None, typer.Option(help="模拟起始时间 / simulated start")] = None,
+    definitions: DefsOpt = None,
+    lang: LangOpt = "zh",
+    as_json: JsonOpt = False,
+) -> None:
+    """创建数据库 / create a database (real or simulated clock) with its org."""
+    from workflow.bootstrap import init_database
+    from workflow.core.localtime import local
+    from workflow.errors import ClockError
+    from workflow.services.time import parse_time
+
+    ui = Ui(lang, as_json)
+    if start and not simulated:
+        raise ClockError("--start needs --simulated", "--start 只能与 --simulated 一起使用")
+    begin = parse_time(start) if start else None
+    if simulated and begin is None:
+        raise ClockError("--simulated needs --start, e.g. --start 2027-01-04T09:00+08:00",
+                         "--simulated 需要 --start,例如 --start 2027-01-04T09:00+08:00")
+    url = init_database(db, org=org, definitions=definitions, simulated_start=begin)
+    if as_json:
+        emit({"database": url, "simulated": simulated,
+              "clock": begin.isoformat() if begin else None})
+    else:
+        mode = ui.t(f"模拟时钟，起始 {local(begin)}", f"simulated clock from {local(begin)}") \
+            if begin else ui.t("真实时钟", "real clock")
+        out.print(ui.t(f"已创建数据库 {url}({mode})", f"Created {url} ({mode})"))
+
+
+@definitions_app.command("list")
+@handled
+def definitions_list(db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh",
+                     as_json: JsonOpt = False) -> None:
+    """列出已加载的流程定义 / list loaded definitions."""
+    ui = Ui(lang, as_json)
+    engine = open_engine(db, definitions)
+    rows = [{"process": d.process, "version": d.version, "label": d.spec.labels.get(lang),
+             "hash": d.content_hash, "states": len(d.spec.states),
+             "transitions": len(d.spec.transitions), "source": d.source}
+            for d in engine.definitions]
+    if as_json:
+        emit(rows)
+        return
+    table = Table(ui.t("流程", "Process"), ui.t("版本", "Version"), ui.t("名称", "Name"),
+                  ui.t("内容哈希", "Hash"), ui.t("状态数", "States"), ui.t("流转数", "Transitions"))
+    for r in rows:
+        table.add_row(r["process"], str(r["version"]), r["label"], r["hash"][:12],
+                      str(r["states"]), str(r["transitions"]))
+    out.print(table)
+
+
+@definitions_app.command("validate")
+@handled
+def definitions_validate(
+    files: Annotated[list[Path], typer.Argument(help="定义文件 / definition files")],
+    lang: LangOpt = "zh", as_json: JsonOpt = False,
+) -> None:
+    """校验定义文件，列出全部错误及行号 / validate files, listing every problem with its line."""
+    from definitions import DefinitionInvalid, load_definition
+    from workflow.core.registry import REGISTRY
+
+    ui = Ui(lang, as_json)
+    results: list[dict[str, Any]] = []
+    failed = False
+    for f in files:
+        try:
+            d = load_definition(f, known_guards=REGISTRY)
+            results.append({"file": str(f), "ok": True, "process": d.process,
+                            "version": d.version, "hash": d.content_hash})
+        except DefinitionInvalid as exc:
+            failed = True
+            results.append({"file": str(f), "ok": False, **exc.to_dict(lang)})
+    if as_json:
+        emit(results)
+    else:
+        for r in results:
+            if r["ok"]:
+                out.print(ui.t(f"\u2713 {r['file']}:{r['process']} 第 {r['version']} 版，校验通过",
+                               f"\u2713 {r['file']}: {r['process']} v{r['version']} is valid"))
+            else:
+                err.print(f"\u2717 {r['file']}: {r['message']}")
+                for p in r["problems"]:
+                    where = f"{p['file']}:{p['line']}" if p["line"] else str(p["file"])
+                    err.print(f"    {where}: {p['path']}: {p['message']}" if p["path"]
+                              else f"    {where}: {p['message']}")
+    if failed:
+        raise typer.Exit(1)
+
+
+@definitions_app.command("show")
+@handled
+def definitions_show(
+    process: Annotated[str, typer.Argument(help="流程 id / process id")],
+    version: Annotated[int | None, typer.Option(help="版本 / version")] = None,
+    db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False,
+) -> None:
+    """显示流程的状态与流转 / show a definition's states and transitions."""
+    ui = Ui(lang, as_json)
+    d = open_engine(db, definitions).definitions.get(process, version)
+    if as_json:
+        emit({"hash": d.content_hash, **d.spec.model_dump(mode="json")})
+        return
+    out.print(f"[bold]{d.spec.labels.get(lang)}[/] ({d.process} v{d.version}, "
+              f"{d.content_hash[:12]})")
+    states = Table(ui.t("状态", "State"), ui.t("名称", "Name"), ui.t("负责角色", "Responsible"),
+                   ui.t("计时", "Timers"))
+    for s in d.spec.states:
+        mark = " （初始）" if s.initial and ui.zh else " (initial)" if s.initial else \
+            (ui.t(" （终止）", " (final)") if s.final else "")
+        states.add_row(s.id + mark, s.labels.get(lang),
+                       d.role_label(s.responsible, lang) if s.responsible else "",
+                       ", ".join(f"{t.id}: {t.after or t.at}" for t in s.timers))
+    out.print(states)
+    trans = Table(ui.t("操作", "Trigger"), ui.t("从", "From"), ui.t("到", "To"),
+                  ui.t("角色", "Roles"), ui.t("条件", "Conditions"), ui.t("必填", "Required"))
+    for t in d.spec.transitions:
+        conds = [g.name for g in t.guards] + list(t.when)
+        if t.comment == "required":
+            conds.append(ui.t("须填理由", "reason required"))
+        trans.add_row(f"{t.trigger}\n{t.labels.get(lang)}", ", ".join(t.source), t.dest,
+                      ", ".join(d.role_label(r, lang) for r in t.roles), "\n".join(conds),
+                      ", ".join(t.required))
+    out.print(trans)
+
+
+@definitions_app.command("graph")
+@handled
+def definitions_graph(
+    process: Annotated[str, typer.Argument(help="流程 id / process id")],
+    fmt: Annotated[str, typer.Option("--format", help="mermaid")] = "mermaid",
+    version: Annotated[int | None, typer.Option(help="版本 / version")] = None,
+    db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh",
+) -> None:
+    """输出状态图 / print the state diagram."""
+    from workflow.core.machine import mermaid
+    from workflow.errors import UsageError
+
+    if fmt != "mermaid":
+        raise UsageError(f"unknown graph format '{fmt}'; supported: mermaid",
+                         f"不支持的图形格式 '{fmt}';支持：mermaid")
+    d = open_engine(db, definitions).definitions.get(process, version)
+    print(mermaid(d, lang))
+
+
+@definitions_app.command("schema")
+@handled
+def definitions_schema(
+    output: Annotated[Path | None, typer.Option(help="写入文件 / write to file")] = None,
+    lang: LangOpt = "zh",
+) -> None:
+    """输出定义文件的 JSON Schema / print the JSON Schema of the definition format."""
+    text = schema_text()
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        print(text, end="")
+
+
+def schema_text() -> str:
+    from definitions.schema import ProcessDefinition
+
+    schema = ProcessDefinition.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "Bangfu process definition"
+    return json.dumps(schema, ensure_ascii=False, indent=2) + "\n"
+
+
+@definitions_app.command("migrate")
+@handled
+def definitions_migrate(
+    process: Annotated[str, typer.Argument(help="流程 id / process id")],
+    from_version: Annotated[int, typer.Option("--from", help="原版本 / from version")],
+    to_version: Annotated[int, typer.Option("--to", help="新版本 / to version")],
+    maps: Annotated[list[str] | None, typer.Option(
+        "--map", help="状态改名 old=new,可多次 / state renaming, repeatable")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="只检查 / check only")] = False,
+    user: AsOpt = None, db: DbOpt = None, definitions: DefsOpt = None,
+    lang: LangOpt = "zh", as_json: JsonOpt = False,
+) -> None:
+    """把进行中的案件迁移到新版本（全部可重放才执行；需系统管理员角色）/ move running
+    cases to a new version (only if every one replays; needs the administrator role)."""
+    from workflow.services.migration import migrate, parse_map
+
+    ui = Ui(lang, as_json)
+    who = need_user(user)
+    report = migrate(open_engine(db, definitions), who, process, from_version, to_version,
+                     parse_map(maps), dry_run=dry_run, operator=getpass.getuser())
+    if as_json:
+        emit({"process": process, "from": from_version, "to": to_version,
+              "cases": report.cases, "dry_run": dry_run})
+    else:
+        action = ui.t("可迁移", "would move") if dry_run else ui.t("已迁移", "moved")
+        out.print(ui.t(f"{action} {len(report.cases)} 件案件：{process} 第 {from_version} 版 → 第 "
+                       f"{to_version} 版", f"{action} {len(report.cases)} case(s) of {process} "
+                       f"from v{from_version} to v{to_version}"))
+
+
+@handled
+def org_show(db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh",
+             as_json: JsonOpt = False) -> None:
+    """组织架构与用户 / the jurisdiction tree and its users."""
+    from workflow.services.org import org_view, role_label
+
+    ui = Ui(lang, as_json)
+    engine = open_engine(db, definitions)
+    view = org_view(engine)
+    if as_json:
+        emit(view)
+        return
+    table = Table(ui.t("用户", "User"), ui.t("姓名", "Name"), ui.t("所属", "Unit"),
+                  ui.t("角色", "Roles"))
+    for u in view["users"]:
+        table.add_row(u["id"], u["name"], engine.org.unit_path(u["unit"], lang),
+                      ", ".join(role_label(engine, r, lang) for r in u["roles"]))
+    out.print(table)

@@ -1,0 +1,117 @@
+"""Use cases on cases: submit, advance, show, list (paged, with a total), history,
+queue. One function each, taking the acting user and returning views. Services
+over an Engine: no rules (the core decides), no SQL (the store reads).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from workflow.core.model import Case, CommandResult
+from workflow.engine import Engine
+from workflow.errors import InvalidData, UsageError
+from workflow.views import (
+    View,
+    case_view,
+    event_view,
+    list_cells,
+    option_view,
+    papers_view,
+    result_view,
+    timer_view,
+)
+
+
+def submit(engine: Engine, user: str, process: str, *, text: Mapping[str, str] | None = None,
+           papers: Sequence[str] = (), unit: str | None = None, comment: str | None = None,
+           key: str | None = None, campaign: str | None = None) -> CommandResult:
+    """Open a case of ``process`` as ``user`` from ``name=value`` texts and papers."""
+    return engine.submit(process, user, text=text or {}, papers=papers, unit=unit,
+                         comment=comment, idempotency_key=key, campaign=campaign)
+
+
+def advance(engine: Engine, user: str, case: str, trigger: str, *,
+            text: Mapping[str, str] | None = None, papers: Sequence[str] = (),
+            comment: str | None = None, expect_version: int | None = None,
+            key: str | None = None) -> CommandResult:
+    """Fire ``trigger`` on ``case`` as ``user``: the case is read once and written
+    in one transaction."""
+    return engine.fire(case, trigger, user, text=text or {}, papers=papers, comment=comment,
+                       expected_version=expect_version, idempotency_key=key)
+
+
+def show(engine: Engine, user: str | None, ref: str, lang: str, *,
+         reveal: bool = False) -> View:
+    """The case, its papers, timers and what ``user`` may do now (and why not the rest).
+
+    Raises:
+        CaseNotFound; PermissionDenied: ``reveal`` without a user who may see the
+            case's personal data.
+    """
+    case = engine.get_case(ref)
+    if reveal:
+        if not user:
+            raise UsageError("--reveal needs --as USER with jurisdiction over the case",
+                             "--reveal 需要用 --as 指明对该案件有管辖权的用户")
+        engine.check_may_reveal(case, user)
+    defn = engine.definition_for(case)
+    info = case_view(engine, case, lang, reveal)
+    info["timers"] = [timer_view(defn, t, lang) for t in engine.store.timers(case.id)]
+    papers = papers_view(engine, case, lang)
+    if papers is not None:
+        info["documents_check"] = papers
+    info["options"] = [option_view(o) for o in engine.options(case, user, lang)] if user else []
+    return info
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a list: the rows, the total matching, and where the page starts."""
+
+    rows: list[View]
+    cells: list[View]
+    total: int
+    offset: int
+    limit: int
+
+
+def _check_unit(engine: Engine, unit: str | None) -> None:
+    if unit and unit not in engine.org.units:
+        raise InvalidData([("unit", f"unknown unit '{unit}'", f"未知的单位 '{unit}'")])
+
+
+def list_cases(engine: Engine, lang: str, *, process: str | None = None,
+               states: Sequence[str] | None = None, unit: str | None = None,
+               limit: int = 200, offset: int = 0) -> Page:
+    """Cases by process, states and a unit's subtree, oldest first, one page of them."""
+    _check_unit(engine, unit)
+    found = engine.list_cases(process=process, states=states, unit=unit)
+    page = found[offset:offset + limit]
+    return Page([case_view(engine, c, lang) for c in page],
+                [list_cells(engine, c, lang) for c in page], len(found), offset, limit)
+
+
+def history(engine: Engine, ref: str, lang: str) -> tuple[Case, list[View]]:
+    """The case and its events, masked."""
+    case = engine.get_case(ref)
+    defn = engine.definition_for(case)
+    return case, [event_view(defn, e, lang) for e in engine.history(case.id)]
+
+
+def queue(engine: Engine, user: str, lang: str) -> Page:
+    """The cases on which ``user`` can act now, with what they can do."""
+    items = engine.queue(user, lang)
+    rows: list[View] = []
+    cells: list[View] = []
+    for case, opts in items:
+        can = ", ".join(o.trigger for o in opts)
+        rows.append({**case_view(engine, case, lang), "can": can})
+        cells.append({**list_cells(engine, case, lang), "can": can})
+    return Page(rows, cells, len(items), 0, len(items))
+
+
+def result(engine: Engine, res: CommandResult, lang: str) -> dict[str, Any]:
+    """The answer of a command as a view."""
+    return result_view(engine, res, lang)

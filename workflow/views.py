@@ -1,0 +1,145 @@
+"""What a viewer sees of a case, its events, papers, timers and options: plain,
+JSON-ready dicts, masked as the core decides. Shell, no I/O.
+
+The CLI's ``--json`` prints these views as they are, and renders its tables
+from them; the HTTP API will serve the same. Full ID and phone numbers appear
+only in a view built with ``reveal=True``, which the service grants after the
+core's check (``Engine.check_may_reveal``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from definitions.compile import CompiledDefinition
+from workflow.core.data import pii_kinds
+from workflow.core.deadlines import timer_spec
+from workflow.core.localtime import local
+from workflow.core.model import Case, CommandResult, Event, Timer, TriggerOption
+from workflow.core.pii import mask_data, mask_text
+from workflow.engine import Engine
+from workflow.rules.money import fen_to_yuan_text
+
+View = dict[str, Any]
+
+
+def _t(lang: str, zh: str, en: str) -> str:
+    return zh if lang.startswith("zh") else en
+
+
+def value_text(defn: CompiledDefinition, name: str, value: Any, lang: str) -> str:
+    """A field's value as a person reads it: yuan for money, labels for enums."""
+    spec = defn.spec.fields.get(name)
+    if spec is not None and spec.type == "money" and isinstance(value, int):
+        return "¥" + fen_to_yuan_text(value, grouping=True)
+    if spec is not None and spec.type == "enum" and value in spec.value_labels:
+        return spec.value_labels[value].get(lang)
+    if isinstance(value, bool):
+        return _t(lang, "是", "yes") if value else _t(lang, "否", "no")
+    if spec is not None and spec.type == "documents" and isinstance(value, list):
+        # as they are typed in: type=ref@date; ...
+        return "; ".join(f"{d.get('type')}={d.get('ref')}@{d.get('date')}" for d in value
+                         if isinstance(d, dict))
+    return str(value)
+
+
+def case_view(engine: Engine, case: Case, lang: str, reveal: bool = False) -> View:
+    """The case row: state, jurisdiction, times and its data (masked unless ``reveal``)."""
+    defn = engine.definition_for(case)
+    data = dict(case.data) if reveal else mask_data(case.data, pii_kinds(defn), names=False)
+    return {
+        "id": case.id,
+        "number": case.number,
+        "process": case.process,
+        "definition_version": case.definition_version,
+        "definition_hash": case.definition_hash,
+        "state": case.state,
+        "state_label": defn.state_label(case.state, lang),
+        "final": defn.is_final(case.state),
+        "version": case.version,
+        "jurisdiction": {"unit": case.unit, "path": engine.org.unit_path(case.unit, lang)},
+        "applicant_user": case.applicant_user,
+        "submitted_by": case.submitted_by,
+        "created_at": case.created_at.isoformat(),
+        "updated_at": case.updated_at.isoformat(),
+        "state_entered_at": case.state_entered_at.isoformat(),
+        "data": data,
+    }
+
+
+def papers_view(engine: Engine, case: Case, lang: str) -> View | None:
+    """The case's papers against its campaign's checklist; None when none applies."""
+    found = engine.papers(case)
+    if found is None:
+        return None
+    spec, review = found
+    defn = engine.definition_for(case)
+    on_file = [d for n in defn.documents_fields for d in case.data.get(n) or ()]
+    late = {(d["type"], d["ref"]) for d in review.outside_window}
+    window = spec.receipt_window
+    return {
+        "required": [{"type": t, "label": spec.label(t, lang), "missing": t in review.missing}
+                     for t in review.required],
+        "missing": list(review.missing),
+        "on_file": [{**d, "label": spec.label(d["type"], lang),
+                     "outside_window": (d["type"], d["ref"]) in late} for d in on_file],
+        "receipt_window": [window.start.isoformat(), window.end.isoformat()] if window else None,
+    }
+
+
+def timer_label(defn: CompiledDefinition, spec_id: str, lang: str) -> str:
+    spec = timer_spec(defn, spec_id)
+    return spec.labels.get(lang) if spec is not None and spec.labels else spec_id
+
+
+def timer_view(defn: CompiledDefinition, timer: Timer, lang: str) -> View:
+    return {"id": timer.id, "timer": timer.spec_id, "label": timer_label(defn, timer.spec_id, lang),
+            "kind": timer.kind, "state": timer.state, "due": timer.due_at.isoformat(),
+            "deadline": timer.deadline_at.isoformat(), "status": timer.status,
+            "fired_at": timer.fired_at.isoformat() if timer.fired_at else None}
+
+
+def option_view(option: TriggerOption) -> View:
+    return {"trigger": option.trigger, "label": option.label, "allowed": option.allowed,
+            "reasons": list(option.reasons), "comment_required": option.comment_required,
+            "required": list(option.required)}
+
+
+def event_view(defn: CompiledDefinition, event: Event, lang: str) -> View:
+    """One event of a history, its data and comment masked."""
+    return {
+        "seq": event.seq, "at": event.at.isoformat(), "local_time": local(event.at),
+        "kind": event.kind, "actor": event.actor, "role": event.role, "trigger": event.trigger,
+        "trigger_label": defn.trigger_label(event.trigger, lang) if event.kind != "submitted"
+        else _t(lang, "提交申请", "Submit"),
+        "source": event.source, "dest": event.dest,
+        "data": mask_data(event.data, pii_kinds(defn), names=False),
+        "comment": mask_text(event.comment) if event.comment else None,
+        "definition_version": event.definition_version,
+    }
+
+
+def history_view(engine: Engine, case: Case, events: Sequence[Event], lang: str) -> View:
+    defn = engine.definition_for(case)
+    return {"case": case.number, "events": [event_view(defn, e, lang) for e in events]}
+
+
+def result_view(engine: Engine, result: CommandResult, lang: str) -> View:
+    """What a command answers: the case, its new state and version."""
+    defn = engine.definition_for(result.case) if result.case is not None else None
+    return {"case": result.case_number, "id": result.case_id, "state": result.state,
+            "state_label": defn.state_label(result.state, lang) if defn else result.state,
+            "version": result.version, "event_seq": result.event.seq,
+            "replayed": result.replayed}
+
+
+def list_cells(engine: Engine, case: Case, lang: str) -> View:
+    """What a list of cases shows of one in a table (the name masked as on paper)."""
+    defn = engine.definition_for(case)
+    masked = mask_data(case.data, pii_kinds(defn))
+    category = case.data.get("category")
+    return {"number": case.number, "applicant": str(masked.get("applicant_name", "")),
+            "category": value_text(defn, "category", category, lang) if category else "",
+            "unit": engine.org.unit_label(case.unit, lang),
+            "state": defn.state_label(case.state, lang), "updated": local(case.updated_at)}
