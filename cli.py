@@ -532,7 +532,7 @@ def case_import(
 
     from storage import SqlStore
     from storage.bulk_writer import BulkWriter
-    from workflow.importing.sheets import run_import
+    from workflow.importing import run_import
 
     ui = Ui(lang, as_json)
     who = _need_user(ui, user)
