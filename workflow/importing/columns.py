@@ -18,8 +18,7 @@ from workflow.importing.errors import BulkImportError
 from workflow.importing.sheets import HeaderTest
 
 # Besides a field's id and its Chinese and English labels, the names villages
-# write in their own sheets (data).
-
+# write in their own sheets.
 FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "applicant_name": ("姓名", "户主姓名", "申请人", "户主", "name", "applicant"),
     "id_number": ("身份证号码", "身份证", "公民身份号码", "身份证号（18位）", "证件号码",

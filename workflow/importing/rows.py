@@ -31,8 +31,6 @@ VALUE_ALIASES: dict[str, dict[str, str]] = {
                  "低保家庭": "dibao", "贫困户": "poor_household"},
 }
 
-#: fields ``decide_submit`` fills in when they are left out and the campaign
-
 
 @dataclass(frozen=True, slots=True)
 class RowError:
@@ -54,6 +52,8 @@ class RowError:
 
 @dataclass(frozen=True, slots=True)
 class GoodRow:
+    """A row that passed every check: what ``decide_submit`` is given for it."""
+
     row: int
     data: Mapping[str, Any]
     unit: str
@@ -64,6 +64,8 @@ class GoodRow:
 
 @dataclass(frozen=True, slots=True)
 class Checked:
+    """A row checked: good or not, its errors, and its household if one was read."""
+
     row: int
     good: GoodRow | None
     errors: tuple[RowError, ...]
@@ -115,16 +117,16 @@ class RowChecker:
         self.values: dict[str, dict[str, str]] = {}
         for name, spec in defn.spec.fields.items():
             if spec.type == "enum":
-                table: dict[str, str] = {}
+                lookup: dict[str, str] = {}
                 for v in spec.values:
-                    table[norm(v)] = v
+                    lookup[norm(v)] = v
                     if v in spec.value_labels:
-                        table.setdefault(norm(spec.value_labels[v].zh), v)
-                        table.setdefault(norm(spec.value_labels[v].en), v)
+                        lookup.setdefault(norm(spec.value_labels[v].zh), v)
+                        lookup.setdefault(norm(spec.value_labels[v].en), v)
                 for alias, v in VALUE_ALIASES.get(name, {}).items():
                     if v in spec.values:
-                        table.setdefault(norm(alias), v)
-                self.values[name] = table
+                        lookup.setdefault(norm(alias), v)
+                self.values[name] = lookup
         leaves = [u for u in org.units if not org.children(u)]
         self.units: dict[str, list[str]] = {}
         for u in leaves:
@@ -138,7 +140,8 @@ class RowChecker:
         self.own_roles = [r for r in defn.spec.submit.roles if defn.spec.roles[r].scope == "own"]
 
     def error(self, row: SheetRow, index: int | None, fld: str, text: str, en: str,
-               zh: str) -> RowError:
+              zh: str) -> RowError:
+        """A row error at column ``index``, its value masked as the field's kind asks."""
         letter, header = self.columns.name(index)
         spec = self.defn.spec.fields.get(fld)
         kind = spec.pii if spec is not None else None

@@ -73,13 +73,11 @@ class BulkSink(Protocol):
         ...
 
 
-
 def idempotency_key(campaign: str | None, process: str, household: str) -> str:
     """A row's key: the same household in the same campaign and process is one
     case, whatever file (or row) it comes from."""
     text = f"{campaign or '-'}\x1f{process}\x1f{household}"
     return "import:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
-
 
 
 def _one_process(engine: Engine, process: str | None) -> str:
@@ -116,7 +114,8 @@ def run_import(engine: Engine, path: str | Path, process: str | None, user: str,
     defn = engine.definitions.get(process)
     actor = engine.actor(user)
     # Filing for households is the village's job: an applicant files only their own.
-    # The core's rule decides whether a role files for others, as in decide_submit.
+    # A role files for others when it reaches a unit without being the applicant:
+    # the core's rule, the one decide_submit applies to every row.
     if not any(role_reaches(defn, engine.org, r, actor, actor.unit, None)
                for r in defn.spec.submit.roles if r in actor.roles):
         raise PermissionDenied(
@@ -195,7 +194,6 @@ def run_import(engine: Engine, path: str | Path, process: str | None, user: str,
         "导入期间不断有新案件提交，请稍后再导入")
 
 
-
 def _without_duplicates(checked: Sequence[Checked], checker: RowChecker,
                         errors: list[RowError], found: Sheet) -> list[GoodRow]:
     """Rows of one household listed more than once are all refused: which one
@@ -264,7 +262,6 @@ def _without_claims(engine: Engine, writer: BulkSink, campaign: str | None,
                                mask_value("id_number", g.data.get(checker.household_field or "", "")),
                                en, zh))
     return out
-
 
 
 def _finish(report: ImportReport, errors: list[RowError], skipped: list[Skipped],

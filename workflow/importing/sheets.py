@@ -276,7 +276,6 @@ def _merged_ranges(path: Path, sheet: str) -> list[tuple[str, int, int]]:
         return found
 
 
-
 def __getattr__(name: str) -> Any:
     # tests/storage/test_backends.py still imports run_import from this module
     # (before the package was split); drop this once it imports workflow.importing.
