@@ -34,7 +34,7 @@ from definitions import SHIPPED_ORG, SHIPPED_PROCESSES  # noqa: E402
 from storage.bulk_writer import BulkWriter  # noqa: E402
 from storage.sql import SqlStore  # noqa: E402
 from workflow.bootstrap import init_database, open_engine  # noqa: E402
-from workflow.importing.sheets import run_import  # noqa: E402
+from workflow.importing import run_import  # noqa: E402
 from workflow.rules.idcard import check_digit  # noqa: E402
 
 START = datetime.fromisoformat("2027-01-04T09:00+08:00")

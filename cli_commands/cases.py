@@ -123,7 +123,7 @@ def case_import(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from workflow.bootstrap import open_bulk_writer
-    from workflow.importing.sheets import run_import
+    from workflow.importing import run_import
 
     ui = Ui(lang, as_json)
     who = need_user(user)

@@ -1,7 +1,7 @@
 """Bulk writes for imports: many new cases in one transaction.
 
-``workflow.importing.sheets`` validates a spreadsheet and lets the pure core decide every
-row; this module implements the storage side it needs (``workflow.importing.sheets.BulkSink``):
+``workflow.importing`` validates a spreadsheet and lets the pure core decide every
+row; this module implements the storage side it needs (``workflow.importing.BulkSink``):
 what the database already holds (idempotency keys, households' claims, the
 case-number counter), row encoding, and the one write.
 
@@ -29,7 +29,7 @@ from storage.sql import SqlStore, _case_values, _event_values, row_to_case
 from storage.tables import UTCDateTime, cases, counters, events, outbox, timers
 from workflow.core.model import Case, Decision
 from workflow.errors import StorageError
-from workflow.importing.sheets import NumbersTaken
+from workflow.importing.errors import NumbersTaken
 
 #: rows per ``executemany``
 CHUNK = 5000
@@ -94,7 +94,7 @@ def _memo(proc: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
 
 
 class BulkWriter:
-    """``workflow.importing.sheets.BulkSink`` on a ``SqlStore``."""
+    """``workflow.importing.BulkSink`` on a ``SqlStore``."""
 
     def __init__(self, store: SqlStore) -> None:
         self.store = store

@@ -32,7 +32,7 @@ from tests.conftest import (
 )
 from workflow import Case, Engine, SimulatedClock
 from workflow.errors import DoubleRelief
-from workflow.importing.sheets import run_import
+from workflow.importing import run_import
 from workflow.services.inspection import make_checkpoint, verify
 
 Walk = Callable[..., Case]

@@ -1,5 +1,5 @@
-"""Bulk import of applications (workflow.importing.sheets, storage.bulk_writer): headers in Chinese
-and English, encodings, XLSX sheets, row-level errors in an error file, one
+"""Bulk import of applications (workflow.importing, storage.bulk_writer): headers in Chinese and
+English, encodings, XLSX sheets, row-level errors in an error file, one
 transaction, idempotent re-imports, and imported cases that verify like
 submitted ones."""
 
@@ -19,15 +19,16 @@ from storage.sql import SqlStore
 from tests.conftest import ALL_PAPERS, LI_ID, PREFIX, PROCESS, application, count_rows, household_id
 from workflow import Engine
 from workflow.errors import DoubleRelief, PermissionDenied
-from workflow.importing import sheets as bulk_module
-from workflow.importing.sheets import (
+from workflow.importing import (
     BulkImportError,
     ImportReport,
     RowChecker,
+    SheetRow,
     map_columns,
-    read_table,
+    read_sheet,
     run_import,
 )
+from workflow.importing import deciding as deciding_module
 from workflow.services.inspection import verify
 
 STAFF = "wang.fang"  # village committee of shangcun
@@ -303,7 +304,7 @@ def test_date_fields_accept_common_formats_and_refuse_others(engine: Engine) -> 
     header = ("姓名", "身份证号码", "家庭人口", "困难类别", "困难原因", "走访日期")
     checker = RowChecker(defn, engine.org, engine.actor(STAFF), map_columns(defn, header),
                          engine.clock.now().date())
-    rows = [bulk_module.Row(n, ("李四", household_id(n), "3", "一般", "病", text))
+    rows = [SheetRow(n, ("李四", household_id(n), "3", "一般", "病", text))
             for n, text in ((2, "2027/1/17"), (3, "2027年1月17日"), (4, "17/01/2027"))]
     good, also, bad = (checker.check(r) for r in rows)
     assert good.good is not None and good.good.data["visit_date"] == "2027-01-17"
@@ -477,8 +478,8 @@ def test_decided_in_worker_processes_like_in_one(engine: Engine, tmp_path: Path,
                                                  do_import: Import,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """Large imports decide in forked workers; the cases are the same and verify."""
-    monkeypatch.setattr(bulk_module, "PARALLEL_MIN", 4)
-    monkeypatch.setattr(bulk_module, "CHUNK", 3)
+    monkeypatch.setattr(deciding_module, "PARALLEL_MIN", 4)
+    monkeypatch.setattr(deciding_module, "CHUNK", 3)
     report = do_import(write_csv(tmp_path / "a.csv", HEADER_ZH,
                                  [zh_row(n) for n in range(1, 11)]), workers=2)
     assert [n for _, n in report.imported] == [f"{PREFIX}-{n:06d}" for n in range(1, 11)]
@@ -486,12 +487,12 @@ def test_decided_in_worker_processes_like_in_one(engine: Engine, tmp_path: Path,
     assert verify(engine).ok
 
 
-def test_read_table_keeps_ids_as_text(tmp_path: Path) -> None:
-    """read_table: an ID with a leading zero region code survives; Excel's ="..." is unwrapped."""
+def test_read_sheet_keeps_ids_as_text(tmp_path: Path) -> None:
+    """read_sheet: an ID with a leading zero region code survives; Excel's ="..." is unwrapped."""
     path = write_csv(tmp_path / "a.csv", ["姓名", "身份证号码"], [["李四", '="0123"']])
-    table = read_table(path)
-    assert table.header == ("姓名", "身份证号码") and table.rows[0].cells == ("李四", "0123")
-    assert table.rows[0].number == 2
+    sheet = read_sheet(path)
+    assert sheet.header == ("姓名", "身份证号码") and sheet.rows[0].cells == ("李四", "0123")
+    assert sheet.rows[0].number == 2
 
 
 def test_an_applicant_may_not_import(tmp_path: Path, do_import: Import, engine: Engine) -> None:
