@@ -15,14 +15,14 @@ and the household whose rival cases it looks up (an advisory lock).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from definitions.compile import CompiledDefinition
 from definitions.errors import DefinitionVersionConflict
@@ -481,6 +481,43 @@ class SqlStore:
             elif known != definition.content_hash:
                 raise DefinitionVersionConflict(definition.process, definition.version,
                                                 known, definition.content_hash)
+
+    def register_definitions(self, found: Iterable[CompiledDefinition],
+                             at: datetime) -> list[dict[str, Any]]:
+        """Register every definition of ``found`` not yet known, in one transaction, and
+        return every registered row (the bodies of versions no longer on disk too).
+
+        Raises:
+            DefinitionVersionConflict: a (process, version) already registered with
+                another content hash; nothing is registered.
+        """
+        with self.engine.begin() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(select(definitions))]
+            known = {(r["process"], r["version"]): r["content_hash"] for r in rows}
+            new = []
+            for d in found:
+                stored = known.get((d.process, d.version))
+                if stored is None:
+                    new.append({"process": d.process, "version": d.version,
+                                "content_hash": d.content_hash,
+                                "body": d.spec.model_dump(mode="json"), "registered_at": at})
+                    known[(d.process, d.version)] = d.content_hash
+                elif stored != d.content_hash:
+                    raise DefinitionVersionConflict(d.process, d.version, stored,
+                                                    d.content_hash)
+            if new:
+                conn.execute(insert(definitions), new)
+        return rows + new
+
+    def read_meta(self) -> dict[str, str] | None:
+        """Every engine setting in one read; None when the database has no Bangfu tables."""
+        try:
+            with self.engine.connect() as conn:
+                return {r.key: r.value for r in conn.execute(select(meta.c.key, meta.c.value))}
+        except (OperationalError, ProgrammingError) as exc:
+            if "bangfu_meta" in str(exc.orig):
+                return None
+            raise
 
     def stored_definitions(self) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:

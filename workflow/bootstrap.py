@@ -11,7 +11,6 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DatabaseError, SQLAlchemyError
 
@@ -103,13 +102,22 @@ def _sqlite_path(url: str) -> Path | None:
     return None
 
 
-def _initialised(store: SqlStore) -> bool:
+def _settings(store: SqlStore) -> dict[str, str] | None:
+    """The engine settings in one read; None when the database has no Bangfu tables.
+
+    Raises:
+        StorageError: not a database at all, or unreachable.
+    """
     try:
-        return "bangfu_meta" in inspect(store.engine).get_table_names() and \
-            store.get_meta("schema_version") is not None
+        return store.read_meta()
     except DatabaseError as exc:  # also 'file is not a database'
         raise StorageError(f"cannot open the database: {exc.orig}",
                            f"无法打开数据库：{exc.orig}") from None
+
+
+def _initialised(store: SqlStore) -> bool:
+    settings = _settings(store)
+    return settings is not None and settings.get("schema_version") is not None
 
 
 def init_database(db: str | None = None, *, org: str | Path | None = None,
@@ -140,8 +148,7 @@ def init_database(db: str | None = None, *, org: str | Path | None = None,
         metadata.create_all(store.engine)
         clock: Clock = SimulatedClock(simulated_start) if simulated_start else SystemClock()
         now = clock.now()
-        for d in defs:
-            store.register_definition(d, now)
+        store.register_definitions(list(defs), now)
         store.set_meta("org_yaml", text)
         store.set_meta("org_source", str(org_path))
         store.set_meta("clock_mode", "simulated" if simulated_start else "system")
@@ -172,23 +179,22 @@ def open_engine(db: str | None = None, *, definitions: str | Path | None = None)
         raise StorageError(f"no database at '{path}'; create one with 'bangfu init'",
                            f"'{path}' 处没有数据库；请先运行 'bangfu init' 创建")
     store = SqlStore(make_engine(url))
-    if not _initialised(store):
+    settings = _settings(store)
+    if settings is None or settings.get("schema_version") is None:
         raise StorageError(f"database '{_shown(url)}' is not initialised; run 'bangfu init'",
                            f"数据库 '{_shown(url)}' 尚未初始化；请先运行 'bangfu init'")
     defs = _load_definitions(definitions)
-    mode = store.get_meta("clock_mode")
     clock: Clock
-    if mode == "simulated":
-        clock = SimulatedClock(datetime.fromisoformat(store.get_meta("clock_now") or ""))
+    if settings.get("clock_mode") == "simulated":
+        clock = SimulatedClock(datetime.fromisoformat(settings.get("clock_now") or ""))
     else:
         clock = SystemClock()
-    for d in defs:
-        store.register_definition(d, clock.now())
+    # one transaction: what is on disk is registered, what is only stored is kept
     known = {d.key for d in defs}
-    for body in store.stored_definitions():
-        if (body["process"], body["version"]) not in known:
-            defs.add(definition_from_json(body["body"]))
-    org = org_from_text(store.get_meta("org_yaml") or "", store.get_meta("org_source") or "org",
+    for row in store.register_definitions(list(defs), clock.now()):
+        if (row["process"], row["version"]) not in known:
+            defs.add(definition_from_json(row["body"]))
+    org = org_from_text(settings.get("org_yaml") or "", settings.get("org_source") or "org",
                         _roles(defs))
     return Engine(store, defs, org, clock, campaigns=_load_campaigns(defs, definitions),
                   calendars=_load_calendars(definitions),

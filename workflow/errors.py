@@ -1,11 +1,25 @@
-"""One exception tree for everything the engine refuses. Pure.
+"""One exception tree for everything Bangfu refuses. Pure.
+
+Every exception Bangfu raises to a user is one of these (a test holds this
+drawing to the classes). The root and the definition errors live in
+``definitions.errors`` (``definitions`` imports nothing of ours); classes that
+belong to one rule or adapter live beside it, named here with their module;
+the rest are defined below.
 
 ::
 
-    BangfuError                       (definitions.errors)
-    ├── DefinitionError ...           (definitions.errors)
+    BangfuError                       (definitions.errors) the root: .en, .zh, .code, to_dict()
+    ├── DefinitionError               (definitions.errors)
+    │   ├── DefinitionInvalid         (definitions.errors) every problem of a file, with lines
+    │   ├── DefinitionVersionConflict (definitions.errors) a changed file under an unchanged version
+    │   ├── UnknownDefinition         (definitions.errors)
+    │   ├── UnknownDeadline           (definitions.campaign) a campaign date that is not declared
+    │   └── UnknownSubgroup           (definitions.standards)
     ├── UnknownUser
+    ├── UserRequired                  a command that acts, without --as
     ├── CaseNotFound
+    ├── UsageError                    options that do not go together, an unknown choice
+    ├── FileError                     a file that cannot be read or written as asked
     ├── CommandRejected               a command the rules refuse; nothing written
     │   ├── InvalidTrigger            not a trigger of this state
     │   ├── CaseClosed                the case is in a final state
@@ -14,17 +28,33 @@
     │   ├── GuardFailed               conditions that did not hold, each named
     │   ├── CommentRequired
     │   ├── MissingData
+    │   ├── MissingDocuments          papers the campaign's checklist requires
     │   ├── InvalidData
     │   ├── CampaignError             no campaign, or one that does not run the process
     │   ├── DoubleRelief              the household already has a case in the campaign
-    │   ├── AuditError                e.g. a replay before the case existed
+    │   ├── BudgetExceeded            (workflow.core.budget) a line and its fallback cannot pay
+    │   ├── AuditError                e.g. a replay before the case existed, a bad state map
     │   ├── MigrationRefused          a migration would strand cases
-    │   └── DeadlineError             (workflow.core.deadlines) a deadline that cannot be computed
+    │   ├── DeadlineError             (workflow.core.deadlines) a deadline that cannot be computed
+    │   └── BulkImportError           (workflow.importing.errors) a file that cannot be imported
+    ├── NumbersTaken                  (workflow.importing.errors) numbers taken while importing
+    ├── InvalidIdNumber               (workflow.rules.idcard)
+    ├── InvalidAmount                 (workflow.rules.money)
+    ├── InvalidFamily                 (workflow.rules.family)
+    ├── UnknownCategory               (workflow.rules.relief)
+    ├── SubgroupRequired              (workflow.rules.relief)
+    ├── MissingCount                  (workflow.rules.relief)
+    ├── ReasonRequired                (workflow.rules.relief)
+    ├── AmountNotStandard             (workflow.rules.relief)
     ├── CalendarMissing               (workflow.core.calendar) working days in a year without data
+    ├── ReportError                   (workflow.reporting.table) a level, unit or file not there
+    ├── RenderError                   (notifications.render) a template that cannot render
+    ├── DeliveryFailed                (notifications.channels.base) a channel could not deliver
     ├── ConcurrencyConflict           someone else changed the case first
     ├── IdempotencyKeyReused          same key, different command
     ├── ClockError                    clock commands on a real-clock database, time going back
     └── StorageError                  database missing, not initialised, unreachable
+        └── DamagedRecord             a stored row that no longer reads back
 
 Each message is one sentence (or one short paragraph) with identifiers quoted,
 in English (``str``) and Chinese (``localized('zh')``).
