@@ -2,8 +2,9 @@
 
 A condition is a small Python-like expression over case data, e.g.
 ``category in ['moderate', 'severe']`` or ``household_size >= 3 and not dibao``.
-Only the node types below are allowed; evaluation (``workflow.core.machine``) uses
-simpleeval on the tree parsed here, never ``eval``.
+Only the node types below are allowed; ``workflow.rules._evaluate`` compiles
+the checked tree into closures, the one evaluator of every condition (process
+``when`` conditions, criteria, checklists). Never ``eval``.
 """
 
 from __future__ import annotations

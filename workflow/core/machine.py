@@ -11,17 +11,16 @@ the silent ``False`` of a failed condition becomes a refusal naming it.
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from functools import partial
-from typing import Any
 
-from simpleeval import EvalWithCompoundTypes, InvalidExpression
 from transitions import EventData, Machine, MachineError
 
 from definitions.compile import CompiledDefinition
 from definitions.schema import TransitionSpec
 from workflow.core.guards import Failure, GuardContext
 from workflow.core.registry import REGISTRY
+from workflow.rules._evaluate import holds
 
 _CACHE: dict[tuple[str, int, str], CompiledMachine] = {}
 
@@ -41,22 +40,12 @@ class Adapter:
         self.taken: TransitionSpec | None = None
 
 
-def _condition_holds(expr: str, tree: ast.AST, data: Mapping[str, Any],
-                     names: Mapping[str, None]) -> bool:
-    evaluator = EvalWithCompoundTypes(names={**names, **data}, functions={})
-    try:
-        return bool(evaluator.eval(expr, previously_parsed=tree))
-    except (InvalidExpression, TypeError, ValueError):
-        return False
-
-
 class CompiledMachine:
     """A definition's state machine plus its compiled conditions."""
 
     def __init__(self, definition: CompiledDefinition) -> None:
         self.definition = definition
         spec = definition.spec
-        self._names: dict[str, None] = dict.fromkeys(spec.fields)
         self.machine = Machine(
             model=None,
             states=[s.id for s in spec.states],
@@ -86,7 +75,8 @@ class CompiledMachine:
                 adapter.failures.append(failure)
                 ok = False
         for expr, tree in trees:
-            if not _condition_holds(expr, tree, ctx.data, self._names):
+            # one evaluator for every condition: the compiled closures of the rules
+            if not holds(expr, ctx.data):
                 adapter.failures.append(self._explain(expr, tree))
                 ok = False
         return ok

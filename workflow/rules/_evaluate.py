@@ -1,16 +1,16 @@
-"""Evaluation of criteria in the condition language of ``definitions.conditions``. Pure.
+"""The one evaluator of the condition language of ``definitions.conditions``. Pure.
 
-The same allow-listed conditions as the process ``when`` conditions (checked
-by ``check_condition`` at load time). A name the values do not have reads as
+Process ``when`` conditions, the campaign's criteria and its checklist
+conditions all run here (each checked by ``check_condition`` at load time). A name the values do not have reads as
 None (as a declared but empty field does for ``when``); a condition that
 cannot be evaluated (None compared with a number, a type error) does not
 hold. ``true``, ``false`` and ``none`` read as the constants.
 
 Each condition is compiled once into nested closures over its allow-listed
 tree: every application of a bulk import runs some thirty criteria and
-checklist conditions, and walking the tree again per evaluation (simpleeval,
-which the process ``when`` conditions use) took half of a row's decision.
-The closures follow simpleeval's semantics exactly (chained comparisons,
+checklist conditions, and walking the tree again per evaluation (as
+simpleeval does) took half of a row's decision. The closures follow
+simpleeval's semantics exactly (chained comparisons,
 ``and``/``or`` returning an operand, the same cap on text and list
 repetition); ``tests/workflow/rules/test_evaluate.py`` checks them against
 simpleeval on generated conditions and values. Nothing here calls ``eval``.
