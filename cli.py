@@ -17,15 +17,13 @@ import typer
 
 from cli_commands.audit import audit_app
 from cli_commands.cases import case_app, queue
-from cli_commands.common import Ui, handled, out
-from cli_commands.common import emit as _emit
-from cli_commands.common import open_engine as _open
 from cli_commands.definitions import definitions_app, init, org_show, schema_text
 from cli_commands.demo import demo
+from cli_commands.notify import notify_app
 from cli_commands.reports import report_app
 from cli_commands.time import clock_app, deadlines, scheduler_app
 
-__all__ = ["Ui", "_emit", "_open", "app", "handled", "out", "schema_text"]
+__all__ = ["app", "schema_text"]
 
 app = typer.Typer(help="帮扶 Bangfu: 困难帮扶审批流程引擎 / hardship-relief workflow engine",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
@@ -40,15 +38,7 @@ app.add_typer(scheduler_app, name="scheduler")
 app.add_typer(audit_app, name="audit")
 app.add_typer(report_app, name="report")
 app.command()(demo)
-
-
-def _notify_app() -> typer.Typer:
-    from notifications.cli import notify_app
-
-    return notify_app
-
-
-app.add_typer(_notify_app(), name="notify")
+app.add_typer(notify_app, name="notify")
 
 
 def main() -> None:  # pragma: no cover - console entry for python -m

@@ -140,10 +140,9 @@ def scheduler_run(
     engine = open_engine(db, definitions)
     dispatcher = None
     if notify:
-        from notifications import Dispatcher, load_config
+        from workflow.bootstrap import open_dispatcher
 
-        dispatcher = Dispatcher(engine, load_config(config, engine.org),
-                                stream=sys.stderr if as_json else None)
+        dispatcher = open_dispatcher(engine, config, stream=sys.stderr if as_json else None)
     scheduler = TimerScheduler(engine, refresh_seconds=refresh,
                                after_catch_up=dispatcher.run_once if dispatcher else None)
     if once:

@@ -5,7 +5,8 @@ says what to tell whom; ``storage.sql`` writes it). The ``Dispatcher`` sends
 them after commit through the channels of a notifications file
 (``load_config``): console, e-mail, WeCom and DingTalk group robots, an SMS
 gateway and signed portal webhooks; with retries, dead letters, rate limits
-and a daily digest. ``notifications.cli.notify_app`` is ``bangfu notify``.
+and a daily digest. ``bangfu notify`` is ``cli_commands.notify``; the composition
+root (``workflow.bootstrap.open_dispatcher``) gives the dispatcher its outbox.
 """
 
 from __future__ import annotations

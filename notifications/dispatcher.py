@@ -33,17 +33,17 @@ from typing import Any, TextIO
 
 import structlog
 
-from definitions.errors import BangfuError
 from notifications.channels import Channel, DeliveryFailed, Outgoing, make_channel
 from notifications.config import DEFAULT_CONFIG, PERSON_TYPES, NotifyConfig, Retry
 from notifications.digest import plan_digests as _plan_digests
 from notifications.digest import queues
 from notifications.render import Renderer, RenderError
-from storage.outbox import OutboxStore
-from workflow.clock import SimulatedClock, local
+from workflow.clock import local
 from workflow.core.data import pii_kinds
 from workflow.core.pii import mask_data, mask_text, scrub
 from workflow.engine import Engine
+from workflow.errors import UsageError
+from workflow.ports import Outbox
 
 log = structlog.get_logger("bangfu.notify")
 
@@ -106,15 +106,11 @@ class Dispatcher:
     """Sends what the outbox holds, through the channels of a notifications file."""
 
     def __init__(self, engine: Engine, config: NotifyConfig = DEFAULT_CONFIG, *,
-                 rng: random.Random | None = None, stream: TextIO | None = None,
-                 batch: int = 100) -> None:
-        sql_engine = getattr(engine.store, "engine", None)
-        if sql_engine is None:
-            raise BangfuError("notifications need a SQL store (storage.SqlStore)",
-                              "通知功能需要 SQL 数据库存储")
+                 outbox: Outbox, rng: random.Random | None = None,
+                 stream: TextIO | None = None, batch: int = 100) -> None:
         self.engine = engine
         self.config = config
-        self.store = OutboxStore(sql_engine)
+        self.store = outbox
         self.renderer = Renderer(engine, config.templates)
         self.rng = rng or random.Random()
         self.batch = batch
@@ -126,12 +122,8 @@ class Dispatcher:
 
     def now(self) -> datetime:
         """The engine's time; a simulated clock catches up with other processes."""
-        clock = self.engine.clock
-        if isinstance(clock, SimulatedClock):
-            stored = self.engine.store.get_meta("clock_now")
-            if stored and datetime.fromisoformat(stored) > clock.now():
-                clock.set(datetime.fromisoformat(stored))
-        return clock.now()
+        self.engine.sync_clock()
+        return self.engine.clock.now()
 
     def close(self) -> None:
         for channel in self.channels.values():
@@ -451,7 +443,7 @@ class Dispatcher:
         webhooks need none.
 
         Raises:
-            DeliveryFailed: the server's error; RenderError; BangfuError: no such channel.
+            DeliveryFailed: the server's error; RenderError; UsageError: no such channel, or no --to.
         """
         spec = self.config.channels.get(channel)
         if spec is None:
@@ -459,17 +451,17 @@ class Dispatcher:
 
             close = get_close_matches(channel, list(self.config.channels), n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
-            raise BangfuError(f"unknown channel '{channel}'{hint}; known: "
-                              f"{', '.join(self.config.channels)}",
-                              f"未知的通道 '{channel}'；已配置：{'、'.join(self.config.channels)}")
+            raise UsageError(f"unknown channel '{channel}'{hint}; known: "
+                             f"{', '.join(self.config.channels)}",
+                             f"未知的通道 '{channel}'；已配置：{'、'.join(self.config.channels)}")
         now = self.now()
         recipient: str | None = None
         address = f"@{channel}"
         if spec.type in PERSON_TYPES:
             if to is None:
                 if spec.type != "console":
-                    raise BangfuError("say who gets the test with --to USER (or an address)",
-                                      "请用 --to 指定接收测试消息的用户（或地址）")
+                    raise UsageError("say who gets the test with --to USER (or an address)",
+                                     "请用 --to 指定接收测试消息的用户（或地址）")
                 to = "operator"
             if to in self.engine.org.users:
                 recipient = to

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import JSON, Connection, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from storage.db import json_loads
 from storage.tables import UTCDateTime
@@ -48,7 +49,7 @@ class Prepared:
 
     def __init__(self, stmt: ClauseElement, dialect: Dialect,
                  result_table: Table | None = None) -> None:
-        compiled = stmt.compile(dialect=dialect)
+        compiled = cast(SQLCompiler, stmt.compile(dialect=dialect))
         self.sql = compiled.string
         self.positional = compiled.positiontup is not None
         self.order: Sequence[str] = tuple(compiled.positiontup or ())

@@ -44,7 +44,7 @@ from workflow.core.model import Case, Decision, Event, Timer
 from workflow.errors import ConcurrencyConflict, DamagedRecord, StorageError
 
 
-def row_to_case(r: Mapping[str, Any]) -> Case:
+def row_to_case(r: Mapping[Any, Any]) -> Case:
     duties = r["duties"]
     return Case(
         r["id"], r["number"], r["process"], r["definition_version"], r["definition_hash"],
@@ -64,7 +64,7 @@ def _number_of(conn: Any, case_id: str) -> str:
     return conn.execute(select(cases.c.number).where(cases.c.id == case_id)).scalar() or case_id
 
 
-def row_to_timer(r: Mapping[str, Any]) -> Timer:
+def row_to_timer(r: Mapping[Any, Any]) -> Timer:
     return Timer(r["id"], r["case_id"], r["spec_id"], r["scope"], r["state"], r["kind"],
                  r["due_at"], r["deadline_at"], r["trigger"], r["seq"], r["status"],
                  r["created_at"], r["fired_at"])
@@ -89,7 +89,7 @@ _EVENT_FIELDS = ("case_id", "seq", "at", "kind", "actor", "role", "trigger", "so
                  "meta", "prev_hash", "hash")
 
 
-def row_to_event(r: Mapping[str, Any]) -> Event:
+def row_to_event(r: Mapping[Any, Any]) -> Event:
     return Event(
         case_id=r["case_id"], seq=r["seq"], at=r["at"], kind=r["kind"], actor=r["actor"],
         role=r["role"], trigger=r["trigger"], source=r["source"], dest=r["dest"],
@@ -650,9 +650,13 @@ class SqlStore:
     def add_checkpoint(self, at: datetime, heads: list[tuple[str, str, int, str]], n_events: int,
                        prev_hash: str, digest: str) -> int:
         with self.engine.begin() as conn:
-            return int(conn.execute(insert(checkpoints).values(
+            key = conn.execute(insert(checkpoints).values(
                 at=at, cases=len(heads), events=n_events, heads=[list(h) for h in heads],
-                prev_hash=prev_hash, hash=digest)).inserted_primary_key[0])
+                prev_hash=prev_hash, hash=digest)).inserted_primary_key
+            if key is None:
+                raise StorageError("the database returned no key for the new checkpoint",
+                                   "数据库没有返回新检查点的编号")
+            return int(key[0])
 
     def checkpoints(self) -> list[dict[str, Any]]:
         """Every checkpoint, oldest first."""

@@ -10,6 +10,7 @@ import os
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DatabaseError, SQLAlchemyError
@@ -31,6 +32,7 @@ from definitions.standards import load_income_rules, load_medical_aid_rules
 from definitions.validate import timer_refs
 from storage.bulk_writer import BulkWriter
 from storage.db import make_engine, resolve_url
+from storage.outbox import OutboxStore
 from storage.sql import SqlStore
 from storage.tables import SCHEMA_VERSION, metadata
 from workflow.clock import Clock, SimulatedClock, SystemClock
@@ -38,6 +40,9 @@ from workflow.core.calendar import WorkingCalendar
 from workflow.core.registry import REGISTRY
 from workflow.engine import Engine
 from workflow.errors import StorageError
+
+if TYPE_CHECKING:
+    from notifications.dispatcher import Dispatcher
 
 __all__ = ["calendars_dir", "campaigns_dir", "definitions_dir", "init_database", "open_bulk_writer",
            "open_engine"]
@@ -215,3 +220,30 @@ def open_bulk_writer(engine: Engine) -> BulkWriter:
     if not isinstance(engine.store, SqlStore):
         raise StorageError("bulk import needs an SQL database", "批量导入需要 SQL 数据库")
     return BulkWriter(engine.store)
+
+
+def open_outbox(engine: Engine) -> OutboxStore:
+    """The notification dispatcher's store on the engine's SQL database.
+
+    Raises:
+        StorageError: the engine's store is not an SQL store.
+    """
+    if not isinstance(engine.store, SqlStore):
+        raise StorageError("notifications need an SQL database", "通知功能需要 SQL 数据库")
+    return OutboxStore(engine.store.engine)
+
+
+def open_dispatcher(engine: Engine, config: Path | None = None, *,
+                    stream: TextIO | None = None, batch: int = 100) -> Dispatcher:
+    """A notification dispatcher for ``engine``, with the channels of the
+    notifications file ``config`` (None: console only).
+
+    Raises:
+        StorageError: the engine's store is not an SQL store.
+        DefinitionInvalid: the notifications file is unreadable or invalid.
+    """
+    from notifications.config import load_config
+    from notifications.dispatcher import Dispatcher
+
+    return Dispatcher(engine, load_config(config, engine.org), outbox=open_outbox(engine),
+                      stream=stream, batch=batch)

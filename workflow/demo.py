@@ -281,10 +281,10 @@ def dispatch_console(engine: Engine) -> tuple[int, list[str]]:
     """Send the campaign's messages through the default console channel, captured."""
     import io
 
-    from notifications import Dispatcher, load_config
+    from workflow.bootstrap import open_dispatcher
 
     buffer = io.StringIO()
-    dispatcher = Dispatcher(engine, load_config(None, engine.org), stream=buffer, batch=1000)
+    dispatcher = open_dispatcher(engine, stream=buffer, batch=1000)
     sent = 0
     try:
         while True:

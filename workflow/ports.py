@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
@@ -131,4 +131,90 @@ class CaseStore(Protocol):
 
     def budget_report(self, campaign: str) -> dict[str, dict[str, int]]:
         """Budget line → {reserve, release, spend} sums of a campaign's ledger."""
+        ...
+
+
+class OutboxTransaction(Protocol):
+    """One write transaction of the notification dispatcher."""
+
+    def pending_messages(self, limit: int) -> list[dict[str, Any]]:
+        """The oldest outbox rows not yet expanded into deliveries, locked."""
+        ...
+
+    def mark_messages(self, ids: Sequence[int], status: str, error: str | None = None) -> None:
+        """Set the status (and last error) of outbox rows."""
+        ...
+
+    def add_deliveries(self, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Insert deliveries whose ``delivery_id`` is new; how many were new."""
+        ...
+
+    def due_channels(self, now: datetime) -> dict[str, int]:
+        """Channel → number of deliveries due by ``now``."""
+        ...
+
+    def claim_due(self, now: datetime, channel: str, limit: int,
+                  lease_until: datetime) -> list[dict[str, Any]]:
+        """Take up to ``limit`` due deliveries of ``channel`` until ``lease_until``."""
+        ...
+
+    def finish(self, row_id: int, attempts: int, values: Mapping[str, Any]) -> bool:
+        """Record a claimed delivery's outcome; False if the claim was lost."""
+        ...
+
+    def get_meta(self, key: str) -> str | None:
+        """A stored setting, read inside the transaction."""
+        ...
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Store a setting inside the transaction."""
+        ...
+
+    def last_event_id(self) -> int:
+        """The highest event id (0 if none)."""
+        ...
+
+    def events_after(self, after: int, limit: int) -> list[dict[str, Any]]:
+        """Events above ``after``, oldest first, with their case's number, process and unit."""
+        ...
+
+
+class Outbox(Protocol):
+    """What the notification dispatcher reads and writes (``storage.outbox`` implements it)."""
+
+    def transaction(self) -> AbstractContextManager[OutboxTransaction]:
+        """One write transaction."""
+        ...
+
+    def outbox_counts(self) -> dict[str, int]:
+        """Outbox rows by status."""
+        ...
+
+    def delivery_counts(self) -> list[tuple[str, str, str, int]]:
+        """(channel, kind, status, count) of every delivery."""
+        ...
+
+    def deliveries(self, *, status: Sequence[str] | None = None, message_id: str | None = None,
+                   limit: int | None = None) -> list[dict[str, Any]]:
+        """Deliveries, newest first."""
+        ...
+
+    def pending_messages(self) -> int:
+        """Outbox rows not yet expanded."""
+        ...
+
+    def next_attempt(self) -> datetime | None:
+        """When the earliest delivery waiting to be (re)tried is due."""
+        ...
+
+    def cursors(self, prefix: str) -> dict[str, int]:
+        """Meta values under ``prefix`` (the webhook cursors), as integers."""
+        ...
+
+    def last_event_id(self) -> int:
+        """The highest event id (0 if none)."""
+        ...
+
+    def requeue(self, ref: str, now: datetime) -> list[str]:
+        """Put deliveries back in the queue, due now; the delivery ids re-queued."""
         ...

@@ -25,6 +25,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from notifications import Dispatcher, NotifyConfig, config_from_text
 from workflow import Engine
+from workflow.bootstrap import open_outbox
 
 
 def free_port() -> int:
@@ -178,7 +179,8 @@ def make_dispatcher(engine: Engine, console: io.StringIO
     made: list[Dispatcher] = []
 
     def build(config: NotifyConfig) -> Dispatcher:
-        d = Dispatcher(engine, config, rng=random.Random(7), stream=console)
+        d = Dispatcher(engine, config, outbox=open_outbox(engine), rng=random.Random(7),
+                       stream=console)
         made.append(d)
         return d
 

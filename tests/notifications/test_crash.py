@@ -18,19 +18,19 @@ from notifications import Dispatcher, NotifyConfig
 from tests.conftest import household_id
 from tests.notifications.conftest import SmtpServer
 from workflow import Engine
+from workflow.bootstrap import open_outbox
 
 ROOT = Path(__file__).resolve().parents[2]
 
 CHILD = textwrap.dedent("""
     import sys
-    from notifications import Dispatcher, load_config
-    from workflow.bootstrap import open_engine
+    from workflow.bootstrap import open_dispatcher, open_engine
     from workflow.logs import configure
 
     configure(json_lines=True)  # logs to stderr: stdout says when the commit is done
     db, config, case = sys.argv[1:4]
     engine = open_engine(db)
-    dispatcher = Dispatcher(engine, load_config(config, engine.org))
+    dispatcher = open_dispatcher(engine, config)
     engine.fire(case, "accept", "wang.fang")
     print("committed", flush=True)
     sys.stdin.readline()  # killed here: after the commit, before the dispatch
@@ -57,7 +57,7 @@ routes:
     # Not li.xiulan's household: both panel members are told.
     number = new_case("wang.fang", unit="shangcun", applicant_name="张桂英",
                       id_number=household_id(900))
-    first = Dispatcher(engine, make_config(text))
+    first = Dispatcher(engine, make_config(text), outbox=open_outbox(engine))
     assert first.run_once().sent == 0  # wang.fang filed it herself: nobody was told
     first.close()
 
@@ -89,7 +89,7 @@ routes:
                if m["status"] == "pending"]
     assert {m["recipient"] for m in pending} == {"liu.qiang", "sun.li"}
 
-    restarted = Dispatcher(engine, make_config(text))
+    restarted = Dispatcher(engine, make_config(text), outbox=open_outbox(engine))
     report = restarted.run_once()
     assert (report.expanded, report.sent, report.failed, report.dead) == (2, 2, 0, 0)
     assert sorted(str(m["To"]) for m in smtp_server.messages) == [

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from cli_commands.notify import notify_app
 from notifications import (
     DEFAULT_CONFIG,
     Dispatcher,
@@ -23,11 +24,11 @@ from notifications import (
     TokenBucket,
     backoff,
 )
-from notifications.cli import notify_app
 from notifications.config import Retry
 from tests.conftest import LI_ID, application, household_id
 from tests.notifications.conftest import HttpServer, SmtpServer
 from workflow import Engine
+from workflow.bootstrap import open_outbox
 
 MakeConfig = Callable[[str], NotifyConfig]
 MakeDispatcher = Callable[[NotifyConfig], Dispatcher]
@@ -304,7 +305,7 @@ def test_reminders_and_escalation_show_on_the_console_and_in_status(
     """Deadlines of a late village: reminders, then an escalation to the first responsible."""
     walk("deliberation")
     engine.set_clock(when=datetime.fromisoformat("2027-01-18T10:00+08:00"))
-    d = Dispatcher(engine, DEFAULT_CONFIG, stream=console)
+    d = Dispatcher(engine, DEFAULT_CONFIG, outbox=open_outbox(engine), stream=console)
     d.run_once()
     text = console.getvalue()
     assert "【提醒】" in text and "【督办】" in text and "→ chen.shuji" in text

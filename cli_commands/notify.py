@@ -1,68 +1,43 @@
-"""``bangfu notify``: run the dispatcher, show the queue, re-queue, test a channel.
-
-A Typer sub-app for ``cli.py`` to mount (``app.add_typer(notify_app,
-name="notify")``). It follows cli.py's conventions (``--db``, ``--lang``,
-``--json``, errors as one paragraph and an exit code) and imports cli.py only
-inside functions, so that cli.py can import this module at its top.
-"""
+"""``bangfu notify``: run the dispatcher, show the queue, re-queue, test a channel."""
 
 from __future__ import annotations
 
-import functools
 import signal
 import sys
 import threading
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import Annotated, Any
 
-import structlog
 import typer
 
+from cli_commands.common import (
+    DbOpt,
+    DefsOpt,
+    JsonOpt,
+    LangOpt,
+    Ui,
+    emit,
+    handled,
+    open_engine,
+    out,
+)
 from workflow.clock import local
-
-if TYPE_CHECKING:
-    from cli import Ui
-
-F = TypeVar("F", bound=Callable[..., Any])
-log = structlog.get_logger("bangfu.notify")
+from workflow.errors import UsageError
 
 notify_app = typer.Typer(help="通知：发送、队列、重试、测试 / notifications", no_args_is_help=True)
 
-DbOpt = Annotated[str | None, typer.Option("--db", envvar="BANGFU_DB",
-                                           help="数据库：SQLite 文件路径或 SQLAlchemy URL")]
-LangOpt = Annotated[str, typer.Option("--lang", envvar="BANGFU_LANG",
-                                      help="界面语言 zh 或 en / language")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")]
-DefsOpt = Annotated[Path | None, typer.Option("--definitions", envvar="BANGFU_DEFINITIONS",
-                                              help="流程定义目录 / folder of process definitions")]
 ConfigOpt = Annotated[Path | None, typer.Option(
     "--config", envvar="BANGFU_NOTIFICATIONS",
     help="通知配置文件（默认：只输出到控制台）/ notifications file (default: console only)")]
 
 
-def handled(fn: F) -> F:
-    """cli.py's error handling, looked up when the command runs."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from cli import handled as cli_handled
-
-        return cli_handled(fn)(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
-
-
 def _dispatcher(db: str | None, definitions: Path | None, config: Path | None,
                 as_json: bool = False) -> Any:
-    from cli import _open
-    from notifications.config import load_config
-    from notifications.dispatcher import Dispatcher
+    from workflow.bootstrap import open_dispatcher
 
-    engine = _open(db, definitions)
+    engine = open_engine(db, definitions)
     # With --json the console channel must not mix its lines into the JSON.
-    return Dispatcher(engine, load_config(config, engine.org),
-                      stream=sys.stderr if as_json else None)
+    return open_dispatcher(engine, config, stream=sys.stderr if as_json else None)
 
 
 def _summary(report: Any, ui: Ui) -> str:
@@ -86,7 +61,6 @@ def notify_run(
     lang: LangOpt = "zh", as_json: JsonOpt = False,
 ) -> None:
     """发送通知：展开发件箱、推送网站、到点发送每日汇总、失败重试 / run the dispatcher."""
-    from cli import Ui, _emit, out
 
     ui = Ui(lang, as_json)
     dispatcher = _dispatcher(db, definitions, config, as_json)
@@ -94,10 +68,13 @@ def notify_run(
         if once:
             report = dispatcher.run_once()
             if as_json:
-                _emit(report.as_dict())
+                emit(report.as_dict())
             else:
                 out.print(_summary(report, ui), markup=False)
             return
+        import structlog
+
+        log = structlog.get_logger("bangfu.notify")
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
@@ -110,7 +87,7 @@ def notify_run(
                 continue
             if report.expanded or report.sent or report.failed or report.dead:
                 if as_json:
-                    _emit(report.as_dict())
+                    emit(report.as_dict())
                 else:
                     out.print(_summary(report, ui), markup=False)
             stop.wait(interval)
@@ -130,14 +107,13 @@ def notify_status(
 
     from rich.table import Table
 
-    from cli import Ui, _emit, out
 
     ui = Ui(lang, as_json)
     dispatcher = _dispatcher(db, definitions, config, as_json)
     info = dispatcher.status(limit)
     dispatcher.close()
     if as_json:
-        _emit(info)
+        emit(info)
         return
     names = {"pending": ui.t("待发送", "pending"), "sending": ui.t("发送中", "sending"),
              "sent": ui.t("已发送", "sent"), "failed": ui.t("待重试", "failed"),
@@ -188,18 +164,16 @@ def notify_retry(
     lang: LangOpt = "zh", as_json: JsonOpt = False,
 ) -> None:
     """把失败或死信的投递重新排队 / re-queue failed or dead deliveries."""
-    from cli import Ui, _emit, out
-    from definitions.errors import BangfuError
 
     ui = Ui(lang, as_json)
     dispatcher = _dispatcher(db, definitions, config, as_json)
     ids = dispatcher.retry(ref)
     dispatcher.close()
     if not ids:
-        raise BangfuError(f"nothing to re-queue for '{ref}' (no failed or dead delivery matches)",
-                          f"没有可重新排队的投递：'{ref}'（没有匹配的失败或死信投递）")
+        raise UsageError(f"nothing to re-queue for '{ref}' (no failed or dead delivery matches)",
+                         f"没有可重新排队的投递：'{ref}'（没有匹配的失败或死信投递）")
     if as_json:
-        _emit({"requeued": ids})
+        emit({"requeued": ids})
     else:
         out.print(ui.t(f"已重新排队 {len(ids)} 条投递，下一轮发送", f"Re-queued {len(ids)} "
                        "delivery(ies) for the next pass"), markup=False)
@@ -215,7 +189,6 @@ def notify_test(
     lang: LangOpt = "zh", as_json: JsonOpt = False,
 ) -> None:
     """发送一条测试消息，报告成功或服务器的错误 / send a test message."""
-    from cli import Ui, _emit, out
 
     ui = Ui(lang, as_json)
     dispatcher = _dispatcher(db, definitions, config, as_json)
@@ -224,7 +197,7 @@ def notify_test(
     finally:
         dispatcher.close()
     if as_json:
-        _emit({"channel": channel, "ok": True, "to": message.address,
+        emit({"channel": channel, "ok": True, "to": message.address,
                "delivery_id": message.delivery_id})
     else:
         out.print(ui.t(f"测试消息已通过通道「{channel}」发送给 {message.address}",
@@ -239,21 +212,19 @@ def notify_digest(
     lang: LangOpt = "zh", as_json: JsonOpt = False,
 ) -> None:
     """立即生成并发送今天的每日待办汇总（每天至多一次）/ queue and send today's digests now."""
-    from cli import Ui, _emit, out
-    from definitions.errors import BangfuError
 
     ui = Ui(lang, as_json)
     dispatcher = _dispatcher(db, definitions, config, as_json)
     try:
         if dispatcher.config.digest is None:
-            raise BangfuError("the notifications file has no 'digest' section",
-                              "通知配置文件中没有 digest 部分")
+            raise UsageError("the notifications file has no 'digest' section",
+                             "通知配置文件中没有 digest 部分")
         made = dispatcher.send_digests()
         report = dispatcher.run_once()
     finally:
         dispatcher.close()
     if as_json:
-        _emit({"digests": made, **report.as_dict()})
+        emit({"digests": made, **report.as_dict()})
     else:
         out.print(ui.t(f"今日新生成汇总 {made} 份；", f"{made} new digest(s) today; ")
                   + _summary(report, ui), markup=False)
