@@ -17,8 +17,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from storage.db import is_sqlite
 from storage.tables import cases, deliveries, events, meta, outbox
@@ -108,8 +106,15 @@ class OutboxTx:
     def set_meta(self, key: str, value: str) -> None:
         # One upsert: two dispatchers setting a new key at once both succeed
         # (an update, then an insert, lets the second insert fail on PostgreSQL).
-        upsert = (pg_insert if self.conn.dialect.name == "postgresql" else sqlite_insert)
-        stmt = upsert(meta).values(key=key, value=value)
+        stmt: Any
+        if self.conn.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            stmt = pg_insert(meta).values(key=key, value=value)
+        else:
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            stmt = sqlite_insert(meta).values(key=key, value=value)
         self.conn.execute(stmt.on_conflict_do_update(index_elements=[meta.c.key],
                                                      set_={"value": stmt.excluded.value}))
 

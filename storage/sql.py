@@ -14,6 +14,7 @@ and the household whose rival cases it looks up (an advisory lock).
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -21,7 +22,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, func, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from definitions.compile import CompiledDefinition
@@ -136,10 +136,17 @@ _NEXT_NUMBER = (update(counters).where(counters.c.name == bindparam("prefix"))
                 .values(value=counters.c.value + 1).returning(counters.c.value))
 # PostgreSQL: one statement, so two first submits under a new prefix cannot
 # both insert the counter (SQLite's BEGIN IMMEDIATE already serialises them).
-_UPSERT_NUMBER = (pg_insert(counters).values(name=bindparam("prefix"), value=1)
-                  .on_conflict_do_update(index_elements=[counters.c.name],
-                                         set_={"value": counters.c.value + 1})
-                  .returning(counters.c.value))
+@functools.cache
+def _upsert_number() -> Any:
+    # built on first use: a SQLite process never loads the PostgreSQL dialect
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    return (pg_insert(counters).values(name=bindparam("prefix"), value=1)
+            .on_conflict_do_update(index_elements=[counters.c.name],
+                                   set_={"value": counters.c.value + 1})
+            .returning(counters.c.value))
+
+
 _LOCK_HOUSEHOLD = select(func.pg_advisory_xact_lock(func.hashtextextended(bindparam("key"), 0)))
 _CASE_FIELDS = ("definition_version", "definition_hash", "state", "data", "version",
                 "updated_at", "state_entered_at", "duties", "first_entered", "head_hash")
@@ -205,7 +212,7 @@ class SqlUnitOfWork:
 
     def next_number(self, prefix: str) -> int:
         if self._s.postgresql:
-            return int(self.conn.execute(_UPSERT_NUMBER, {"prefix": prefix}).scalar_one())
+            return int(self.conn.execute(_upsert_number(), {"prefix": prefix}).scalar_one())
         got = self.conn.execute(_NEXT_NUMBER, {"prefix": prefix}).scalar()
         if got is None:
             self.conn.execute(insert(counters).values(name=prefix, value=1))
@@ -683,6 +690,8 @@ class SqlStore:
     def set_meta(self, key: str, value: str) -> None:
         if self._stmts.postgresql:
             # one statement: two processes setting a new key both succeed
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
             stmt = pg_insert(meta).values(key=key, value=value)
             with self.engine.begin() as conn:
                 conn.execute(stmt.on_conflict_do_update(index_elements=[meta.c.key],

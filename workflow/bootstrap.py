@@ -30,7 +30,6 @@ from definitions.loader import load_yaml_file
 from definitions.org import build_org, org_from_text
 from definitions.standards import load_income_rules, load_medical_aid_rules
 from definitions.validate import timer_refs
-from storage.bulk_writer import BulkWriter
 from storage.db import make_engine, resolve_url
 from storage.outbox import OutboxStore
 from storage.sql import SqlStore
@@ -43,6 +42,7 @@ from workflow.errors import StorageError
 
 if TYPE_CHECKING:
     from notifications.dispatcher import Dispatcher
+    from storage.bulk_writer import BulkWriter
 
 __all__ = ["calendars_dir", "campaigns_dir", "definitions_dir", "init_database", "open_bulk_writer",
            "open_engine"]
@@ -219,6 +219,8 @@ def open_bulk_writer(engine: Engine) -> BulkWriter:
     """
     if not isinstance(engine.store, SqlStore):
         raise StorageError("bulk import needs an SQL database", "批量导入需要 SQL 数据库")
+    from storage.bulk_writer import BulkWriter
+
     return BulkWriter(engine.store)
 
 
