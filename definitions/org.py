@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import Field
 
 from definitions.errors import DefinitionInvalid, Problem
+from definitions.idnumber import id_key
 from definitions.loader import Lines, dotted, line_of, load_yaml_file, load_yaml_text
 from definitions.parse import parse_model
 from definitions.schema import Identifier, Labels, _Frozen
@@ -65,8 +66,9 @@ PLATFORM_ROLES: Mapping[str, tuple[Mapping[str, str], frozenset[str]]] = {
 
 
 def normalise_id_number(value: str) -> str:
-    """ID numbers compare upper-cased and without spaces (the check digit may be 'x')."""
-    return "".join(value.split()).upper()
+    """ID numbers in their one normal form (``definitions.idnumber.id_key``: full-width
+    as ASCII, no blanks, upper case, an old 15-digit number as its 18 digits)."""
+    return id_key(value)
 
 
 @dataclass(frozen=True)

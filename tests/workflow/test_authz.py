@@ -184,6 +184,33 @@ def test_relation_matches_a_lower_case_check_digit(engine: Engine, walk: Walk,
                    comment="x").reason == "conflict_of_interest"
 
 
+def test_relation_declared_with_the_old_15_digit_card_blocks_the_18_digit_case(
+        engine: Engine, walk: Walk, unchanged: Callable) -> None:
+    """A relation declared with the first-generation card is the same person's 18 digits."""
+    old = LI_ID[:6] + LI_ID[8:17]  # 331122580312042: no century, no check character
+    assert len(old) == 15
+    original = SHIPPED_ORG.read_text(encoding="utf-8")
+    text = original.replace(f'{{id_number: "{LI_ID}", relation: 姨母}}',
+                            f'{{id_number: "{old}", relation: 姨母}}')
+    assert text != original
+    related = copy.copy(engine)
+    related.org = org_from_text(text, known_roles={r for d in engine.definitions for r in d.spec.roles})
+    case = walk("deliberation")
+    with unchanged(case.number), pytest.raises(PermissionDenied) as ei:
+        related.fire(case.number, "pass_deliberation", "sun.li")
+    assert ei.value.reason == "conflict_of_interest"
+
+
+def test_an_old_card_and_its_18_digits_are_one_household() -> None:
+    """Households, relations and rivals compare IDs in one normal form."""
+    from definitions.idnumber import id_key
+
+    old = LI_ID[:6] + LI_ID[8:17]
+    assert id_key(old) == id_key(LI_ID) == LI_ID
+    assert id_key("３３１１２２" + LI_ID[6:].lower()) == LI_ID  # full-width digits, lower-case x
+    assert id_key(" 3311 2219 5803 1204 22 ") == LI_ID
+
+
 def test_unknown_user_firing(engine: Engine, walk: Walk, unchanged: Callable) -> None:
     """A user not in the org is UnknownUser, with a suggestion."""
     case = walk("application")

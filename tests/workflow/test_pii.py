@@ -72,6 +72,36 @@ def test_mask_text_finds_phones_as_people_write_them(written: str) -> None:
     assert "0000" not in masked and masked.endswith("1111。")
 
 
+FULL_WIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
+
+
+@pytest.mark.parametrize("written", [
+    LI_ID + "abc",                                    # an ID followed by letters
+    LI_ID.translate(FULL_WIDTH),                      # full-width digits
+    "3311 2219 5803 1204 22",                         # grouped by blanks as on the card
+    "3311\u30002219\u30005803\u30001204\u300022",     # grouped by ideographic spaces
+    "33112219580312042x",                             # lower-case check character
+])
+def test_mask_text_finds_ids_in_the_shapes_people_type(written: str) -> None:
+    """Normalised before matching: no shape of an ID number lets its middle through."""
+    masked = mask_text(f"身份证：{written}。")
+    assert "19580312" not in masked.replace(" ", "").replace("\u3000", "")
+    assert "195803" not in masked.translate(str.maketrans("０１２３４５６７８９", "0123456789"))
+    assert masked.startswith("身份证：331122") and masked.endswith("。")
+
+
+@pytest.mark.parametrize("written", ["139.0000.1111", "１３９００００１１１１", "139 0000 1111"])
+def test_mask_text_finds_dotted_and_full_width_phones(written: str) -> None:
+    masked = mask_text(f"电话{written}，")
+    assert "0000" not in masked and "００００" not in masked and masked.endswith("1111，")
+
+
+def test_mask_text_keeps_the_words_around_full_width_numbers() -> None:
+    """Only the number changes: full-width amounts and punctuation elsewhere stay as typed."""
+    text = f"补助４００元，电话{LI_PHONE}，２人。"
+    assert mask_text(text) == f"补助４００元，电话{LI_PHONE_MASKED}，２人。"
+
+
 def test_mask_text_leaves_other_numbers_alone() -> None:
     """Amounts, dates, household sizes and case numbers are not personal data."""
     text = "发放金额400000分，2027-01-04入户，家庭人口3人，案件CF-000123"

@@ -64,7 +64,7 @@ from workflow.errors import (
     PermissionDenied,
 )
 from workflow.rules.family import case_values
-from workflow.rules.idcard import InvalidIdNumber, upgrade_15, validate_id
+from workflow.rules.idcard import InvalidIdNumber, validate_id
 from workflow.rules.relief import propose
 from workflow.rules.relief_guards import rival_refusal
 
@@ -151,13 +151,7 @@ def household_of(defn: CompiledDefinition, data: Mapping[str, Any]) -> str | Non
     value = data.get(field) if field else None
     if not isinstance(value, str) or not value.strip():
         return None
-    key = normalise_id_number(value)
-    if len(key) == 15:
-        try:
-            return upgrade_15(key)
-        except InvalidIdNumber:
-            pass  # refused by the data check; the key is only compared
-    return key
+    return normalise_id_number(value)
 
 
 def decide_submit(defn: CompiledDefinition, org: Org, actor: Actor, command: Submit,

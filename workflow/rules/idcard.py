@@ -16,16 +16,12 @@ never in full.
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from typing import Literal
 
 from definitions.errors import BangfuError
+from definitions.idnumber import check_digit, plain_id
 from workflow.core.pii import mask_id_number
 
-#: the weights of the first 17 digits, 2**(17 - i) mod 11
-WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-#: the check character by the weighted sum mod 11
-CHECK_CHARACTERS = "10X98765432"
 #: province-level codes of GB/T 2260 (71 Taiwan, 81 Hong Kong, 82 Macao, 83 residence
 #: permits of Taiwan residents)
 PROVINCES = frozenset({
@@ -58,13 +54,7 @@ class InvalidIdNumber(BangfuError):
 
 def normalise_id(value: str) -> str:
     """Full-width characters as ASCII, no blanks, check character 'x' upper-cased."""
-    return "".join(unicodedata.normalize("NFKC", str(value)).split()).upper()
-
-
-def check_digit(first17: str) -> str:
-    """The check character of the first 17 digits (ISO 7064 MOD 11-2)."""
-    total = sum(int(c) * w for c, w in zip(first17, WEIGHTS, strict=True))
-    return CHECK_CHARACTERS[total % 11]
+    return plain_id(value)
 
 
 def _birth(value: str, digits: str, today: dt.date | None) -> dt.date:
