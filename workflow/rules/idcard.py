@@ -19,7 +19,8 @@ import datetime as dt
 from typing import Literal
 
 from definitions.errors import BangfuError
-from definitions.idnumber import check_digit, plain_id
+from definitions.idnumber import check_digit as check_digit
+from definitions.idnumber import plain_id
 from workflow.core.pii import mask_id_number
 
 #: province-level codes of GB/T 2260 (71 Taiwan, 81 Hong Kong, 82 Macao, 83 residence
