@@ -687,6 +687,18 @@ class SqlStore:
         with self.engine.connect() as conn:
             return conn.execute(select(meta.c.value).where(meta.c.key == key)).scalar()
 
+    def swap_meta(self, key: str, expected: str | None, value: str) -> bool:
+        with self.engine.begin() as conn:
+            if expected is not None:
+                return bool(conn.execute(update(meta).where(
+                    meta.c.key == key, meta.c.value == expected).values(value=value)).rowcount)
+            try:
+                with conn.begin_nested():
+                    conn.execute(insert(meta).values(key=key, value=value))
+            except IntegrityError:
+                return False
+            return True
+
     def set_meta(self, key: str, value: str) -> None:
         if self._stmts.postgresql:
             # one statement: two processes setting a new key both succeed

@@ -520,32 +520,59 @@ class Engine:
             raise ClockError("this database runs on the real clock; clock commands are only "
                              "for databases created with 'bangfu init --simulated'",
                              "此数据库使用真实时钟；只有用 'bangfu init --simulated' 创建的数据库才能调整时钟")
-        target = self.clock.now()
-        if when is not None:
-            if when.tzinfo is None:
-                raise ClockError(f"time '{when.isoformat()}' has no time zone",
-                                 f"时间 '{when.isoformat()}' 缺少时区")
-            if when < target:
-                raise ClockError(
-                    f"the simulated clock cannot go back (now {local(target)}, asked "
-                    f"{local(when)})", f"模拟时钟不能倒退(当前 {local(target)},目标 {local(when)})")
-            target = when
-        if advance is not None:
-            if advance < timedelta(0):
-                raise ClockError("the simulated clock cannot go back", "模拟时钟不能倒退")
-            target = target + advance
+        target = self._reserve_clock(when, advance)
         fired: list[FiredTimer] = []
         while fire:
             due = self.store.next_due()
             if due is None or due > target:
                 break
             if due > self.clock.now():
-                self.clock.set(due)
-                self.store.set_meta("clock_now", self.clock.now().isoformat())
+                self._clock_forward(due)
             fired += self.fire_due()
-        self.clock.set(target)
-        self.store.set_meta("clock_now", self.clock.now().isoformat())
+        self._clock_forward(target)
         return fired
+
+    def _reserve_clock(self, when: datetime | None, advance: timedelta | None) -> datetime:
+        """Where this move ends, reserved atomically against every other mover.
+
+        Two ``clock advance 1h`` at once end 2 h later, not 1 h: the target is
+        counted from the furthest point already reserved (``clock_target``) or
+        reached (``clock_now``), and stored with a compare-and-set.
+        """
+        while True:
+            reserved = self.store.get_meta("clock_target")
+            base = self.clock.now()
+            if reserved is not None:
+                base = max(base, datetime.fromisoformat(reserved))
+            target = base
+            if when is not None:
+                if when.tzinfo is None:
+                    raise ClockError(f"time '{when.isoformat()}' has no time zone",
+                                     f"时间 '{when.isoformat()}' 缺少时区")
+                if when < base:
+                    raise ClockError(
+                        f"the simulated clock cannot go back (now {local(base)}, asked "
+                        f"{local(when)})", f"模拟时钟不能倒退(当前 {local(base)},目标 {local(when)})")
+                target = when
+            if advance is not None:
+                if advance < timedelta(0):
+                    raise ClockError("the simulated clock cannot go back", "模拟时钟不能倒退")
+                target = target + advance
+            if self.store.swap_meta("clock_target", reserved, target.isoformat()):
+                return target
+            self.sync_clock()
+
+    def _clock_forward(self, when: datetime) -> None:
+        """Move the stored clock to ``when`` unless another mover is already past it."""
+        while True:
+            stored = self.store.get_meta("clock_now")
+            if stored is not None and datetime.fromisoformat(stored) >= when:
+                self.sync_clock()
+                return
+            if self.store.swap_meta("clock_now", stored, when.isoformat()):
+                if isinstance(self.clock, SimulatedClock):
+                    self.clock.set(when)
+                return
 
     def deadlines(self, unit: str | None = None, overdue: bool = False) -> list[Deadline]:
         """Open deadlines of open cases (in ``unit``'s subtree), soonest first."""

@@ -125,6 +125,14 @@ class CaseStore(Protocol):
         """Store an engine setting, in its own transaction."""
         ...
 
+    def swap_meta(self, key: str, expected: str | None, value: str) -> bool:
+        """Store ``value`` only if the setting still holds ``expected`` (None: absent).
+
+        Returns:
+            True if this call wrote it; False if another writer changed it first.
+        """
+        ...
+
     def count_cases(self) -> int:
         """How many cases the store holds."""
         ...

@@ -229,3 +229,37 @@ def test_two_processes_firing_without_expected_version(racers: Racers, engine: E
         assert outcomes == [InvalidTrigger.__name__, "ok"]
         assert count_rows(engine)["events"] == before + 1
         assert [e.trigger for e in engine.history(number)] == ["submit", "accept"]
+
+
+# -- the simulated clock ------------------------------------------------------------------
+
+
+def _advance_hours(db: str, times: int, start: Any) -> None:
+    from datetime import timedelta
+
+    engine = open_engine(db)
+    start.wait(60)
+    for _ in range(times):
+        engine.set_clock(advance=timedelta(hours=1))
+    engine.store.close()  # type: ignore[attr-defined]
+
+
+def test_concurrent_clock_advances_lose_no_hour(db_path: str) -> None:
+    """4 processes × 25 `clock advance 1h` move the clock 100 h: every move is counted."""
+    from datetime import timedelta
+
+    before = open_engine(db_path)
+    was = before.clock.now()
+    before.store.close()  # type: ignore[attr-defined]
+    ctx = multiprocessing.get_context("spawn")
+    start = ctx.Event()
+    workers = [ctx.Process(target=_advance_hours, args=(db_path, 25, start)) for _ in range(4)]
+    for w in workers:
+        w.start()
+    start.set()
+    for w in workers:
+        w.join(120)
+    assert [w.exitcode for w in workers] == [0, 0, 0, 0]
+    after = open_engine(db_path)
+    assert after.clock.now() - was == timedelta(hours=100)
+    after.store.close()  # type: ignore[attr-defined]
