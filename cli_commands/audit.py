@@ -19,9 +19,39 @@ from cli_commands.common import (
     emit,
     err,
     handled,
+    need_user,
     open_engine,
     out,
 )
+
+
+def checkpoint_key() -> bytes | None:
+    """The inspectors' checkpoint key, from ``BANGFU_CHECKPOINT_KEY`` or the file named by
+    ``BANGFU_CHECKPOINT_KEY_FILE``; kept outside the database, so that whoever holds the
+    database file cannot remake signed checkpoints.
+
+    Raises:
+        FileError: the key file cannot be read, or a key is empty.
+    """
+    import os
+
+    from workflow.errors import FileError
+
+    named = os.environ.get("BANGFU_CHECKPOINT_KEY_FILE")
+    if named:
+        try:
+            text = Path(named).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise FileError(f"cannot read the checkpoint key file '{named}': {exc}",
+                            f"无法读取检查点密钥文件 '{named}'：{exc}") from None
+    else:
+        text = os.environ.get("BANGFU_CHECKPOINT_KEY", "").strip()
+        if "BANGFU_CHECKPOINT_KEY" not in os.environ:
+            return None
+    if not text:
+        raise FileError("the checkpoint key is empty", "检查点密钥为空")
+    return text.encode("utf-8")
+
 
 audit_app = typer.Typer(help="审计：重放、校验、检查点、导出 / audit trail", no_args_is_help=True)
 
@@ -88,15 +118,18 @@ def audit_verify(
     ui = Ui(lang, as_json)
     engine = open_engine(db, definitions)
     external = read_checkpoint(checkpoint) if checkpoint is not None else None
+    key = checkpoint_key()
     with Progress(BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err,
                   disable=as_json) as bar:
         task = bar.add_task("verify", total=None)
         report = verify(engine, case, external,
-                        lambda done, total: bar.update(task, completed=done, total=total))
+                        lambda done, total: bar.update(task, completed=done, total=total),
+                        key=key)
     rate = report.events_per_second
     if as_json:
         emit({"ok": report.ok, "cases": report.cases, "events": report.events,
-              "checkpoints": report.checkpoints, "seconds": round(report.seconds, 3),
+              "checkpoints": report.checkpoints, "signatures_checked": key is not None,
+              "seconds": round(report.seconds, 3),
               "events_per_second": round(rate),
               "findings": [{"case": f.case, "seq": f.seq, "message": f.text(lang)}
                            for f in report.findings]})
@@ -110,6 +143,9 @@ def audit_verify(
                        f"{verdict}: {report.cases} cases, {report.events} events, "
                        f"{report.checkpoints} checkpoints in {report.seconds:.2f} s "
                        f"({rate:,.0f} events/s)"))
+        if key is None and report.checkpoints:
+            out.print(ui.t("检查点签名未校验：未设置 BANGFU_CHECKPOINT_KEY",
+                           "checkpoint signatures not checked: BANGFU_CHECKPOINT_KEY is not set"))
     if not report.ok:
         raise typer.Exit(1)
 
@@ -118,22 +154,26 @@ def audit_verify(
 @handled
 def audit_checkpoint(
     export: Annotated[Path | None, typer.Option(
-        "--export", help="同时导出到文件，另行保存 / also write it to a file")] = None,
+        "--export", help="同时导出到文件，交督查组另行保存 / also write it to a file for the "
+        "inspectors to keep")] = None,
+    user: AsOpt = None,
     db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False,
 ) -> None:
-    """对全部案件链头做检查点 / take a checkpoint of every chain head."""
-    from workflow.services.inspection import make_checkpoint, write_checkpoint
+    """对全部案件链头做检查点（需审计员角色；设置 BANGFU_CHECKPOINT_KEY 则签名）/ take a
+    checkpoint of every chain head (needs the auditor role; signed with
+    BANGFU_CHECKPOINT_KEY when set)."""
+    from workflow.services.inspection import make_checkpoint
 
     ui = Ui(lang, as_json)
-    cp = make_checkpoint(open_engine(db, definitions))
-    if export is not None:
-        write_checkpoint(cp, export)
+    key = checkpoint_key()
+    cp = make_checkpoint(open_engine(db, definitions), need_user(user), key=key, export=export)
     if as_json:
         emit({k: v for k, v in cp.items() if k != "heads"})
     else:
+        signed = ui.t("，已签名", ", signed") if cp["signature"] else ""
         out.print(ui.t(f"检查点 {cp['id']}:案件 {cp['cases']} 件，记录 {cp['events']} 条，哈希 "
-                       f"{cp['hash'][:16]}", f"Checkpoint {cp['id']}: {cp['cases']} cases, "
-                       f"{cp['events']} events, hash {cp['hash'][:16]}"))
+                       f"{cp['hash'][:16]}{signed}", f"Checkpoint {cp['id']}: {cp['cases']} "
+                       f"cases, {cp['events']} events, hash {cp['hash'][:16]}{signed}"))
 
 
 @audit_app.command("export")

@@ -21,10 +21,14 @@ from definitions.schema import ProcessDefinition, StateSpec, TransitionSpec
 from definitions.validate import validate
 
 
+def body_hash(body: Mapping[str, Any]) -> str:
+    """The content hash of a definition's stored body (canonical JSON)."""
+    text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def content_hash(defn: ProcessDefinition) -> str:
-    body = json.dumps(defn.model_dump(mode="json"), sort_keys=True, ensure_ascii=False,
-                      separators=(",", ":"))
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+    return body_hash(defn.model_dump(mode="json"))
 
 
 @dataclass(frozen=True)

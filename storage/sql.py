@@ -647,6 +647,11 @@ class SqlStore:
                     next_event = next(event_rows, None)
                 yield current, stored, found
 
+    def households(self) -> dict[str, str | None]:
+        """Every case's stored household key, by case id."""
+        with self.engine.connect() as conn:
+            return {r[0]: r[1] for r in conn.execute(select(cases.c.id, cases.c.household))}
+
     def heads(self) -> list[tuple[str, str, int, str]]:
         """(case id, case number, row version, head hash) of every case."""
         with self.engine.connect() as conn:
@@ -655,11 +660,18 @@ class SqlStore:
                 .order_by(cases.c.id))]
 
     def add_checkpoint(self, at: datetime, heads: list[tuple[str, str, int, str]], n_events: int,
-                       prev_hash: str, digest: str) -> int:
+                       prev_hash: str, digest: str, made_by: str,
+                       signature: str | None = None) -> int:
         with self.engine.begin() as conn:
+            last = conn.execute(select(checkpoints.c.hash).order_by(
+                checkpoints.c.id.desc()).limit(1)).scalar()
+            if (last or prev_hash) != prev_hash:
+                raise StorageError("another checkpoint was taken meanwhile; take it again",
+                                   "其间已有人做了检查点，请重新执行")
             key = conn.execute(insert(checkpoints).values(
                 at=at, cases=len(heads), events=n_events, heads=[list(h) for h in heads],
-                prev_hash=prev_hash, hash=digest)).inserted_primary_key
+                prev_hash=prev_hash, hash=digest, made_by=made_by,
+                signature=signature)).inserted_primary_key
             if key is None:
                 raise StorageError("the database returned no key for the new checkpoint",
                                    "数据库没有返回新检查点的编号")

@@ -173,6 +173,10 @@ class CheckpointRow(SQLModel, table=True):
     heads: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+    #: the user (with a platform role granting ``checkpoint``) who took it
+    made_by: str = Field(default="", max_length=64)
+    #: HMAC of ``hash`` with the inspectors' key (``BANGFU_CHECKPOINT_KEY``), if one was set
+    signature: str | None = Field(default=None, max_length=64)
 
 
 class TimerRow(SQLModel, table=True):

@@ -229,13 +229,13 @@ def test_checkpoint_then_verify(engine: Engine, walk: Walk, new_case: NewCase) -
     """A checkpoint lists every case head in id order and verifies; a later one chains to it."""
     walk("deliberation")
     new_case()
-    first = make_checkpoint(engine)
+    first = make_checkpoint(engine, "jiang.duban")
     assert [h[0] for h in first["heads"]] == sorted(h[0] for h in first["heads"])
     stored = engine.store.checkpoints()  # type: ignore[attr-defined]
     assert len(stored) == 1 and stored[0]["hash"] == first["hash"]
     assert stored[0]["heads"] == first["heads"] and aware_utc(stored[0]["at"])
     assert stored[0]["at"] == engine.clock.now().astimezone(UTC)
-    second = make_checkpoint(engine)
+    second = make_checkpoint(engine, "jiang.duban")
     assert second["prev_hash"] == first["hash"]
     report = verify(engine)
     assert report.ok and report.checkpoints == 2 and report.cases == 2

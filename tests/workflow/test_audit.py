@@ -233,7 +233,7 @@ def test_verify_on_the_clean_demo_is_ok(demo: Engine) -> None:
 
 def test_verify_with_a_checkpoint_and_its_export_is_ok(demo: Engine) -> None:
     """A fresh checkpoint, stored and exported, agrees with the data."""
-    cp = make_checkpoint(demo)
+    cp = make_checkpoint(demo, "jiang.duban")
     report = verify(demo, checkpoint=json.loads(checkpoint_json(cp)))
     assert report.ok, [f.text("en") for f in report.findings]
     assert report.checkpoints == 2

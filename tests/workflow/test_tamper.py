@@ -16,7 +16,7 @@ import pytest
 
 from tests.workflow.test_audit import bangfu
 from workflow import Engine
-from workflow.core.chain import heads_hash
+from workflow.core.chain import checkpoint_hash
 from workflow.core.decide import seal
 from workflow.services.inspection import (
     GENESIS_CHECKPOINT,
@@ -125,7 +125,7 @@ def delete_middle_event(engine: Engine, path: Path) -> Expect:
 
 def delete_last_event(engine: Engine, path: Path) -> Expect:
     """A case's last event deleted after a checkpoint recorded it."""
-    make_checkpoint(engine)
+    make_checkpoint(engine, "jiang.duban")
     with raw(path) as conn:
         case_id, number, version = completed_case(conn)
         conn.execute("DELETE FROM events WHERE case_id = ? AND seq = ?", (case_id, version))
@@ -157,7 +157,7 @@ def swap_payloads(engine: Engine, path: Path) -> Expect:
 
 def delete_whole_case(engine: Engine, path: Path) -> Expect:
     """A case removed with all its rows (foreign keys off) after a checkpoint."""
-    make_checkpoint(engine)
+    make_checkpoint(engine, "jiang.duban")
     with raw(path) as conn:
         conn.execute("PRAGMA foreign_keys = OFF")
         case_id, number, _ = completed_case(conn)
@@ -201,18 +201,18 @@ def alter_case_duties(engine: Engine, path: Path) -> Expect:
 
 def alter_checkpoint(engine: Engine, path: Path) -> Expect:
     """One case head in the stored checkpoint moved back by one event."""
-    make_checkpoint(engine)
+    make_checkpoint(engine, "jiang.duban")
     with raw(path) as conn:
         heads = json.loads(conn.execute("SELECT heads FROM checkpoints").fetchone()[0])
         heads[0][2] -= 1
         conn.execute("UPDATE checkpoints SET heads = ?", (json.dumps(heads),))
-    return Expect("checkpoint 1", None, "list of case heads was altered")
+    return Expect("checkpoint 1", None, "were altered")
 
 
 def delete_first_checkpoint(engine: Engine, path: Path) -> Expect:
     """The first of two checkpoints deleted."""
-    make_checkpoint(engine)
-    make_checkpoint(engine)
+    make_checkpoint(engine, "jiang.duban")
+    make_checkpoint(engine, "jiang.duban")
     with raw(path) as conn:
         conn.execute("DELETE FROM checkpoints WHERE id = 1")
     return Expect("checkpoint 2", None, "does not follow the previous checkpoint")
@@ -221,7 +221,7 @@ def delete_first_checkpoint(engine: Engine, path: Path) -> Expect:
 def rewrite_chain(engine: Engine, path: Path) -> Expect:
     """After a checkpoint: an amount paid multiplied by ten, that event and every later
     one re-hashed and the case row updated to match (a chain consistent in itself)."""
-    make_checkpoint(engine)
+    make_checkpoint(engine, "jiang.duban")
     _rewrite(engine, path)
     with raw(path) as conn:
         _, number, version = completed_case(conn)
@@ -252,7 +252,7 @@ def _rewrite(engine: Engine, path: Path) -> None:
 
 def edit_exported_checkpoint(engine: Engine, path: Path) -> Expect:
     """One head hash in an exported checkpoint file changed."""
-    cp = make_checkpoint(engine)
+    cp = make_checkpoint(engine, "jiang.duban")
     body = json.loads(checkpoint_json(cp))
     head = body["heads"][0][3]
     body["heads"][0][3] = head[:-1] + ("0" if head[-1] != "0" else "1")
@@ -265,15 +265,58 @@ def delete_case_and_rewrite_checkpoint(engine: Engine, path: Path) -> Expect:
     """A case deleted and the stored checkpoint recomputed without it: the exported copy
     kept elsewhere still lists it."""
     exported = path.with_name("checkpoint.json")
-    exported.write_text(checkpoint_json(make_checkpoint(engine)), encoding="utf-8")
+    exported.write_text(checkpoint_json(make_checkpoint(engine, "jiang.duban")), encoding="utf-8")
     expect = delete_whole_case(engine, path)
     with raw(path) as conn:
         heads = [h for h in json.loads(conn.execute("SELECT heads FROM checkpoints")
                                        .fetchone()[0]) if h[1] != expect.case]
         conn.execute("DELETE FROM checkpoints WHERE id = 2")
+        at, events, made_by = conn.execute(
+            "SELECT at, events, made_by FROM checkpoints WHERE id = 1").fetchone()
+        digest = checkpoint_hash(heads, GENESIS_CHECKPOINT, at=datetime.fromisoformat(at),
+                                 cases=len(heads), events=events, made_by=made_by)
         conn.execute("UPDATE checkpoints SET heads = ?, cases = ?, hash = ? WHERE id = 1",
-                     (json.dumps(heads), len(heads), heads_hash(heads, GENESIS_CHECKPOINT)))
+                     (json.dumps(heads), len(heads), digest))
     return replace(expect, checkpoint_file=exported)
+
+
+def alter_checkpoint_time(engine: Engine, path: Path) -> Expect:
+    """A checkpoint's time moved back a day: its hash covers the time too."""
+    make_checkpoint(engine, "jiang.duban")
+    with raw(path) as conn:
+        at = datetime.fromisoformat(conn.execute("SELECT at FROM checkpoints").fetchone()[0])
+        conn.execute("UPDATE checkpoints SET at = ?",
+                     ((at - timedelta(days=1)).isoformat(timespec="microseconds"),))
+    return Expect("checkpoint 1", None, "were altered")
+
+
+def alter_checkpoint_event_count(engine: Engine, path: Path) -> Expect:
+    """A checkpoint's count of events lowered: its hash covers the counts too."""
+    make_checkpoint(engine, "jiang.duban")
+    with raw(path) as conn:
+        conn.execute("UPDATE checkpoints SET events = events - 10")
+    return Expect("checkpoint 1", None, "were altered")
+
+
+def alter_household(engine: Engine, path: Path) -> Expect:
+    """A case's household column pointed at another ID: double relief would reopen."""
+    with raw(path) as conn:
+        case_id, number, _ = completed_case(conn)
+        conn.execute("UPDATE cases SET household = '110101199001011234' WHERE id = ?",
+                     (case_id,))
+    return Expect(number, None, "stored household is")
+
+
+def edit_definition_body(engine: Engine, path: Path) -> Expect:
+    """A stored definition's body edited (a role widened) without a new version."""
+    with raw(path) as conn:
+        body = json.loads(conn.execute(
+            "SELECT body FROM definitions WHERE process = 'relief_application' "
+            "AND version = 1").fetchone()[0])
+        body["transitions"][0]["roles"] = [*body["transitions"][0]["roles"], "applicant"]
+        conn.execute("UPDATE definitions SET body = ? WHERE process = 'relief_application' "
+                     "AND version = 1", (json.dumps(body, ensure_ascii=False),))
+    return Expect("definition relief_application v1", None, "stored body was altered")
 
 
 TAMPERINGS: list[Tampering] = [
@@ -281,7 +324,8 @@ TAMPERINGS: list[Tampering] = [
     delete_middle_event, delete_last_event, swap_seqs, swap_payloads, delete_whole_case,
     alter_case_state, alter_case_data, alter_case_duties, alter_checkpoint,
     delete_first_checkpoint, rewrite_chain, edit_exported_checkpoint,
-    delete_case_and_rewrite_checkpoint,
+    delete_case_and_rewrite_checkpoint, alter_checkpoint_time, alter_checkpoint_event_count,
+    alter_household, edit_definition_body,
 ]
 
 
@@ -345,7 +389,7 @@ def test_cli_verify_json_lists_the_findings(demo: Engine, demo_path: Path) -> No
 def test_a_rewritten_chain_is_caught_by_an_exported_checkpoint(demo: Engine,
                                                                demo_path: Path) -> None:
     """With the stored checkpoints deleted too, the copy kept elsewhere still catches it."""
-    cp = json.loads(checkpoint_json(make_checkpoint(demo)))
+    cp = json.loads(checkpoint_json(make_checkpoint(demo, "jiang.duban")))
     _rewrite(demo, demo_path)
     with raw(demo_path) as conn:
         conn.execute("DELETE FROM checkpoints")
@@ -399,3 +443,71 @@ def test_reading_a_damaged_case_row_names_it(demo: Engine, demo_path: Path) -> N
     result = bangfu("case", "show", number, "--db", str(demo_path), "--lang", "en")
     assert result.exit_code == 1  # type: ignore[attr-defined]
     assert f"record of case '{number}' is damaged" in result.output  # type: ignore[attr-defined]
+
+
+# -- who may seal the record -----------------------------------------------------------
+
+
+def test_a_checkpoint_needs_the_auditor_role(demo: Engine, demo_path: Path) -> None:
+    """A clerk cannot launder a deleted case with a fresh checkpoint: `audit checkpoint`
+    by anyone without the auditor role exits 1 naming the role, and stores nothing."""
+    expect = delete_whole_case(demo, demo_path)
+    with raw(demo_path) as conn:
+        conn.execute("DELETE FROM checkpoints")
+    for user in ("luo.yan", "admin", "he.shuji"):
+        result = bangfu("audit", "checkpoint", "--as", user, "--db", str(demo_path))
+        assert result.exit_code == 1, result.output  # type: ignore[attr-defined]
+        assert "审计员" in result.output and "auditor" in result.output  # type: ignore[attr-defined]
+    assert demo.store.checkpoints() == []  # type: ignore[attr-defined]
+    result = bangfu("audit", "checkpoint", "--db", str(demo_path))
+    assert result.exit_code != 0 and "--as" in result.output  # type: ignore[attr-defined]
+    assert demo.store.checkpoints() == [] and expect.case  # type: ignore[attr-defined]
+
+
+def test_the_checkpoint_names_its_maker(demo: Engine, demo_path: Path) -> None:
+    result = bangfu("audit", "checkpoint", "--as", "jiang.duban", "--db", str(demo_path),
+                    "--json")
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    body = json.loads(result.output)  # type: ignore[attr-defined]
+    assert body["made_by"] == "jiang.duban" and body["signature"] is None
+    assert demo.store.checkpoints()[0]["made_by"] == "jiang.duban"  # type: ignore[attr-defined]
+
+
+def test_checkpoints_remade_without_the_key_are_caught(
+        demo: Engine, demo_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Signed with the inspectors' key: a clerk who deletes a case and recomputes every
+    checkpoint (hashes and chain right) cannot sign them, and verify with the key says so."""
+    key = b"inspectors-secret"
+    signed = make_checkpoint(demo, "jiang.duban", key=key)
+    assert signed["signature"]
+    assert verify(demo, key=key).ok
+    expect = delete_whole_case(demo, demo_path)   # also takes an unsigned checkpoint 2
+    with raw(demo_path) as conn:
+        conn.execute("DELETE FROM checkpoints")
+    make_checkpoint(demo, "jiang.duban")          # remade with the role, without the key
+    assert verify(demo).ok                          # without the key nothing can tell
+    report = verify(demo, key=key)
+    assert [f.case for f in report.findings] == [
+        f"checkpoint {demo.store.checkpoints()[0]['id']}"]  # type: ignore[attr-defined]
+    assert "not signed" in report.findings[0].en
+    monkeypatch.setenv("BANGFU_CHECKPOINT_KEY", "inspectors-secret")
+    result = bangfu("audit", "verify", "--db", str(demo_path), "--lang", "en")
+    assert result.exit_code == 1 and "not signed" in result.output  # type: ignore[attr-defined]
+    with raw(demo_path) as conn:
+        conn.execute("UPDATE checkpoints SET signature = ?", ("0" * 64,))
+    assert "signature does not match" in verify(demo, key=key).findings[0].en
+    assert expect.case
+
+
+def test_a_checkpoint_whose_export_cannot_be_written_is_not_stored(
+        demo: Engine, demo_path: Path, tmp_path: Path) -> None:
+    """`--export` into a folder that does not exist fails before anything is committed."""
+    result = bangfu("audit", "checkpoint", "--as", "jiang.duban", "--db", str(demo_path),
+                    "--export", str(tmp_path / "nonexistent" / "cp.json"))
+    assert result.exit_code == 1, result.output  # type: ignore[attr-defined]
+    assert "nonexistent" in result.output  # type: ignore[attr-defined]
+    assert demo.store.checkpoints() == []  # type: ignore[attr-defined]
+    good = tmp_path / "cp.json"
+    result = bangfu("audit", "checkpoint", "--as", "jiang.duban", "--db", str(demo_path),
+                    "--export", str(good))
+    assert result.exit_code == 0 and json.loads(good.read_text())["made_by"] == "jiang.duban"

@@ -20,6 +20,7 @@ still match.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -126,12 +127,23 @@ def event_hash(event: Event, prev_hash: str) -> str:
                           canonical(event_body(event))).hexdigest()
 
 
-def heads_hash(heads: Iterable[Sequence[Any]], prev_checkpoint: str) -> str:
-    """The hash of a checkpoint: every case's (id, number, last seq, last hash), sorted."""
+def checkpoint_hash(heads: Iterable[Sequence[Any]], prev_checkpoint: str, *, at: datetime,
+                    cases: int, events: int, made_by: str) -> str:
+    """The hash of a checkpoint over every field it states: when, by whom, how many
+    cases and events, and every case's (id, number, last seq, last hash), sorted;
+    chained to the previous checkpoint's hash."""
+    moment = at.astimezone(UTC).isoformat(timespec="microseconds")
     digest = hashlib.sha256(prev_checkpoint.encode("ascii"))
+    digest.update(canonical({"at": moment, "cases": cases, "events": events,
+                             "made_by": made_by}))
     for case_id, number, seq, head in sorted(tuple(h) for h in heads):
         digest.update(f"\n{case_id}:{number}:{seq}:{head}".encode())
     return digest.hexdigest()
+
+
+def checkpoint_signature(digest: str, key: bytes) -> str:
+    """HMAC-SHA256 of a checkpoint's hash with a key the database does not hold."""
+    return hmac.new(key, digest.encode("ascii"), hashlib.sha256).hexdigest()
 
 
 def export_record(event: Event, masked: Mapping[str, Any] | None = None) -> dict[str, Any]:

@@ -6,7 +6,9 @@ Engine.
 from __future__ import annotations
 
 import csv
+import hmac
 import json
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -14,9 +16,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from definitions.compile import CompiledDefinition
-from workflow.core.chain import export_record, heads_hash
+from definitions.compile import CompiledDefinition, body_hash
+from workflow.core.authz import platform_role
+from workflow.core.chain import checkpoint_hash, checkpoint_signature, export_record
 from workflow.core.data import field_label, pii_kinds
+from workflow.core.decide import household_of
 from workflow.core.localtime import local
 from workflow.core.model import Case, Event
 from workflow.core.pii import mask_data, mask_text
@@ -74,18 +78,45 @@ def replay_case(engine: Engine, ref: str, as_of: datetime | None = None
 
 # -- checkpoints --------------------------------------------------------------
 
-def make_checkpoint(engine: Engine) -> dict[str, Any]:
-    """Hash the heads of every case chain, chained to the previous checkpoint."""
+def make_checkpoint(engine: Engine, user: str, *, key: bytes | None = None,
+                    export: Path | None = None) -> dict[str, Any]:
+    """Hash the heads of every case chain, chained to the previous checkpoint, as
+    ``user`` (who needs a platform role granting ``checkpoint``); with ``key``, sign
+    it (HMAC) so that nobody without the key can make or remake one; with
+    ``export``, also write it to that file (checked before anything is stored).
+
+    Raises:
+        UnknownUser, PermissionDenied: the user may not take checkpoints.
+        FileError: ``export`` cannot be written; nothing was stored.
+    """
+    actor = engine.actor(user)
+    platform_role(engine.org, actor, "checkpoint")
+    if export is not None:
+        _check_writable(export)
     store: Any = engine.store
     heads = store.heads()
     previous = store.checkpoints()
     prev_hash = previous[-1]["hash"] if previous else GENESIS_CHECKPOINT
-    digest = heads_hash(heads, prev_hash)
-    _, n_events = store.counts()
+    # a case's row version counts its events: heads and count from one read
+    n_events = sum(int(h[2]) for h in heads)
     at = engine.clock.now()
-    cid = store.add_checkpoint(at, heads, n_events, prev_hash, digest)
-    return {"id": cid, "at": at.isoformat(), "cases": len(heads), "events": n_events,
-            "heads": [list(h) for h in heads], "prev_hash": prev_hash, "hash": digest}
+    digest = checkpoint_hash(heads, prev_hash, at=at, cases=len(heads), events=n_events,
+                             made_by=actor.id)
+    signature = checkpoint_signature(digest, key) if key else None
+    cid = store.add_checkpoint(at, heads, n_events, prev_hash, digest, actor.id, signature)
+    cp = {"id": cid, "at": at.isoformat(), "cases": len(heads), "events": n_events,
+          "made_by": actor.id, "heads": [list(h) for h in heads], "prev_hash": prev_hash,
+          "hash": digest, "signature": signature}
+    if export is not None:
+        write_checkpoint(cp, export)
+    return cp
+
+
+def _check_writable(path: Path) -> None:
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.is_dir() or not parent.is_dir() or not os.access(parent, os.W_OK):
+        raise FileError(f"cannot write '{path}': no such writable folder or it is a folder",
+                        f"无法写入 '{path}'：所在文件夹不存在或不可写，或它本身是文件夹")
 
 
 def read_checkpoint(path: Path) -> dict[str, Any]:
@@ -106,10 +137,15 @@ def read_checkpoint(path: Path) -> dict[str, Any]:
 
 
 def write_checkpoint(cp: Mapping[str, Any], path: Path) -> None:
-    """Raises FileError: the file cannot be written."""
+    """Write the file whole or not at all (a temporary file renamed into place).
+
+    Raises FileError: the file cannot be written."""
+    tmp = path.with_name(f".{path.name}.tmp")
     try:
-        path.write_text(checkpoint_json(cp), encoding="utf-8")
+        tmp.write_text(checkpoint_json(cp), encoding="utf-8")
+        tmp.replace(path)
     except OSError as exc:
+        tmp.unlink(missing_ok=True)
         raise FileError(f"cannot write '{path}': {exc}", f"无法写入 '{path}':{exc}") from None
 
 
@@ -142,14 +178,27 @@ class VerifyReport:
 def _well_formed(cp: Mapping[str, Any]) -> bool:
     try:
         return all(len(h) == 4 and int(h[2]) >= 1 for h in cp["heads"]) and \
-            isinstance(cp["prev_hash"], str) and isinstance(cp["hash"], str)
+            isinstance(cp["prev_hash"], str) and isinstance(cp["hash"], str) and \
+            isinstance(cp["made_by"], str)
     except (KeyError, TypeError, ValueError):
         return False
 
 
-def _check_checkpoints(cps: list[Mapping[str, Any]], external: Mapping[str, Any] | None
+def _hash_of(cp: Mapping[str, Any]) -> str | None:
+    """The hash ``cp``'s fields give, or None if they cannot be read."""
+    try:
+        at = cp["at"] if isinstance(cp["at"], datetime) else datetime.fromisoformat(cp["at"])
+        return checkpoint_hash(cp["heads"], cp["prev_hash"], at=at, cases=int(cp["cases"]),
+                               events=int(cp["events"]), made_by=cp["made_by"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _check_checkpoints(cps: list[Mapping[str, Any]], external: Mapping[str, Any] | None,
+                       key: bytes | None = None
                        ) -> tuple[list[Finding], dict[str, tuple[int, str, str, str]]]:
-    """Each checkpoint's own hash and chain; returns the heads to find in the data."""
+    """Each checkpoint's own hash, chain and (with ``key``) signature; returns the
+    heads to find in the data."""
     out: list[Finding] = []
     prev = GENESIS_CHECKPOINT
     for cp in cps:
@@ -159,9 +208,19 @@ def _check_checkpoints(cps: list[Mapping[str, Any]], external: Mapping[str, Any]
                                f"(links to {cp['prev_hash'][:12]}, expected {prev[:12]}); a "
                                "checkpoint was deleted or altered",
                                f"检查点 {cp['id']} 与上一个检查点衔接不上，有检查点被删除或改动"))
-        if not _well_formed(cp) or heads_hash(cp["heads"], cp["prev_hash"]) != cp["hash"]:
-            out.append(Finding(label, None, "its list of case heads was altered",
-                               f"检查点 {cp['id']} 的案件列表被改动"))
+        if not _well_formed(cp) or _hash_of(cp) != cp["hash"]:
+            out.append(Finding(label, None, "its fields (time, maker, counts or list of case "
+                               "heads) were altered",
+                               f"检查点 {cp['id']} 的内容（时间、制作人、数量或案件列表）被改动"))
+        elif key is not None:
+            if not cp.get("signature"):
+                out.append(Finding(label, None, "it is not signed with the inspectors' key",
+                                   f"检查点 {cp['id']} 没有用督查组的密钥签名"))
+            elif not hmac.compare_digest(str(cp["signature"]),
+                                         checkpoint_signature(cp["hash"], key)):
+                out.append(Finding(label, None, "its signature does not match: it was made or "
+                                   "remade without the inspectors' key",
+                                   f"检查点 {cp['id']} 的签名不符：不是用督查组的密钥制作的"))
         prev = cp["hash"]
     expected: dict[str, tuple[int, str, str, str]] = {}
     sources = ([cps[-1]] if cps else []) + ([external] if external else [])
@@ -170,24 +229,43 @@ def _check_checkpoints(cps: list[Mapping[str, Any]], external: Mapping[str, Any]
         for case_id, number, seq, head in source["heads"]:
             expected[case_id] = (int(seq), str(head), name, str(number))
     if external is not None:
-        if not _well_formed(external) or \
-                heads_hash(external["heads"], external["prev_hash"]) != external["hash"]:
+        if not _well_formed(external) or _hash_of(external) != external["hash"]:
             out.append(Finding("exported checkpoint", None, "the exported file was altered",
                                "导出的检查点文件被改动"))
     return out, expected
 
 
+def _check_definitions(engine: Engine) -> list[Finding]:
+    """Every stored definition body still hashes to the version's content hash."""
+    out: list[Finding] = []
+    for row in engine.store.stored_definitions():
+        label = f"definition {row['process']} v{row['version']}"
+        try:
+            actual = body_hash(row["body"])
+        except (TypeError, ValueError):
+            actual = None
+        if actual != row["content_hash"]:
+            out.append(Finding(label, None, "its stored body was altered: it no longer hashes "
+                               "to the version's content hash",
+                               f"流程定义 {row['process']} 第 {row['version']} 版的存储内容被改动"))
+    return out
+
+
 def verify(engine: Engine, case_ref: str | None = None,
            checkpoint: Mapping[str, Any] | None = None,
-           progress: Progress | None = None) -> VerifyReport:
-    """Check every chain, every replay against its stored case, and the checkpoints."""
+           progress: Progress | None = None, *, key: bytes | None = None) -> VerifyReport:
+    """Check every chain, every replay against its stored case (the columns derived
+    from the events included), the stored definitions and the checkpoints (with
+    ``key``, their signatures too)."""
     store: Any = engine.store
     began = time.perf_counter()
     report = VerifyReport()
     cps = store.checkpoints()
-    found, expected = _check_checkpoints(cps, checkpoint)
+    found, expected = _check_checkpoints(cps, checkpoint, key)
     report.checkpoints = len(cps) + (1 if checkpoint else 0)
     report.findings += found
+    report.findings += _check_definitions(engine)
+    households = store.households()
     if case_ref is not None:
         case = engine.get_case(case_ref)
         items = iter([(case.id, case, store.history(case.id))])
@@ -208,7 +286,17 @@ def verify(engine: Engine, case_ref: str | None = None,
                                            "submission event and no case row)",
                                            "无法确定案件所属流程（缺少提交记录和案件本身）"))
             continue
-        report.findings += check_case(_resolver(engine, process), stored, events, ref)
+        resolve = _resolver(engine, process)
+        findings = check_case(resolve, stored, events, ref)
+        report.findings += findings
+        if stored is not None and not findings:
+            want = household_of(resolve(stored.definition_version, stored.definition_hash),
+                                stored.data)
+            if households.get(case_id) != want:
+                report.findings.append(Finding(
+                    ref, None, f"stored household is {households.get(case_id)!r}, the "
+                    f"applicant's ID number gives {want!r}",
+                    f"存储的家庭标识为 {households.get(case_id)!r}，申请人身份证号应为 {want!r}"))
         head = expected.get(case_id)
         if head is not None:
             seq, digest, name, _ = head
