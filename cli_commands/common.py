@@ -23,8 +23,10 @@ if TYPE_CHECKING:
     from definitions.errors import BangfuError
     from workflow.engine import Engine
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+# No markup: every value shown (an applicant named '[/]', a comment, an argument) is
+# printed as typed; styles go through rich.text.Text, never through the string.
+out = Console(highlight=False, markup=False)
+err = Console(stderr=True, highlight=False, markup=False)
 
 DbOpt = Annotated[str | None, typer.Option("--db", envvar="BANGFU_DB",
                                            help="数据库：SQLite 文件路径或 SQLAlchemy URL")]
@@ -61,8 +63,10 @@ def _fail(ui: Ui, exc: BangfuError, code: int) -> NoReturn:
     if ui.as_json:
         print(json.dumps(exc.to_dict(ui.lang), ensure_ascii=False, indent=2))
     else:
-        err.print(f"[bold red]{ui.t('错误', 'Error')}:[/] {exc.localized(ui.lang)}", markup=True,
-                  soft_wrap=True)
+        from rich.text import Text
+
+        err.print(Text.assemble((f"{ui.t('错误', 'Error')}:", "bold red"), " ",
+                                exc.localized(ui.lang)), soft_wrap=True)
     raise typer.Exit(code)
 
 

@@ -135,8 +135,10 @@ def definitions_show(
     if as_json:
         emit({"hash": d.content_hash, **d.spec.model_dump(mode="json")})
         return
-    out.print(f"[bold]{d.spec.labels.get(lang)}[/] ({d.process} v{d.version}, "
-              f"{d.content_hash[:12]})")
+    from rich.text import Text
+
+    out.print(Text.assemble((d.spec.labels.get(lang), "bold"),
+                            f" ({d.process} v{d.version}, {d.content_hash[:12]})"))
     states = Table(ui.t("状态", "State"), ui.t("名称", "Name"), ui.t("负责角色", "Responsible"),
                    ui.t("计时", "Timers"))
     for s in d.spec.states:
