@@ -28,6 +28,10 @@ def parse_time(text: str) -> datetime:
     if when.tzinfo is None:
         raise ClockError(f"'{text}' has no time zone; write e.g. 2027-01-04T09:00+08:00",
                          f"'{text}' 缺少时区，请写成如 2027-01-04T09:00+08:00")
+    if not 1900 <= when.year <= 9998:
+        # a time at the edge of the calendar cannot even be shown in Asia/Shanghai
+        raise ClockError(f"'{text}' lies outside the years 1900 to 9998",
+                         f"'{text}' 超出 1900 至 9998 年的范围")
     return when
 
 
@@ -39,7 +43,7 @@ def parse_advance(text: str) -> timedelta:
     """
     try:
         return parse_duration(text).as_timedelta()
-    except ValueError:
+    except (ValueError, OverflowError):
         raise ClockError(f"'{text}' is not a calendar duration such as 3d, 12h or 30m",
                          f"'{text}' 不是有效的时长，如 3d、12h、30m") from None
 
