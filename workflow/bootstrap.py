@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 from dataclasses import replace
 from datetime import datetime
@@ -27,7 +29,7 @@ from definitions.compile import (
 )
 from definitions.errors import DefinitionInvalid, Problem
 from definitions.loader import load_yaml_file
-from definitions.org import build_org, org_from_text
+from definitions.org import Org, build_org, org_from_text
 from definitions.standards import load_income_rules, load_medical_aid_rules
 from definitions.validate import timer_refs
 from storage.db import make_engine, resolve_url
@@ -155,6 +157,8 @@ def init_database(db: str | None = None, *, org: str | Path | None = None,
         now = clock.now()
         store.register_definitions(list(defs), now)
         store.set_meta("org_yaml", text)
+        # the parsed file, read back by every command without parsing YAML again
+        store.set_meta("org_json", json.dumps(data, ensure_ascii=False, default=str))
         store.set_meta("org_source", str(org_path))
         store.set_meta("clock_mode", "simulated" if simulated_start else "system")
         store.set_meta("clock_now", now.isoformat())
@@ -199,12 +203,22 @@ def open_engine(db: str | None = None, *, definitions: str | Path | None = None)
     for row in store.register_definitions(list(defs), clock.now()):
         if (row["process"], row["version"]) not in known:
             defs.add(definition_from_json(row["body"]))
-    org = org_from_text(settings.get("org_yaml") or "", settings.get("org_source") or "org",
-                        _roles(defs))
+    org = _registered_org(settings.get("org_json"), settings.get("org_yaml") or "",
+                          settings.get("org_source") or "org", frozenset(_roles(defs)))
     return Engine(store, defs, org, clock, campaigns=_load_campaigns(defs, definitions),
                   calendars=_load_calendars(definitions),
                   family_rules=load_income_rules().family,
                   medical_rules=load_medical_aid_rules())
+
+
+@functools.lru_cache(maxsize=8)
+def _registered_org(as_json: str | None, as_yaml: str, source: str,
+                    roles: frozenset[str]) -> Org:
+    """The org registered in the database, built once per process and version of it:
+    from its stored JSON (a database made before that was stored: from its YAML)."""
+    if as_json is not None:
+        return build_org(json.loads(as_json), None, source, roles)
+    return org_from_text(as_yaml, source, roles)
 
 
 def _shown(url: str) -> str:

@@ -93,3 +93,24 @@ def test_opening_an_engine_reads_its_settings_once_and_registers_in_one_transact
     assert len(begins) == 2, log
     assert sum(1 for s in log if "FROM bangfu_meta" in s) == 1
     assert sum(1 for s in log if "FROM definitions" in s) == 1
+
+
+def test_opening_an_engine_does_not_parse_the_org_yaml_again(
+        db_path: str, monkeypatch: Any) -> None:
+    """The org is read back from its stored JSON (5,000 users took 0.55 s of YAML per
+    command), and built once per process for the same registered org."""
+    import definitions.org as org_module
+    from workflow import bootstrap
+
+    def no_yaml(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the org YAML was parsed on open")
+
+    monkeypatch.setattr(org_module, "load_yaml_text", no_yaml)
+    monkeypatch.setattr(bootstrap, "org_from_text", no_yaml)
+    bootstrap._registered_org.cache_clear()
+    first = bootstrap.open_engine(db_path)
+    second = bootstrap.open_engine(db_path)
+    assert first.org is second.org and "wang.fang" in first.org.users
+    assert bootstrap._registered_org.cache_info().hits >= 1
+    for engine in (first, second):
+        engine.store.close()  # type: ignore[attr-defined]
