@@ -85,6 +85,7 @@ def load_yaml_text(text: str, source: str = "<string>") -> tuple[Any, Lines]:
     Raises:
         DefinitionInvalid: the text is not well-formed YAML, or repeats a key.
     """
+    _too_big(text, source)
     loader = _Loader(text)
     try:
         return _load(loader, source)
@@ -92,9 +93,72 @@ def load_yaml_text(text: str, source: str = "<string>") -> tuple[Any, Lines]:
         loader.dispose()
 
 
+#: Bounds on a definition file, checked before it is built: no definition comes near them,
+#: and a file past them (30 MB strings, 20,000 states, a billion laughs) is refused at once.
+MAX_BYTES = 4 * 1024 * 1024
+MAX_DEPTH = 40
+MAX_NODES = 200_000
+
+
+_BRACKETS = re.compile(r"[\[\]{}]")
+_DASHES = re.compile(rf"(?:-[ \t]+){{{MAX_DEPTH + 1}}}")
+
+
+def _too_big(text: str, source: str) -> None:
+    """Refuse, before the C parser sees it, a text too long or nested too deeply
+    (libyaml's composer recurses in C: 30,000 levels of brackets crash the process).
+    Within the size bound, nesting by indentation stays far below what it survives."""
+    if len(text) > MAX_BYTES:
+        raise DefinitionInvalid([Problem(
+            "", f"the file has {len(text):,} characters; a definition file may have at most "
+            f"{MAX_BYTES:,}", f"文件有 {len(text):,} 个字符，定义文件最多 {MAX_BYTES:,} 个", 1,
+            source)], source)
+    depth = 0
+    for m in _BRACKETS.finditer(text):
+        depth = depth + 1 if m.group() in "[{" else max(depth - 1, 0)
+        if depth > MAX_DEPTH:
+            break
+    if depth > MAX_DEPTH or _DASHES.search(text):
+        raise DefinitionInvalid([Problem(
+            "", f"values are nested more than {MAX_DEPTH} levels deep",
+            f"嵌套超过 {MAX_DEPTH} 层", None, source)], source)
+
+
+def _shape(node: yaml.Node, source: str) -> None:
+    """Refuse anchors and aliases (one node reached twice: a recursive alias, a billion
+    laughs), nesting deeper than MAX_DEPTH and more than MAX_NODES values."""
+    seen: set[int] = set()
+    todo: list[tuple[yaml.Node, int]] = [(node, 1)]
+    while todo:
+        current, depth = todo.pop()
+        line = current.start_mark.line + 1
+        en = zh = ""
+        if id(current) in seen:
+            en, zh = "anchors and aliases (&, *) are not allowed", "不允许使用锚点和别名（&、*）"
+        elif depth > MAX_DEPTH:
+            en, zh = (f"values are nested more than {MAX_DEPTH} levels deep",
+                      f"嵌套超过 {MAX_DEPTH} 层")
+        elif len(seen) >= MAX_NODES:
+            en, zh = (f"the file holds more than {MAX_NODES:,} values",
+                      f"文件中的取值超过 {MAX_NODES:,} 个")
+        if en:
+            raise DefinitionInvalid([Problem("", en, zh, line, source)], source)
+        seen.add(id(current))
+        if isinstance(current, yaml.MappingNode):
+            for key, value in current.value:
+                todo.append((key, depth + 1))
+                todo.append((value, depth + 1))
+        elif isinstance(current, yaml.SequenceNode):
+            todo.extend((item, depth + 1) for item in current.value)
+
+
 def _load(loader: Any, source: str) -> tuple[Any, Lines]:
     try:
         node = loader.get_single_node()
+    except RecursionError:
+        raise DefinitionInvalid([Problem(
+            "", f"values are nested more than {MAX_DEPTH} levels deep",
+            f"嵌套超过 {MAX_DEPTH} 层", None, source)], source) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -106,6 +170,7 @@ def _load(loader: Any, source: str) -> tuple[Any, Lines]:
     if node is None:
         raise DefinitionInvalid(
             [Problem("", "the file is empty", "文件为空", 1, source)], source)
+    _shape(node, source)
     problems: list[Problem] = []
     lines: Lines = {}
     _no_duplicates(node, (), problems, lines)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DatabaseError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DatabaseError, SQLAlchemyError
 
 from definitions.calendars import load_calendars
 from definitions.campaign import SHIPPED_CAMPAIGNS, Campaign, load_campaigns
@@ -103,7 +103,11 @@ def _roles(defs: DefinitionSet) -> set[str]:
 
 
 def _sqlite_path(url: str) -> Path | None:
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StorageError(f"'{url}' is not a database URL",
+                           f"'{url}' 不是有效的数据库地址") from None
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         return Path(str(parsed.database))
     return None
@@ -222,7 +226,10 @@ def _registered_org(as_json: str | None, as_yaml: str, source: str,
 
 
 def _shown(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
 
 
 def open_bulk_writer(engine: Engine) -> BulkWriter:

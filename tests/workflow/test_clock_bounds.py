@@ -44,3 +44,20 @@ def test_absurd_clock_moves_get_a_message(db_path: str, args: tuple[str, ...]) -
     assert result.exit_code == 1, result.output
     assert "内部错误" not in result.output and "Traceback" not in result.output
     assert "错误" in result.output
+
+
+def test_a_database_url_that_does_not_parse_gets_a_message() -> None:
+    result = CliRunner().invoke(app, ["case", "list", "--db", "://"])
+    assert result.exit_code == 1, result.output
+    assert "不是有效的数据库地址" in result.output and "内部错误" not in result.output
+
+
+def test_a_checkpoint_file_nested_too_deeply_gets_a_message(db_path: str, tmp_path: object) -> None:
+    from pathlib import Path
+
+    deep = Path(str(tmp_path)) / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    result = CliRunner().invoke(app, ["audit", "verify", "--db", db_path, "--checkpoint",
+                                      str(deep)])
+    assert result.exit_code == 1, result.output
+    assert "嵌套层数过多" in result.output and "内部错误" not in result.output

@@ -128,6 +128,9 @@ def read_checkpoint(path: Path) -> dict[str, Any]:
     try:
         found = json.loads(path.read_text(encoding="utf-8"))
         found["heads"], found["hash"], found["prev_hash"]  # noqa: B018
+    except RecursionError:
+        raise FileError(f"'{path}' is not a checkpoint file: it is nested too deeply",
+                        f"'{path}' 不是有效的检查点文件：嵌套层数过多") from None
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise FileError(f"'{path}' is not a checkpoint file: {exc}",
                         f"'{path}' 不是有效的检查点文件：{exc}") from None
