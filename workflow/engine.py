@@ -17,6 +17,7 @@ from typing import Any
 
 import structlog
 
+from definitions.calendars import DEFAULT_CALENDAR
 from definitions.checklist import DocumentsSpec
 from definitions.compile import CompiledDefinition, DefinitionSet
 from definitions.errors import BangfuError
@@ -202,7 +203,7 @@ class Engine:
     def time_context(self, campaign: str | None) -> TimeContext:
         """The campaign calendar and working days deadlines are computed against."""
         found = self.campaigns.get(campaign) if campaign else None
-        calendar_id = getattr(getattr(found, "spec", None), "calendar", None) or "cn"
+        calendar_id = getattr(getattr(found, "spec", None), "calendar", None) or DEFAULT_CALENDAR
         return TimeContext(found, self.calendars.get(calendar_id), self.family_rules)
 
     def campaign_for(self, process: str, requested: str | None = None) -> str | None:
