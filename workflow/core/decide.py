@@ -259,9 +259,12 @@ def guard_context(defn: CompiledDefinition, case: Case, actor: Actor, now: datet
 
 
 def pending_fields(spec: TransitionSpec, data: Mapping[str, Any]) -> frozenset[str]:
-    """The fields transition ``spec`` takes from the user (required or written) that
-    ``data`` has no value for yet: what a user is still to give when firing it."""
-    return frozenset(f for f in (*spec.required, *spec.writes) if data.get(f) in (None, ""))
+    """What a user is still to give when firing transition ``spec`` on a case with
+    ``data``: the fields it asks for (``required``, given or confirmed with the
+    trigger) and those it may write that the case has no value for yet. Fields
+    the case holds that the trigger only may write are judged as they are."""
+    return frozenset((*spec.required,
+                      *(f for f in spec.writes if data.get(f) in (None, ""))))
 
 
 def decide_fire(defn: CompiledDefinition, machine: CompiledMachine, org: Org, case: Case,
