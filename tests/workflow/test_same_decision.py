@@ -223,3 +223,21 @@ def test_every_trigger_is_offered_exactly_when_firing_it_is_accepted(
         seen |= visited
     reachable = {s.id for s in defn.spec.states if not s.final}
     assert reachable <= seen, sorted(reachable - seen)
+
+
+def test_an_approval_the_budget_cannot_cover_is_not_offered(tmp_path: Path) -> None:
+    """With the general line used up and no fallback, the second review of another general
+    case is not offered (saying how much is left), as firing it is refused."""
+    from tests.workflow.test_budget import engine_on as budget_engine
+    from tests.workflow.test_budget import general_case
+    from workflow.core.budget import BudgetExceeded
+
+    engine = budget_engine(tmp_path, 600, None)
+    general_case(engine, 1, "disbursement")
+    number = general_case(engine, 2, "second_review")
+    opts = {o.trigger: o for o in engine.options(number, "zhu.tao", lang="en")}
+    assert not opts["approve_second"].allowed
+    assert any("has 0.00 yuan left" in r for r in opts["approve_second"].reasons)
+    with pytest.raises(BudgetExceeded):
+        engine.fire(number, "approve_second", "zhu.tao")
+    engine.store.close()  # type: ignore[attr-defined]

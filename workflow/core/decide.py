@@ -267,6 +267,22 @@ def pending_fields(spec: TransitionSpec, data: Mapping[str, Any]) -> frozenset[s
                       *(f for f in spec.writes if data.get(f) in (None, ""))))
 
 
+def _authorised(defn: CompiledDefinition, org: Org, case: Case, actor: Actor,
+                specs: tuple[TransitionSpec, ...]
+                ) -> tuple[list[tuple[TransitionSpec, str]], list[Refusal]]:
+    """The transitions of one trigger ``actor`` may take (with the role they act in),
+    and why not the others: the authorisation of firing and of options alike."""
+    allowed: list[tuple[TransitionSpec, str]] = []
+    refusals: list[Refusal] = []
+    for spec in specs:
+        role, refusal = authorize(defn, org, case, actor, spec)
+        if refusal is not None:
+            refusals.append(refusal)
+        elif role is not None:
+            allowed.append((spec, role))
+    return allowed, refusals
+
+
 def decide_fire(defn: CompiledDefinition, machine: CompiledMachine, org: Org, case: Case,
                 actor: Actor, command: Fire, now: datetime, time: TimeContext | None = None,
                 meta: Mapping[str, Any] | None = None,
@@ -283,14 +299,7 @@ def decide_fire(defn: CompiledDefinition, machine: CompiledMachine, org: Org, ca
         raise InvalidTrigger(case.number, command.trigger, case.state,
                              defn.state_label(case.state),
                              defn.triggers_from.get(case.state, ()), defn.triggers)
-    allowed: list[tuple[TransitionSpec, str]] = []
-    refusals: list[Refusal] = []
-    for spec in specs:
-        role, refusal = authorize(defn, org, case, actor, spec)
-        if refusal is not None:
-            refusals.append(refusal)
-        elif role is not None:
-            allowed.append((spec, role))
+    allowed, refusals = _authorised(defn, org, case, actor, specs)
     if not allowed:
         r = _pick_refusal(refusals)
         raise PermissionDenied(r.reason, r.en, r.zh)
@@ -447,20 +456,12 @@ def options(defn: CompiledDefinition, machine: CompiledMachine, org: Org, case: 
     zh = lang.startswith("zh")
     for trigger in defn.triggers_from.get(case.state, ()):
         specs = defn.by_trigger_source[(trigger, case.state)]
-        reasons: list[str] = []
         ok = False
-        authorised: list[TransitionSpec] = []
-        for spec in specs:
-            _, refusal = authorize(defn, org, case, actor, spec)
-            if refusal is not None:
-                text = refusal.zh if zh else refusal.en
-                if text not in reasons:
-                    reasons.append(text)
-            else:
-                authorised.append(spec)
-        if authorised:
+        allowed, refusals = _authorised(defn, org, case, actor, specs)
+        reasons = list(dict.fromkeys(r.zh if zh else r.en for r in refusals))
+        if allowed:
             reasons = []
-            for spec in authorised:
+            for spec, _ in allowed:
                 ctx = guard_context(defn, case, actor, now, {}, facts, time,
                                     pending_fields(spec, case.data))
                 failures = machine.would_pass(spec, ctx, defn.position(spec))
