@@ -91,15 +91,15 @@ def definitions_validate(
     lang: LangOpt = "zh", as_json: JsonOpt = False,
 ) -> None:
     """校验定义文件，列出全部错误及行号 / validate files, listing every problem with its line."""
-    from definitions import DefinitionInvalid, load_definition
-    from workflow.core.registry import REGISTRY
+    from definitions import DefinitionInvalid
+    from workflow.bootstrap import check_definition_file
 
     ui = Ui(lang, as_json)
     results: list[dict[str, Any]] = []
     failed = False
     for f in files:
         try:
-            d = load_definition(f, known_guards=REGISTRY)
+            d = check_definition_file(f)
             results.append({"file": str(f), "ok": True, "process": d.process,
                             "version": d.version, "hash": d.content_hash})
         except DefinitionInvalid as exc:

@@ -29,6 +29,8 @@ from definitions.parse import parse_model
 from definitions.schema import Identifier, Labels, _Frozen
 
 SHIPPED_CALENDARS = SHIPPED / "calendars"
+#: the working-day calendar of a case outside campaigns (a campaign names its own)
+DEFAULT_CALENDAR = "cn"
 
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _WEEKDAY_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

@@ -286,7 +286,7 @@ class SqlUnitOfWork:
                         process: str | None = None, exclude: str | None = None) -> list[Case]:
         """Cases of the same household (normalised ID number), narrowed to a
         campaign and/or a process when given."""
-        if self._s.postgresql:
+        if self._s.postgresql and self._lock_rows:
             # SQLite's BEGIN IMMEDIATE makes "no rival, so write" atomic. Under
             # PostgreSQL's READ COMMITTED two transactions (e.g. a submit and a
             # fire that re-opens a claim) could each find no rival and both
@@ -371,6 +371,13 @@ class SqlStore:
             reason = getattr(exc, "orig", exc)
             raise StorageError(f"the database refused the write: {reason}",
                                f"数据库拒绝写入：{reason}") from None
+
+    @contextmanager
+    def reading(self) -> Iterator[SqlUnitOfWork]:
+        """A read-only view for a decision's facts (what a user may do): one
+        transaction, rolled back, nothing locked; never written through."""
+        with self.engine.connect() as conn:
+            yield SqlUnitOfWork(conn, False, self._stmts)
 
     def _command_connection(self) -> Connection:
         """One connection per thread for commands: a pool checkout and its reset

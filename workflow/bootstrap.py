@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -23,8 +24,10 @@ from definitions.compile import (
     SHIPPED,
     SHIPPED_ORG,
     SHIPPED_PROCESSES,
+    CompiledDefinition,
     DefinitionSet,
     definition_from_json,
+    load_definition,
     load_directory,
 )
 from definitions.errors import DefinitionInvalid, Problem
@@ -39,6 +42,7 @@ from storage.tables import SCHEMA_VERSION, metadata
 from workflow.clock import Clock, SimulatedClock, SystemClock
 from workflow.core.calendar import WorkingCalendar
 from workflow.core.registry import REGISTRY
+from workflow.core.windows import window_problems
 from workflow.engine import Engine
 from workflow.errors import StorageError
 
@@ -97,6 +101,42 @@ def _load_campaigns(defs: DefinitionSet, definitions: str | Path | None) -> dict
     return campaigns
 
 
+def _check_windows(defs: Iterable[CompiledDefinition], campaigns: Mapping[str, Campaign],
+                   calendars: Mapping[str, WorkingCalendar],
+                   source: str = "definitions") -> None:
+    """Refuse definitions whose working-day windows no loaded calendar can count
+    (``workflow.core.windows``), with file and line.
+
+    Raises:
+        DefinitionInvalid: every such window of every definition.
+    """
+    years = {cid: cal.covered_years for cid, cal in calendars.items()}
+    problems: list[Problem] = []
+    for defn in defs:
+        found = window_problems(defn, years, campaigns.values())
+        if found and defn.source and Path(defn.source).is_file():
+            _, lines, _ = load_yaml_file(Path(defn.source))  # only now: for the lines
+            found = window_problems(defn, years, campaigns.values(), lines)
+        problems += found
+    if problems:
+        raise DefinitionInvalid(problems, source)
+
+
+def check_definition_file(path: str | Path) -> CompiledDefinition:
+    """Load one definition file as ``open_engine`` would: its own checks, then its
+    windows against the calendars and campaigns beside its folder (else the shipped
+    ones), so that ``definitions validate`` passes exactly what loading accepts.
+
+    Raises:
+        DefinitionInvalid: the file, or a window no calendar can count.
+    """
+    defn = load_definition(path, known_guards=REGISTRY)
+    folder = Path(path).parent
+    campaigns = load_campaigns(campaigns_dir(folder))
+    _check_windows([defn], campaigns, _load_calendars(folder), str(path))
+    return defn
+
+
 def _roles(defs: DefinitionSet) -> set[str]:
     """The process roles an org may grant (the platform's are always known)."""
     return {r for d in defs for r in d.spec.roles}
@@ -142,6 +182,7 @@ def init_database(db: str | None = None, *, org: str | Path | None = None,
     """
     url = resolve_url(db)
     defs = _load_definitions(definitions)
+    _check_windows(defs, _load_campaigns(defs, definitions), _load_calendars(definitions))
     org_path = Path(org) if org else SHIPPED_ORG
     data, lines, text = load_yaml_file(org_path)
     build_org(data, lines, str(org_path), _roles(defs))
@@ -202,6 +243,7 @@ def open_engine(db: str | None = None, *, definitions: str | Path | None = None)
         clock = SimulatedClock(datetime.fromisoformat(settings.get("clock_now") or ""))
     else:
         clock = SystemClock()
+    on_disk = list(defs)
     # one transaction: what is on disk is registered, what is only stored is kept
     known = {d.key for d in defs}
     for row in store.register_definitions(list(defs), clock.now()):
@@ -209,8 +251,10 @@ def open_engine(db: str | None = None, *, definitions: str | Path | None = None)
             defs.add(definition_from_json(row["body"]))
     org = _registered_org(settings.get("org_json"), settings.get("org_yaml") or "",
                           settings.get("org_source") or "org", frozenset(_roles(defs)))
-    return Engine(store, defs, org, clock, campaigns=_load_campaigns(defs, definitions),
-                  calendars=_load_calendars(definitions),
+    campaigns = _load_campaigns(defs, definitions)
+    calendars = _load_calendars(definitions)
+    _check_windows(on_disk, campaigns, calendars)  # a stored version stays readable
+    return Engine(store, defs, org, clock, campaigns=campaigns, calendars=calendars,
                   family_rules=load_income_rules().family,
                   medical_rules=load_medical_aid_rules())
 

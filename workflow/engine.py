@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 
 import structlog
 
+from definitions.calendars import DEFAULT_CALENDAR
 from definitions.checklist import DocumentsSpec
 from definitions.compile import CompiledDefinition, DefinitionSet
 from definitions.errors import BangfuError
@@ -60,7 +61,7 @@ from workflow.errors import (
     PermissionDenied,
     UnknownUser,
 )
-from workflow.ports import CaseStore, UnitOfWork
+from workflow.ports import CaseStore, FactSource, UnitOfWork
 from workflow.rules.paperwork import DocumentReview
 
 log = structlog.get_logger("bangfu.engine")
@@ -145,39 +146,58 @@ class Engine:
         return self.store.history(self.get_case(ref).id)
 
     def options(self, ref: str | Case, user: str, lang: str = "zh") -> list[TriggerOption]:
-        """What ``user`` may fire on the case now, and why not the rest."""
+        """What ``user`` may fire on the case now, and why not the rest: the decision
+        ``fire`` makes, on the facts ``fire`` reads (``_facts``) and the same time
+        context."""
         case = ref if isinstance(ref, Case) else self.get_case(ref)
+        actor = self.actor(user)
+        with self.store.reading() as reader:
+            return self._options(reader, case, actor, lang)
+
+    def _options(self, reader: FactSource, case: Case, actor: Actor,
+                 lang: str) -> list[TriggerOption]:
         defn = self.definition_for(case)
-        return options(defn, machine_for(defn), self.org, case, self.actor(user),
-                       self.clock.now(), lang)
+        if defn.is_final(case.state):
+            return []
+        facts = self._facts(reader, defn, case, defn.triggers_from.get(case.state, ()))
+        return options(defn, machine_for(defn), self.org, case, actor, self.clock.now(), lang,
+                       self.time_context(case.campaign), facts)
 
     def queue(self, user: str, lang: str = "zh") -> list[tuple[Case, list[TriggerOption]]]:
         """Cases on which ``user`` can fire something right now."""
         actor = self.actor(user)
         out: list[tuple[Case, list[TriggerOption]]] = []
-        for defn in self._latest_and_pinned():
-            states = sorted({src for t in defn.spec.transitions
-                             if set(t.roles) & set(actor.roles) for src in t.source})
-            if not states:
-                continue
-            scopes = {defn.spec.roles[r].scope for r in actor.roles if r in defn.spec.roles}
-            candidates: list[Case] = []
-            if scopes & {"jurisdiction", "anyone"}:
-                units = None if "anyone" in scopes else self.subtree(actor.unit)
-                candidates = self.store.list_cases(process=defn.process, states=states,
-                                                   units=units)
-            if "own" in scopes:
-                seen = {c.id for c in candidates}
-                candidates += [c for c in self.store.list_cases(
-                    process=defn.process, states=states, applicant_user=actor.id)
-                    if c.id not in seen]
-            for case in candidates:
-                if case.definition_version != defn.version:
-                    continue
-                opts = [o for o in self.options(case, user, lang) if o.allowed]
-                if opts:
-                    out.append((case, opts))
+        with self.store.reading() as reader:
+            for defn in self._latest_and_pinned():
+                out += self._queued(reader, defn, actor, lang)
         out.sort(key=lambda pair: pair[0].updated_at)
+        return out
+
+    def _queued(self, reader: FactSource, defn: CompiledDefinition, actor: Actor,
+                lang: str) -> list[tuple[Case, list[TriggerOption]]]:
+        """The cases of ``defn`` on which ``actor`` can fire something now."""
+        out: list[tuple[Case, list[TriggerOption]]] = []
+        states = sorted({src for t in defn.spec.transitions
+                         if set(t.roles) & set(actor.roles) for src in t.source})
+        if not states:
+            return out
+        scopes = {defn.spec.roles[r].scope for r in actor.roles if r in defn.spec.roles}
+        candidates: list[Case] = []
+        if scopes & {"jurisdiction", "anyone"}:
+            units = None if "anyone" in scopes else self.subtree(actor.unit)
+            candidates = self.store.list_cases(process=defn.process, states=states,
+                                               units=units)
+        if "own" in scopes:
+            seen = {c.id for c in candidates}
+            candidates += [c for c in self.store.list_cases(
+                process=defn.process, states=states, applicant_user=actor.id)
+                if c.id not in seen]
+        for case in candidates:
+            if case.definition_version != defn.version:
+                continue
+            opts = [o for o in self._options(reader, case, actor, lang) if o.allowed]
+            if opts:
+                out.append((case, opts))
         return out
 
     def _latest_and_pinned(self) -> list[CompiledDefinition]:
@@ -188,7 +208,7 @@ class Engine:
     def time_context(self, campaign: str | None) -> TimeContext:
         """The campaign calendar and working days deadlines are computed against."""
         found = self.campaigns.get(campaign) if campaign else None
-        calendar_id = getattr(getattr(found, "spec", None), "calendar", None) or "cn"
+        calendar_id = getattr(getattr(found, "spec", None), "calendar", None) or DEFAULT_CALENDAR
         return TimeContext(found, self.calendars.get(calendar_id), self.family_rules)
 
     def campaign_for(self, process: str, requested: str | None = None) -> str | None:
@@ -289,7 +309,7 @@ class Engine:
                 decision = decide_fire(defn, machine_for(defn), self.org, current, actor,
                                        command, self.clock.now(),
                                        self.time_context(current.campaign),
-                                       facts=self._facts(uow, defn, current, trigger))
+                                       facts=self._facts(uow, defn, current, (trigger,)))
                 uow.append(decision)
                 if decision.ledger:
                     uow.add_ledger(str(current.campaign), current.id, decision.event.seq,
@@ -377,7 +397,7 @@ class Engine:
             return not self.definition_for(other).is_final(other.state)
         return self.is_claim(other)
 
-    def _rival_facts(self, uow: UnitOfWork, defn: CompiledDefinition, household: str | None,
+    def _rival_facts(self, uow: FactSource, defn: CompiledDefinition, household: str | None,
                      campaign: str | None, exclude: str | None = None) -> dict[str, Any]:
         """The household's other cases that its definition's ``household_limit``
         forbids beside this one, as the facts ``decide`` judges (不重复慰问)."""
@@ -393,11 +413,12 @@ class Engine:
     def _state(self, case: Case) -> str:
         return self.definition_for(case).state_label(case.state)
 
-    def _facts(self, uow: UnitOfWork, defn: CompiledDefinition, case: Case,
-               trigger: str) -> dict[str, Any]:
-        """Database facts the guards and the budget of this trigger need, read in the
-        same transaction."""
-        specs = defn.by_trigger_source.get((trigger, case.state), ())
+    def _facts(self, uow: FactSource, defn: CompiledDefinition, case: Case,
+               triggers: Sequence[str]) -> dict[str, Any]:
+        """The facts the guards and the budget of these triggers need, read in ``uow``:
+        the one place they are gathered, for firing (by a user or a timer) and for
+        telling a user what they may fire."""
+        specs = [s for t in triggers for s in defn.by_trigger_source.get((t, case.state), ())]
         guards = {g.name for s in specs for g in s.guards}
         facts: dict[str, Any] = {}
         campaign = self.campaigns.get(case.campaign or "")
@@ -488,8 +509,10 @@ class Engine:
                         case=case.number, process=case.process, actor="system",
                         trigger=f"timer:{timer.spec_id}"):
                     try:
+                        facts = self._facts(uow, defn, case, (timer.trigger,)) \
+                            if timer.trigger else {}
                         decision = decide_timer(defn, machine_for(defn), self.org, case, timer,
-                                                now, self.time_context(case.campaign))
+                                                now, self.time_context(case.campaign), facts)
                     except BangfuError as exc:
                         # e.g. the next escalation falls in a year without a
                         # working-day calendar: set this timer aside, go on.

@@ -15,7 +15,26 @@ from definitions.compile import CompiledDefinition
 from workflow.core.model import Case, Decision, Event, Timer
 
 
-class UnitOfWork(Protocol):
+class FactSource(Protocol):
+    """What the facts of a decision are read from: a command's unit of work, or a
+    read of the store when a user asks what they may do (``CaseStore.reading``)."""
+
+    def household_cases(self, household: str, *, campaign: str | None = None,
+                        process: str | None = None, exclude: str | None = None) -> list[Case]:
+        """Cases of the same household (normalised applicant ID), of every process
+        and department, narrowed to a campaign and/or a process when given."""
+        ...
+
+    def budget_totals(self, campaign: str) -> dict[str, dict[str, int]]:
+        """Budget line → {reserve, release, spend} sums, inside the transaction."""
+        ...
+
+    def held_by_case(self, case_id: str) -> dict[str, int]:
+        """Budget line → what the case still holds reserved."""
+        ...
+
+
+class UnitOfWork(FactSource, Protocol):
     """One write transaction; everything in it commits together or not at all."""
 
     def load_case(self, ref: str) -> Case | None:
@@ -33,20 +52,6 @@ class UnitOfWork(Protocol):
     def claim_due(self, now: datetime, limit: int = 1) -> list[Timer]:
         """The oldest pending timers due by ``now``, locked for this transaction
         (skipping rows another worker holds, where the database can)."""
-        ...
-
-    def household_cases(self, household: str, *, campaign: str | None = None,
-                        process: str | None = None, exclude: str | None = None) -> list[Case]:
-        """Cases of the same household (normalised applicant ID), of every process
-        and department, narrowed to a campaign and/or a process when given."""
-        ...
-
-    def budget_totals(self, campaign: str) -> dict[str, dict[str, int]]:
-        """Budget line → {reserve, release, spend} sums, inside the transaction."""
-        ...
-
-    def held_by_case(self, case_id: str) -> dict[str, int]:
-        """Budget line → what the case still holds reserved."""
         ...
 
     def add_ledger(self, campaign: str, case_id: str, seq: int, at: datetime,
@@ -75,6 +80,10 @@ class UnitOfWork(Protocol):
 class CaseStore(Protocol):
     def unit_of_work(self) -> AbstractContextManager[UnitOfWork]:
         """A write transaction that serialises with other writers of the same case."""
+        ...
+
+    def reading(self) -> AbstractContextManager[FactSource]:
+        """A read-only transaction to read a decision's facts in (nothing locked)."""
         ...
 
     def get_case(self, ref: str) -> Case | None:

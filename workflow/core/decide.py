@@ -241,9 +241,40 @@ def decide_submit(defn: CompiledDefinition, org: Org, actor: Actor, command: Sub
                     messages=entry_messages(defn, org, None, case, event), household=household)
 
 
-def _ctx(defn: CompiledDefinition, case: Case, actor: Actor, now: datetime,
-         data: Mapping[str, Any], facts: Mapping[str, Any] | None = None) -> GuardContext:
-    return GuardContext(defn, case, {**case.data, **data}, actor, now, facts or {})
+def guard_context(defn: CompiledDefinition, case: Case, actor: Actor, now: datetime,
+                  data: Mapping[str, Any], facts: Mapping[str, Any] | None = None,
+                  time: TimeContext | None = None,
+                  pending: frozenset[str] = frozenset()) -> GuardContext:
+    """What the guards of a trigger see, for firing it and for asking whether it
+    may be fired: the case's data with the command's, the facts the shell read
+    for it, the case's time context (campaign and working-day calendar)."""
+    return GuardContext(defn, case, {**case.data, **data}, actor, now, facts or {}, time,
+                        pending)
+
+
+def pending_fields(spec: TransitionSpec, data: Mapping[str, Any]) -> frozenset[str]:
+    """What a user is still to give when firing transition ``spec`` on a case with
+    ``data``: the fields it asks for (``required``, given or confirmed with the
+    trigger) and those it may write that the case has no value for yet. Fields
+    the case holds that the trigger only may write are judged as they are."""
+    return frozenset((*spec.required,
+                      *(f for f in spec.writes if data.get(f) in (None, ""))))
+
+
+def _authorised(defn: CompiledDefinition, org: Org, case: Case, actor: Actor,
+                specs: tuple[TransitionSpec, ...]
+                ) -> tuple[list[tuple[TransitionSpec, str]], list[Refusal]]:
+    """The transitions of one trigger ``actor`` may take (with the role they act in),
+    and why not the others: the authorisation of firing and of options alike."""
+    allowed: list[tuple[TransitionSpec, str]] = []
+    refusals: list[Refusal] = []
+    for spec in specs:
+        role, refusal = authorize(defn, org, case, actor, spec)
+        if refusal is not None:
+            refusals.append(refusal)
+        elif role is not None:
+            allowed.append((spec, role))
+    return allowed, refusals
 
 
 def decide_fire(defn: CompiledDefinition, machine: CompiledMachine, org: Org, case: Case,
@@ -262,20 +293,13 @@ def decide_fire(defn: CompiledDefinition, machine: CompiledMachine, org: Org, ca
         raise InvalidTrigger(case.number, command.trigger, case.state,
                              defn.state_label(case.state),
                              defn.triggers_from.get(case.state, ()), defn.triggers)
-    allowed: list[tuple[TransitionSpec, str]] = []
-    refusals: list[Refusal] = []
-    for spec in specs:
-        role, refusal = authorize(defn, org, case, actor, spec)
-        if refusal is not None:
-            refusals.append(refusal)
-        elif role is not None:
-            allowed.append((spec, role))
+    allowed, refusals = _authorised(defn, org, case, actor, specs)
     if not allowed:
         r = _pick_refusal(refusals)
         raise PermissionDenied(r.reason, r.en, r.zh)
     check_data(defn, command.data)
     given = merge_papers(defn, case.data, command.data)
-    ctx = _ctx(defn, case, actor, now, given, facts)
+    ctx = guard_context(defn, case, actor, now, given, facts, time)
     adapter = machine.fire(command.trigger, case.state, ctx,
                            frozenset(defn.position(s) for s, _ in allowed))
     taken = adapter.taken
@@ -347,8 +371,10 @@ def entry_messages(defn: CompiledDefinition, org: Org, before: Case | None, afte
 
 
 def decide_timer(defn: CompiledDefinition, machine: CompiledMachine, org: Org, case: Case,
-                 timer: Timer, now: datetime, time: TimeContext) -> Decision:
-    """What a due timer does: fire its trigger, remind, or escalate.
+                 timer: Timer, now: datetime, time: TimeContext,
+                 facts: Mapping[str, Any] | None = None) -> Decision:
+    """What a due timer does: fire its trigger (judged on ``facts``, as a person's
+    firing would be), remind, or escalate.
 
     A trigger the rules refuse (the case moved on, a guard does not hold) is
     recorded as a ``timer`` event saying why, not raised: the timer is spent.
@@ -371,7 +397,7 @@ def decide_timer(defn: CompiledDefinition, machine: CompiledMachine, org: Org, c
         command = Fire(case.id, timer.trigger, SYSTEM_ACTOR.id)
         try:
             decision = decide_fire(defn, machine, org, case, SYSTEM_ACTOR, command, now, time,
-                                   meta=base)
+                                   meta=base, facts=facts)
         except CommandRejected as exc:
             return _note(defn, case, now, "timer", {**base, "refused": exc.en,
                                                     "refused_zh": exc.zh}, (), extra, timer.id)
@@ -408,34 +434,38 @@ def _note(defn: CompiledDefinition, case: Case, now: datetime, kind: str,
 
 
 def options(defn: CompiledDefinition, machine: CompiledMachine, org: Org, case: Case,
-            actor: Actor, now: datetime, lang: str = "zh") -> list[TriggerOption]:
-    """Every trigger of the case's state: may ``actor`` fire it now, and if not, why."""
+            actor: Actor, now: datetime, lang: str = "zh", time: TimeContext | None = None,
+            facts: Mapping[str, Any] | None = None) -> list[TriggerOption]:
+    """Every trigger of the case's state: may ``actor`` fire it now, and if not, why.
+
+    The decision is ``decide_fire``'s, on the same facts and time context: the
+    same authorisation, the same guards and conditions, the same budget check. A
+    trigger is allowed when firing it with valid values for the fields it still
+    takes (``pending_fields``) would be accepted; a condition on such a field is
+    judged when it is fired.
+    """
     out: list[TriggerOption] = []
     if defn.is_final(case.state):
         return out
     zh = lang.startswith("zh")
     for trigger in defn.triggers_from.get(case.state, ()):
         specs = defn.by_trigger_source[(trigger, case.state)]
-        reasons: list[str] = []
         ok = False
-        authorised: list[TransitionSpec] = []
-        for spec in specs:
-            _, refusal = authorize(defn, org, case, actor, spec)
-            if refusal is not None:
-                text = refusal.zh if zh else refusal.en
-                if text not in reasons:
-                    reasons.append(text)
-            else:
-                authorised.append(spec)
-        if authorised:
+        allowed, refusals = _authorised(defn, org, case, actor, specs)
+        reasons = list(dict.fromkeys(r.zh if zh else r.en for r in refusals))
+        if allowed:
             reasons = []
-            ctx = _ctx(defn, case, actor, now, {})
-            for spec in authorised:
-                failures = machine.would_pass(spec, ctx)
+            for spec, _ in allowed:
+                ctx = guard_context(defn, case, actor, now, {}, facts, time,
+                                    pending_fields(spec, case.data))
+                failures = machine.would_pass(spec, ctx, defn.position(spec))
+                if not failures:
+                    failures = _budget_failures(spec, facts, case)
                 if not failures:
                     ok = True
                     break
-                reasons.extend(z if zh else e for e, z in failures)
+                reasons.extend(z if zh else e for e, z in failures if (z if zh else e)
+                               not in reasons)
             if ok:
                 reasons = []
         first = specs[0]
@@ -446,6 +476,18 @@ def options(defn: CompiledDefinition, machine: CompiledMachine, org: Org, case: 
             required=tuple(dict.fromkeys(f for s in specs for f in s.required)),
         ))
     return out
+
+
+def _budget_failures(spec: TransitionSpec, facts: Mapping[str, Any] | None,
+                     case: Case) -> list[tuple[str, str]]:
+    """A reservation the budget cannot cover refuses the firing: say so beforehand."""
+    if spec.budget != "reserve":
+        return []
+    try:
+        ledger_entries(spec.budget, (facts or {}).get("budget"), case)
+    except BangfuError as exc:  # e.g. BudgetExceeded, as the firing would raise
+        return [(exc.en, exc.zh)]
+    return []
 
 
 def decide_migration(source: CompiledDefinition, target: CompiledDefinition, case: Case,

@@ -4,6 +4,15 @@ A definition refers to a guard by name (``guards: [{name: window_elapsed,
 params: {timer: notice_window}}]``). A guard returns ``None`` when it holds,
 or an (English, Chinese) pair saying what is missing, so a refusal always
 names the condition that failed.
+
+The same guard answers both questions a user asks: may I fire this now
+(``decide.options``, with ``pending`` naming the fields the user has still to
+give with the trigger) and does this command go through (``decide_fire``,
+nothing pending). A guard that checks a pending field's value against what
+the rules compute holds when the rules can compute it: the user can then give
+that value. Windows are computed by the timers' own arithmetic
+(``deadlines.deadline_of``) on the case's ``time`` context, so a guard sees
+the same working-day calendar as the timer that fires it.
 """
 
 from __future__ import annotations
@@ -14,7 +23,8 @@ from datetime import datetime
 from typing import Any
 
 from definitions.compile import CompiledDefinition
-from workflow.core.durations import parse_duration
+from definitions.errors import BangfuError
+from workflow.core.deadlines import TimeContext, deadline_of
 from workflow.core.localtime import local
 from workflow.core.model import Actor, Case
 
@@ -25,7 +35,10 @@ Failure = tuple[str, str]
 class GuardContext:
     """What a guard may look at. ``facts`` are read by the shell before the
     decision for guards that need the database (e.g. ``claims``: other open
-    or granted cases of the same household in the campaign)."""
+    or granted cases of the same household in the campaign); ``time`` is the
+    case's campaign and working-day calendar, the timers' own; ``pending``
+    the fields the trigger takes that the user has not given yet (only when
+    asking what may be done, never when firing)."""
 
     definition: CompiledDefinition
     case: Case
@@ -33,6 +46,8 @@ class GuardContext:
     actor: Actor
     now: datetime
     facts: Mapping[str, Any] = field(default_factory=dict)
+    time: TimeContext | None = None
+    pending: frozenset[str] = frozenset()
 
 
 Guard = Callable[..., Failure | None]
@@ -47,21 +62,19 @@ def _find_timer(defn: CompiledDefinition, timer_id: str) -> tuple[str, Any] | No
 
 
 def window_elapsed(ctx: GuardContext, timer: str) -> Failure | None:
-    """The window of timer ``timer`` (e.g. the 3-day public notice) has ended."""
+    """The window of timer ``timer`` (e.g. the 3-day public notice) has ended.
+
+    The end is the timer's own deadline (``deadlines.deadline_of``), on the same
+    calendar: a window counted in working days closes on the day its timer fires.
+    """
     found = _find_timer(ctx.definition, timer)
     if found is None or found[1].after is None:
         return (f"timer '{timer}' has no window", f"计时器 '{timer}' 没有设定期限")
     state, spec = found
-    duration = parse_duration(spec.after)
-    if duration.working:
-        return (f"the window '{timer}' is counted in working days, which needs a working-day "
-                "calendar", f"期限 '{timer}' 按工作日计算，需要工作日历")
-    start = ctx.case.state_entered_at
-    if spec.anchor == "first_entry" and state in ctx.case.first_entered:
-        start = datetime.fromisoformat(ctx.case.first_entered[state])
-    elif spec.anchor == "case_created":
-        start = ctx.case.created_at
-    ends = start + duration.as_timedelta()
+    try:
+        ends = deadline_of(spec, ctx.case, state, ctx.time or TimeContext())
+    except BangfuError as exc:  # no working-day calendar, or none for that year
+        return (exc.en, exc.zh)
     if ctx.now >= ends:
         return None
     label = spec.labels.get("en") if spec.labels else timer

@@ -6,6 +6,9 @@ fires ``machine.events[trigger].trigger(adapter)`` on a throw-away adapter, so
 no case is ever attached to the machine. Every transition's condition runs
 its guards and ``when`` conditions and records what failed on the adapter:
 the silent ``False`` of a failed condition becomes a refusal naming it.
+``would_pass`` runs the same checks for one transition without firing; a
+``when`` condition that reads a field still pending (to be given with the
+trigger) is left to the firing, where it is judged on the value given.
 """
 
 from __future__ import annotations
@@ -23,6 +26,18 @@ from workflow.core.registry import REGISTRY
 from workflow.rules._evaluate import holds
 
 _CACHE: dict[tuple[str, int, str], CompiledMachine] = {}
+
+#: a ``when`` condition: its text, its parsed tree, the field names it reads
+Condition = tuple[str, ast.AST, frozenset[str]]
+
+
+def _conditions(spec: TransitionSpec) -> tuple[Condition, ...]:
+    out = []
+    for expr in spec.when:
+        tree = ast.parse(expr.strip()).body[0]
+        names = frozenset(n.id for n in ast.walk(tree) if isinstance(n, ast.Name))
+        out.append((expr, tree, names))
+    return tuple(out)
 
 
 class Adapter:
@@ -46,6 +61,7 @@ class CompiledMachine:
     def __init__(self, definition: CompiledDefinition) -> None:
         self.definition = definition
         spec = definition.spec
+        self._when = {position: _conditions(t) for position, t in enumerate(spec.transitions)}
         self.machine = Machine(
             model=None,
             states=[s.id for s in spec.states],
@@ -54,14 +70,13 @@ class CompiledMachine:
             send_event=True,
         )
         for position, t in enumerate(spec.transitions):
-            trees = [(expr, ast.parse(expr.strip()).body[0]) for expr in t.when]
             self.machine.add_transition(
                 t.trigger, list(t.source), t.dest,
-                conditions=[partial(self._check, t, position, trees)],
+                conditions=[partial(self._check, t, position, self._when[position])],
                 after=[partial(self._took, t)],
             )
 
-    def _check(self, spec: TransitionSpec, position: int, trees: Sequence[tuple[str, ast.AST]],
+    def _check(self, spec: TransitionSpec, position: int, conditions: Sequence[Condition],
                event: EventData) -> bool:
         adapter = event.model
         assert isinstance(adapter, Adapter)
@@ -74,7 +89,9 @@ class CompiledMachine:
             if failure is not None:
                 adapter.failures.append(failure)
                 ok = False
-        for expr, tree in trees:
+        for expr, tree, names in conditions:
+            if names & ctx.pending:
+                continue  # judged when fired, on the value the user gives
             # one evaluator for every condition: the compiled closures of the rules
             if not holds(expr, ctx.data):
                 adapter.failures.append(self._explain(expr, tree))
@@ -107,12 +124,12 @@ class CompiledMachine:
             adapter.taken = None
         return adapter
 
-    def would_pass(self, spec: TransitionSpec, ctx: GuardContext) -> list[Failure]:
-        """The failures of one transition's conditions, without firing."""
+    def would_pass(self, spec: TransitionSpec, ctx: GuardContext, position: int) -> list[Failure]:
+        """The failures of one transition's conditions (the ``position``-th of the
+        definition), without firing."""
         adapter = Adapter(ctx.case.state, ctx)
-        trees = [(expr, ast.parse(expr.strip()).body[0]) for expr in spec.when]
         event = EventData(None, None, self.machine, adapter, (), {})
-        self._check(spec, -1, trees, event)
+        self._check(spec, -1, self._when[position], event)
         return adapter.failures
 
 

@@ -38,7 +38,9 @@ def no_double_relief(ctx: GuardContext) -> Failure | None:
 
 def standard_amount(ctx: GuardContext) -> Failure | None:
     """The amount paid is exactly the standard of the case's final category: no
-    other amount, no splitting (``facts``: the campaign's standards and family rules)."""
+    other amount, no splitting (``facts``: the campaign's standards and family rules).
+    With the amount still to be given (``ctx.pending``), it holds when the case
+    has a standard."""
     standards = ctx.facts.get("standards")
     if not standards:
         return ("the campaign defines no relief standards", "本次活动没有设定帮扶标准")
@@ -50,7 +52,7 @@ def standard_amount(ctx: GuardContext) -> Failure | None:
     except BangfuError as exc:
         return (exc.en, exc.zh)
     paid = ctx.data.get("amount_fen")
-    if paid == standard.amount_fen:
+    if "amount_fen" in ctx.pending or paid == standard.amount_fen:
         return None
     want = fen_to_yuan_text(standard.amount_fen, grouping=True)
     return (f"the amount must be exactly the standard of '{category}': {want} yuan",

@@ -81,6 +81,8 @@ def medical_route(ctx: GuardContext, route: str) -> Failure | None:
     if route not in ROUTES:
         return (f"unknown approval route '{route}'; known: {', '.join(ROUTES)}",
                 f"未知的审批层级 '{route}'；可用：{'、'.join(ROUTES)}")
+    if {KIND_FIELD, COSTS_FIELD} & ctx.pending:
+        return None  # judged on the kind and costs the user gives
     aid, failure = computed_aid(ctx)
     if aid is None:
         return failure
@@ -95,11 +97,14 @@ def medical_route(ctx: GuardContext, route: str) -> Failure | None:
 
 def medical_amount(ctx: GuardContext) -> Failure | None:
     """The amount recorded is exactly what the rules give: the share of the costs,
-    四舍五入, capped, never above the self-paid costs."""
+    四舍五入, capped, never above the self-paid costs. With the amount still to be
+    given (``ctx.pending``), it holds when the rules give one."""
+    if {KIND_FIELD, COSTS_FIELD} & ctx.pending:
+        return None  # judged on the kind and costs the user gives
     aid, failure = computed_aid(ctx)
     if aid is None:
         return failure
-    if _fen(ctx, AMOUNT_FIELD) == aid.amount_fen:
+    if AMOUNT_FIELD in ctx.pending or _fen(ctx, AMOUNT_FIELD) == aid.amount_fen:
         return None
     want = _yuan(aid.amount_fen)
     return (f"the medical aid must be exactly {want} yuan ({aid.rule.en})",
@@ -111,6 +116,8 @@ def level_amount(ctx: GuardContext, field: str, by: str,
     """Field ``field`` holds the amount (fen) the definition gives for the value of
     field ``by``: ``params: {field: living_aid_year_fen, by: hardship_level,
     deep: 790000, relative: 630000}``."""
+    if by in ctx.pending:
+        return None  # judged on the level the user gives
     level = ctx.data.get(by)
     if not isinstance(level, str) or not level:
         return (f"'{by}' must be given to set '{field}'", f"必须先确定「{by}」才能核定「{field}」")
@@ -119,7 +126,7 @@ def level_amount(ctx: GuardContext, field: str, by: str,
     if not isinstance(expected, int) or isinstance(expected, bool):
         return (f"the definition sets no amount for '{level_en}'",
                 f"流程定义没有为「{level_zh}」设定金额")
-    if _fen(ctx, field) == expected:
+    if field in ctx.pending or _fen(ctx, field) == expected:
         return None
     spec = ctx.definition.spec.fields.get(field)
     what_en, what_zh = (spec.labels.en, spec.labels.zh) if spec is not None else (field, field)
