@@ -67,9 +67,10 @@ from workflow.rules.paperwork import DocumentReview
 log = structlog.get_logger("bangfu.engine")
 
 
-#: The longest single move of a simulated clock: a campaign year and a little more.
-#: Daily escalations of one open case over a jump to 9999 once wrote 12,886 events.
-MAX_CLOCK_MOVE = timedelta(days=400)
+#: The longest single move of a simulated clock: five years (a care rating's three-year
+#: validity and its renewal fit in one move). Daily escalations of one open case over a
+#: jump to 9999 once wrote 12,886 events; within the bound, at most one per day moved.
+MAX_CLOCK_MOVE = timedelta(days=5 * 366)
 
 
 class Engine:

@@ -511,3 +511,16 @@ def test_a_checkpoint_whose_export_cannot_be_written_is_not_stored(
     result = bangfu("audit", "checkpoint", "--as", "jiang.duban", "--db", str(demo_path),
                     "--export", str(good))
     assert result.exit_code == 0 and json.loads(good.read_text())["made_by"] == "jiang.duban"
+
+
+def test_a_signed_checkpoint_vouches_for_the_unsigned_ones_before_it(demo: Engine) -> None:
+    """A county that adopts the key later: earlier unsigned checkpoints are covered by the
+    chain up to the first signed one; an unsigned one after the last signed is reported."""
+    key = b"inspectors-secret"
+    make_checkpoint(demo, "jiang.duban")
+    make_checkpoint(demo, "jiang.duban", key=key)
+    assert verify(demo, key=key).ok
+    late = make_checkpoint(demo, "jiang.duban")
+    report = verify(demo, key=key)
+    assert [(f.case, "no signed checkpoint follows" in f.en) for f in report.findings] == [
+        (f"checkpoint {late['id']}", True)]
