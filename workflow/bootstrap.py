@@ -201,9 +201,10 @@ def open_engine(db: str | None = None, *, definitions: str | Path | None = None)
             defs.add(definition_from_json(row["body"]))
     org = org_from_text(settings.get("org_yaml") or "", settings.get("org_source") or "org",
                         _roles(defs))
+    income = load_income_rules()
     return Engine(store, defs, org, clock, campaigns=_load_campaigns(defs, definitions),
                   calendars=_load_calendars(definitions),
-                  family_rules=load_income_rules().family,
+                  family_rules=income.family, income_rules=income,
                   medical_rules=load_medical_aid_rules())
 
 
