@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 from definitions import SHIPPED_PROCESSES, load_definition
 from definitions.bounds import (
@@ -113,7 +114,7 @@ def test_criterion_worded_against_its_condition_is_refused(old: str, new: str) -
 def _bounds(value: Any, path: str = "") -> Iterator[tuple[str, Bound]]:
     if isinstance(value, Bound):
         yield path, value
-    elif hasattr(value, "model_fields"):
+    elif isinstance(value, BaseModel):
         for name in type(value).model_fields:
             yield from _bounds(getattr(value, name), f"{path}.{name}".lstrip("."))
     elif isinstance(value, tuple):
