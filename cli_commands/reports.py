@@ -111,7 +111,8 @@ def report_notice(
         "--include-refused", help="含公示后不予通过、撤回的 / also refused and withdrawn")] = False,
     db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False,
 ) -> None:
-    """公示名单（姓名、身份证号脱敏，不含电话）/ the public notice list, masked."""
+    """公示名单（姓名按活动设定，身份证号脱敏，不含电话；文末公示单位、时间、异议受理）/
+    the public notice list: names by the campaign's policy, IDs masked, no phones."""
     from workflow.reporting import notice_list
 
     table = notice_list(open_engine(db, definitions), level, unit, campaign, lang=lang,
@@ -126,13 +127,15 @@ def report_form(
     fmt: FormatOpt = None, out_path: OutOpt = None, campaign: CampaignOpt = None,
     pending_only: Annotated[bool, typer.Option(
         "--pending-only", help="只列待发放的 / only households not yet paid")] = False,
+    rows_per_page: Annotated[int, typer.Option(
+        "--rows-per-page", help="每页户数，每页小计 / households per printed page")] = 10,
     db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False,
 ) -> None:
-    """慰问金发放签收表（本人签字、慰问干部签字，金额大写）/ the disbursement form."""
+    """慰问金发放签收表（本人签字、慰问干部签字，金额大写，分页小计、页码）/ the disbursement form."""
     from workflow.reporting import disbursement_form
 
     table = disbursement_form(open_engine(db, definitions), village, campaign, lang=lang,
-                              include_completed=not pending_only)
+                              include_completed=not pending_only, page_rows=rows_per_page)
     _report_out(table, out_path, fmt, Ui(lang, as_json))
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from difflib import get_close_matches
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import BeforeValidator, Field, StringConstraints
@@ -97,6 +97,30 @@ class OfficeHoursSpec(_Frozen):
         return _clock(self.start), _clock(self.end), _clock(self.send_at)
 
 
+class ObjectionContactSpec(_Frozen):
+    """Where and how the public objects to a notice: printed at its end, as given.
+
+    ``phone`` is the office's published number and is shown in full (the
+    applicants' ID and phone numbers never are)."""
+
+    office: Labels
+    phone: str = Field(pattern=r"^[0-9][0-9 ()+\-]{4,30}[0-9]$")
+    address: Labels
+    #: how to object (by phone, in person, in writing); a default sentence when not given
+    how: Labels | None = None
+
+
+class NoticeSpec(_Frozen):
+    """The campaign's public notices: how names are shown and whom to object to.
+
+    ``names``: ``full`` (the default: neighbours must know who is proposed, or
+    they cannot object) or ``masked`` (the middle character hidden, 李*兰), as
+    some places choose. ID and phone numbers are masked whatever this says."""
+
+    names: Literal["full", "masked"] = "full"
+    objections: ObjectionContactSpec | None = None
+
+
 class DeadlineSpec(_Frozen):
     """A named deadline: a local date with a time of day; without one, the end of that day."""
 
@@ -146,7 +170,8 @@ class CampaignSpec(_Frozen):
     phases: tuple[PhaseSpec, ...] = Field(min_length=1)
     deadlines: tuple[DeadlineSpec, ...] = ()
     completion_target: TargetSpec
-    notice_contact: str | None = None
+    #: public notices: the name policy and the objection contact (``NoticeSpec``)
+    notice: NoticeSpec = Field(default_factory=NoticeSpec)
     #: relief standard by case category (e.g. severe: 4000 per household), see
     #: ``definitions.standards``; checked by ``check_standards`` when loaded
     standards: dict[Identifier, StandardSpec] = Field(default_factory=dict)

@@ -76,6 +76,10 @@ class FieldSpec(_Frozen):
     min: int | None = None
     max: int | None = None
     pii: Literal["id_number", "phone", "name"] | None = None
+    #: the only triggers that may set the field: an application never does, nor
+    #: any other transition (an incapacity assessment is its own step, recorded
+    #: by the village before the delivery; the delivery only reads it)
+    recorded_by: Identifiers = ()
 
 
 class GuardRef(_Frozen):

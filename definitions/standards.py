@@ -24,6 +24,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
+from definitions.bounds import BoundKind, check_wording, condition_bounds, in_yuan
 from definitions.compile import SHIPPED
 from definitions.conditions import check_condition
 from definitions.errors import DefinitionError, DefinitionInvalid, Problem
@@ -49,11 +50,26 @@ def yuan_fen(yuan: Decimal) -> int:
 
 
 class CriterionSpec(_Frozen):
-    """One rule that makes a category apply: a condition over case data, with its wording."""
+    """One rule that makes a category apply: a condition over case data, with its wording.
+
+    ``wording`` quotes the plan where the condition has a bound ("4 万元以上"); its
+    bound words must be the comparisons of ``when`` (``>=`` for 以上), and its
+    figures theirs (``definitions.bounds``)."""
 
     id: Identifier
     labels: Labels
     when: str = Field(min_length=1)
+    wording: str | None = None
+
+    @model_validator(mode="after")
+    def _worded_as_compared(self) -> CriterionSpec:
+        if self.wording is not None:
+            bounds = [(kind, in_yuan(name, figure))
+                      for name, kind, figure in condition_bounds(self.when)]
+            problem = check_wording(self.wording, bounds)
+            if problem is not None:
+                raise ValueError(f"{problem[0]} ({self.when}); {problem[1]}")
+        return self
 
 
 class PartSpec(_Frozen):
@@ -271,6 +287,8 @@ class Bound(_Frozen):
     more_than: Yuan | None = None
     at_most: Yuan | None = None
     less_than: Yuan | None = None
+    #: the plan's words for this bound ("超过 2 万元"), held to the key and the figure
+    wording: str | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Bound:
@@ -279,10 +297,14 @@ class Bound(_Frozen):
         if len(given) != 1:
             raise ValueError("give exactly one of at_least = 以上, more_than = 超过, "
                              "at_most = 以下/以内, less_than = 低于/不足")
+        if self.wording is not None:
+            problem = check_wording(self.wording, [(self.kind, getattr(self, self.kind))])
+            if problem is not None:
+                raise ValueError(f"{problem[0]}; {problem[1]}")
         return self
 
     @property
-    def kind(self) -> str:
+    def kind(self) -> BoundKind:
         return next(k for k in ("at_least", "more_than", "at_most", "less_than")
                     if getattr(self, k) is not None)
 
@@ -368,19 +390,28 @@ class MedicalAidRules(_Frozen):
 class IncomeLineSpec(_Frozen):
     """An eligibility line on per-capita monthly income: a ``multiple`` of the
     minimum-living line or an absolute ``yuan``; ``bound`` says whether the line
-    itself is inside, ``at_most`` = 以下, or not, ``less_than`` = 低于."""
+    itself is inside, ``at_most`` = 以下/以内, or not, ``less_than`` = 低于/不足, and
+    ``wording`` quotes the plan (its bound word must agree). ``reasons`` are
+    the case fields (yes/no) of which one must hold for the line to apply (a
+    child in school, disability, single parent); none: the income alone."""
 
     id: Identifier
     labels: Labels
     multiple: Annotated[Decimal, Field(gt=0, max_digits=8, decimal_places=4)] | None = None
     yuan: PositiveYuan | None = None
     bound: Literal["less_than", "at_most"]
+    wording: str | None = None
+    reasons: Identifiers = ()
 
     @model_validator(mode="after")
     def _one_measure(self) -> IncomeLineSpec:
         if (self.multiple is None) == (self.yuan is None):
             raise ValueError("give exactly one of 'multiple' (of the minimum-living line) "
                              "and 'yuan'")
+        if self.wording is not None:
+            problem = check_wording(self.wording, [(self.bound, self.yuan)])
+            if problem is not None:
+                raise ValueError(f"{problem[0]}; {problem[1]}")
         return self
 
 
@@ -391,7 +422,12 @@ class FamilyRulesSpec(_Frozen):
 
 
 class IncomeRules(_Frozen):
-    """A union's income lines: the root of ``rules/income_lines.yaml``."""
+    """A union's income lines: the root of ``rules/income_lines.yaml``.
+
+    A household qualifies when its per-capita monthly income is under one of
+    ``lines`` (as its bound says) with one of that line's ``reasons``, or,
+    whatever the income, when its self-paid medical costs or disaster losses
+    this year lie in ``costs_or_losses``."""
 
     rules: Identifier
     labels: Labels

@@ -79,6 +79,33 @@ def timer_refs(defn: ProcessDefinition) -> list[tuple[str, str]]:
     return refs
 
 
+def _check_recorded_by(c: _Collector, defn: ProcessDefinition) -> None:
+    """A field ``recorded_by`` some triggers: each exists and sets the field, no other
+    transition sets it, and the application cannot carry it."""
+    for f, spec in defn.fields.items():
+        if not spec.recorded_by:
+            continue
+        triggers = {t.trigger for t in defn.transitions}
+        for k, trig in enumerate(spec.recorded_by):
+            if trig not in triggers:
+                c.unknown(("fields", f, "recorded_by", k), "trigger", "流转", trig, triggers)
+        for i, t in enumerate(defn.transitions):
+            sets = f in t.writes or f in t.required
+            if t.trigger in spec.recorded_by and not sets:
+                c.add(("transitions", i), f"'{t.trigger}' records '{f}' (fields.{f}.recorded_by) "
+                      "but neither writes nor requires it",
+                      f"'{t.trigger}' 负责登记字段 '{f}'，但未在 writes 或 required 中列出")
+            elif t.trigger not in spec.recorded_by and sets:
+                c.add(("transitions", i), f"only {', '.join(spec.recorded_by)} may set '{f}' "
+                      f"(fields.{f}.recorded_by); '{t.trigger}' may only read it",
+                      f"字段 '{f}' 只能由 {'、'.join(spec.recorded_by)} 登记，"
+                      f"'{t.trigger}' 只能读取")
+        if f in defn.submit.required:
+            c.add(("submit", "required"), f"'{f}' is recorded by its own step "
+                  f"({', '.join(spec.recorded_by)}), not by the application",
+                  f"字段 '{f}' 须单独登记（{'、'.join(spec.recorded_by)}），不能随申请提交")
+
+
 def validate(defn: ProcessDefinition, lines: Lines | None = None, source: str | None = None,
              known_guards: Collection[str] | None = None) -> None:
     """Check references and the state graph of ``defn``.
@@ -193,6 +220,8 @@ def validate(defn: ProcessDefinition, lines: Lines | None = None, source: str | 
                           f"'{trigger}' from '{src}' with no condition telling them apart",
                           f"transitions[{a}] 与 transitions[{b}] 都在状态 '{src}' 下响应 "
                           f"'{trigger}',且没有区分二者的条件")
+
+    _check_recorded_by(c, defn)
 
     for r_i, rule in enumerate(defn.separation_of_duties):
         for k, d in enumerate(rule.duties):

@@ -254,8 +254,9 @@ def open_engine(db: str | None = None, *, definitions: str | Path | None = None)
     campaigns = _load_campaigns(defs, definitions)
     calendars = _load_calendars(definitions)
     _check_windows(on_disk, campaigns, calendars)  # a stored version stays readable
+    income = load_income_rules()
     return Engine(store, defs, org, clock, campaigns=campaigns, calendars=calendars,
-                  family_rules=load_income_rules().family,
+                  family_rules=income.family, income_rules=income,
                   medical_rules=load_medical_aid_rules())
 
 

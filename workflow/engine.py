@@ -79,7 +79,8 @@ class Engine:
     def __init__(self, store: CaseStore, definitions: DefinitionSet, org: Org,
                  clock: Clock, campaigns: Mapping[str, Any] | None = None,
                  calendars: Mapping[str, WorkingDays] | None = None,
-                 family_rules: Any = None, medical_rules: Any = None) -> None:
+                 family_rules: Any = None, medical_rules: Any = None,
+                 income_rules: Any = None) -> None:
         self.store = store
         self.definitions = definitions
         self.org = org
@@ -92,6 +93,8 @@ class Engine:
         self.family_rules = family_rules
         #: the county union's medical aid rules (definitions/rules/medical_aid.yaml)
         self.medical_rules = medical_rules
+        #: the union's income lines (definitions/rules/income_lines.yaml)
+        self.income_rules = income_rules
         self._pinned: dict[tuple[str, int, str], CompiledDefinition] = {
             (d.process, d.version, d.content_hash): d for d in definitions}
 
@@ -425,6 +428,8 @@ class Engine:
         campaign = self.campaigns.get(case.campaign or "")
         if guards & {"medical_route", "medical_amount"}:
             facts["medical_rules"] = self.medical_rules
+        if "income_line" in guards:
+            facts["income_rules"] = self.income_rules
         if "standard_amount" in guards:
             facts["standards"] = campaign.spec.standards if campaign is not None else {}
             facts["family_rules"] = self.family_rules

@@ -398,8 +398,9 @@ def test_trigger_not_valid_from_the_state_lists_the_possible_ones(
     number = new_case()
     with unchanged(number), pytest.raises(InvalidTrigger) as ei:
         engine.fire(number, "approve_second", "zhu.tao")
-    assert ei.value.available == ("accept", "request_evidence", "withdraw")
-    assert "possible here: 'accept', 'request_evidence', 'withdraw'" in str(ei.value)
+    assert ei.value.available == ("accept", "request_evidence", "record_incapacity", "withdraw")
+    assert ("possible here: 'accept', 'request_evidence', 'record_incapacity', 'withdraw'"
+            in str(ei.value))
     assert "申请" in ei.value.localized("zh")
     assert_bilingual(ei.value, number)
 
@@ -439,6 +440,9 @@ def test_every_transition_of_the_shipped_definition_is_exercised(engine: Engine,
                         comment="核实后调整")
         engine.fire(number, "request_evidence", user, comment="补充")
         engine.fire(number, "resubmit", "li.xiulan", data={"evidence_note": "已补"})
+    for state in ("application", "disbursement"):
+        engine.fire(by_target[state][-1], "record_incapacity", "wang.fang",
+                    data={"capacity_assessment_ref": "村评-001"}, comment="无行为能力")
     for state in NON_FINAL:
         engine.fire(by_target[state].pop(), "withdraw", "li.xiulan", comment="撤回")
     number = by_target["objection_review"].pop()
@@ -591,7 +595,7 @@ def test_queue_lists_only_allowed_options(engine: Engine, spread: dict[str, str]
     """Each queue entry carries the triggers the user may fire on it now."""
     entries = dict((c.number, opts) for c, opts in engine.queue("ma.hui"))
     assert {o.trigger for o in entries[spread["l_app"]]} == {
-        "accept", "request_evidence", "withdraw"}
+        "accept", "request_evidence", "record_incapacity", "withdraw"}
     assert all(o.allowed for opts in entries.values() for o in opts)
 
 

@@ -92,9 +92,12 @@ def test_union_units_and_users_are_in_the_sample_org(shipped: tuple[Any, Any]) -
 
 
 def archive_application(**overrides: Any) -> dict[str, Any]:
+    # 1,200 yuan a person a month (under 200 % of 780) with a child in school:
+    # eligible under the union's income lines
     data: dict[str, Any] = {"worker_name": "陈国强", "id_number": CHEN_ID,
                             "employer": "青山纺织有限公司", "household_size": 3,
-                            "hardship_level": "deep", "hardship_reason": "妻子重病，孩子上学"}
+                            "hardship_level": "deep", "hardship_reason": "妻子重病，孩子上学",
+                            "per_capita_monthly_income_fen": 120000, "child_in_school": True}
     data.update(overrides)
     return data
 

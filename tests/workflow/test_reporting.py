@@ -70,13 +70,21 @@ def personal(engine: Engine) -> tuple[set[str], set[str]]:
             {str(c.data["phone"]) for c in cases if c.data.get("phone")})
 
 
-def with_contact(engine: Engine, contact: str) -> Engine:
-    """The engine with its campaign's objection contact set (a copy; nothing stored)."""
+def with_notice(engine: Engine, **update: Any) -> Engine:
+    """The engine with its campaign's ``notice`` settings changed (a copy; nothing stored)."""
     eng = copy.copy(engine)
-    eng.campaigns = {cid: dataclasses.replace(
-        c, spec=c.spec.model_copy(update={"notice_contact": contact}))
-        for cid, c in engine.campaigns.items()}
+    eng.campaigns = {}
+    for cid, c in engine.campaigns.items():
+        notice = c.spec.notice.model_copy(update=update)
+        eng.campaigns[cid] = dataclasses.replace(
+            c, spec=c.spec.model_copy(update={"notice": notice}))
     return eng
+
+
+def with_objection_phone(engine: Engine, phone: str) -> Engine:
+    contact = next(iter(engine.campaigns.values())).spec.notice.objections
+    assert contact is not None
+    return with_notice(engine, objections=contact.model_copy(update={"phone": phone}))
 
 
 # -- the public notice list ---------------------------------------------------
@@ -84,35 +92,84 @@ def with_contact(engine: Engine, contact: str) -> Engine:
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_notice_list_exports_show_no_full_id_or_phone(demo: Engine, tmp_path: Path,
                                                       fmt: str) -> None:
-    """No export of any level's notice list holds an 18-digit ID or an 11-digit mobile."""
-    # a careless contact with a mobile in it must not reach the notice board either
-    eng = with_contact(demo, "东岭镇社会事务办 王主任 13912345678，0571-88886666")
-    ids, phones = personal(eng)
+    """No export of any level's notice list holds an applicant's full ID or phone number."""
+    ids, phones = personal(demo)
     for level, unit in LEVEL_UNITS:
-        table = notice_list(eng, level, unit)
+        table = notice_list(demo, level, unit)
         assert len(table) > 0
         text = read_back(write(table, tmp_path / f"{level}.{fmt}", fmt))
         assert not ID_NUMBER.search(text), ID_NUMBER.search(text)
         assert not MOBILE.search(text), MOBILE.search(text)
         assert not any(i in text or i[:-1] in text for i in ids)
-        assert not any(p in text for p in phones | {"13912345678"})
-        # the list is there: masked IDs, masked names, the window and the landline
+        assert not any(p in text for p in phones)
+        # the list is there: masked IDs, names, the window and the objection phone
         first = table.data_rows[0]
         assert str(first["id_number"]) in text and str(first["name"]) in text
         assert str(first["end"]) in text and "0571-88886666" in text
 
 
-def test_notice_list_masks_names_and_ids(demo: Engine) -> None:
-    """Names keep their first character, IDs their first 6 and last 4; no phone column."""
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_notice_objection_phone_is_published_in_full(demo: Engine, tmp_path: Path,
+                                                     fmt: str) -> None:
+    """The campaign's objection phone is printed as given, even a mobile; the applicants'
+    numbers are still masked around it."""
+    eng = with_objection_phone(demo, "13912345678")
+    ids, phones = personal(eng)
+    table = notice_list(eng, "village", "shangcun")
+    text = read_back(write(table, tmp_path / f"notice.{fmt}", fmt))
+    assert "13912345678" in text
+    assert not any(p in text for p in phones) and not any(i in text for i in ids)
+
+
+def test_notice_shows_full_names_by_default(demo: Engine) -> None:
+    """Names are shown in full (neighbours must know who is proposed); IDs keep their first
+    6 and last 4 characters; there is no phone column."""
     table = notice_list(demo, "village", "shangcun")
+    assert table.meta["names"] == "full"
     by_number = {c.number: c for c in demo.list_cases(unit="shangcun")}
     for row in table.data_rows:
         case = by_number[str(row["number"])]
         name, id_number = str(case.data["applicant_name"]), str(case.data["id_number"])
-        assert row["name"] == name[0] + "*" * (len(name) - 1)
+        assert row["name"] == name
         assert row["id_number"] == id_number[:6] + "*" * 8 + id_number[-4:]
     assert "phone" not in {c.key for c in table.columns}
-    assert public_name("王芳") == "王*" and public_name("李秀兰") == "李**"
+
+
+def test_notice_masks_the_middle_of_names_when_the_campaign_says_so(demo: Engine) -> None:
+    """``notice.names: masked`` hides the middle character (李*兰, 王*); IDs stay masked."""
+    table = notice_list(with_notice(demo, names="masked"), "village", "shangcun")
+    by_number = {c.number: c for c in demo.list_cases(unit="shangcun")}
+    for row in table.data_rows:
+        name = str(by_number[str(row["number"])].data["applicant_name"])
+        assert row["name"] == (name[0] + "*" * (len(name) - 2) + name[-1] if len(name) > 2
+                               else name[0] + "*")
+        assert "*" in str(row["id_number"])
+    assert public_name("王芳", "masked") == "王*" and public_name("李秀兰", "masked") == "李*兰"
+    assert public_name("李秀兰") == "李秀兰"
+
+
+def test_notice_ends_with_posting_unit_dates_and_where_to_object(demo: Engine) -> None:
+    """The last lines name the posting unit, the notice dates, and the office, phone,
+    address and way to object."""
+    table = notice_list(demo, "township", "dongling")
+    footer = "\n".join(table.footer)
+    assert "公示单位：青山县 / 东岭镇" in footer
+    starts = [str(r["start"]) for r in table.data_rows]
+    ends = [str(r["end"]) for r in table.data_rows]
+    assert f"公示时间：{min(starts)} 至 {max(ends)}" in footer
+    assert "东岭镇社会事务办" in footer and "电话 0571-88886666" in footer
+    assert "东岭镇府前路 1 号" in footer and "来电、来访或书面" in footer
+    english = "\n".join(notice_list(demo, "township", "dongling", lang="en").footer)
+    assert "phone 0571-88886666" in english and "Fuqian Road" in english
+    html = render_html(table)
+    assert html.rindex("0571-88886666") > html.rindex("</table>")
+
+
+def test_notice_without_an_objection_contact_is_refused(demo: Engine) -> None:
+    """A campaign that names no objection contact gets no notice: it could serve no purpose."""
+    with pytest.raises(ReportError, match="names no objection contact") as err:
+        notice_list(with_notice(demo, objections=None), "village", "shangcun")
+    assert "异议受理" in err.value.localized("zh")
 
 
 def test_levels_filter_categories(demo: Engine) -> None:
@@ -158,9 +215,8 @@ def test_notice_list_holds_cases_in_or_past_the_notice(demo: Engine) -> None:
     assert len(refused) > len(table)
 
 
-def test_notice_window_and_contact(engine: Engine, walk: Callable[..., Case]) -> None:
-    """The window runs from the first entry into the notice for the definition's 3 days;
-    without a campaign contact, objections go to the township's social affairs office."""
+def test_notice_window(engine: Engine, walk: Callable[..., Case]) -> None:
+    """The window runs from the first entry into the notice for the definition's 3 days."""
     noticed = walk("publicity", category="severe")
     walk("deliberation", category="general")
     rows = notice_list(engine, "village", "shangcun").data_rows
@@ -169,7 +225,6 @@ def test_notice_window_and_contact(engine: Engine, walk: Callable[..., Case]) ->
     assert rows[0]["start"] == local(start)
     assert rows[0]["end"] == local(start + timedelta(days=3))
     assert rows[0]["amount"] == 400000
-    assert rows[0]["contact"] == "东岭镇 乡镇社会事务办：杨静、吴刚"
     assert notice_list(engine, "county", "qingshan").data_rows[0]["number"] == noticed.number
 
 
@@ -242,6 +297,44 @@ def test_form_exports_keep_signature_columns_and_mask_ids(demo: Engine, tmp_path
         assert Decimal(str(total)) * 100 == form.total["amount"]  # type: ignore[index]
     if fmt == "html":
         assert text.count('<td class="signature"></td>') == 2 * len(form.rows)
+
+
+def test_form_has_a_subtotal_and_a_number_on_every_page(demo: Engine, tmp_path: Path) -> None:
+    """Every printed page of the form closes with its subtotal and carries "第 n 页 共 N 页";
+    the subtotals add up to the total; XLSX breaks the sheet after each subtotal."""
+    form = disbursement_form(demo, "shangcun", page_rows=7)
+    pages = int(form.meta["pages"])
+    assert pages == -(-len(form) // 7) and pages > 1
+    subtotals = [r for r in form.rows if r.kind == "subtotal"]
+    assert [r.page for r in subtotals] == list(range(1, pages + 1))
+    for sub in subtotals:
+        on_page = [r for r in form.data_rows if r.page == sub.page]
+        assert 0 < len(on_page) <= 7
+        assert sub["amount"] == sum(int(r["amount"] or 0) for r in on_page)
+        assert sub["capital"] == chinese_capital(int(sub["amount"] or 0))
+        assert sub["number"] == f"第 {sub.page} 页小计"
+    assert sum(int(r["amount"] or 0) for r in subtotals) == form.total["amount"]  # type: ignore[index]
+    html = render_html(form)
+    for n in range(1, pages + 1):
+        assert html.count(f"第 {n} 页 共 {pages} 页") == 1
+    assert html.count("<thead>") == pages and html.count("page-break-before: always") == 1
+    sheet = openpyxl.load_workbook(write(form, tmp_path / "form.xlsx")).active
+    assert len(sheet.row_breaks.brk) == pages
+    assert "&P" in sheet.oddFooter.center.text and "&N" in sheet.oddFooter.center.text
+    with pytest.raises(ReportError):
+        disbursement_form(demo, "shangcun", page_rows=0)
+
+
+def test_form_and_notice_never_wrap_case_numbers_or_categories(demo: Engine) -> None:
+    """In print, case numbers, names and categories stay on one line (white-space: nowrap)."""
+    for table in (disbursement_form(demo, "shangcun"), notice_list(demo, "village", "shangcun")):
+        nowrap = {c.key for c in table.columns if c.nowrap}
+        assert {"number", "name", "category"} <= nowrap
+        html = render_html(table)
+        assert re.search(r"td\.nowrap[^{]*\{[^}]*white-space:\s*nowrap", html)
+        row = table.data_rows[0]
+        for key in ("number", "category"):
+            assert f'<td class="text nowrap">{row[key]}</td>' in html
 
 
 def test_form_is_per_village(demo: Engine) -> None:

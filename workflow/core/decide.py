@@ -194,6 +194,10 @@ def decide_submit(defn: CompiledDefinition, org: Org, actor: Actor, command: Sub
             "jurisdiction", f"user '{actor.id}' may not open a case for '{org.unit_path(unit, 'en')}'",
             f"用户 '{actor.id}' 无权为「{org.unit_path(unit)}」提交申请")
     check_data(defn, command.data)
+    recorded = [f for f in command.data if spec.fields[f].recorded_by]
+    if recorded:
+        raise InvalidData([_recorded_elsewhere(defn, f, "submit", "提交申请")
+                           for f in recorded])
     data, proposal, computed = _prepare_application(defn, command.data, now, time)
     missing = _missing(defn, spec.submit.required, data)
     if missing:
@@ -277,6 +281,16 @@ def _authorised(defn: CompiledDefinition, org: Org, case: Case, actor: Actor,
     return allowed, refusals
 
 
+def _recorded_elsewhere(defn: CompiledDefinition, field: str, trigger: str,
+                        label_zh: str) -> tuple[str, str, str]:
+    """The refusal of a field only its own step records (``recorded_by``), naming that step."""
+    steps = defn.spec.fields[field].recorded_by
+    zh = "、".join(f"「{defn.trigger_label(s)}」({s})" for s in steps)
+    return (field, f"'{trigger}' may not set this field: it is recorded beforehand as its own "
+            f"step ({', '.join(repr(s) for s in steps)}), and '{trigger}' only reads it",
+            f"「{label_zh}」不能填写此字段：须事先以单独步骤 {zh} 登记，本步骤只读取登记结果")
+
+
 def decide_fire(defn: CompiledDefinition, machine: CompiledMachine, org: Org, case: Case,
                 actor: Actor, command: Fire, now: datetime, time: TimeContext | None = None,
                 meta: Mapping[str, Any] | None = None,
@@ -311,8 +325,11 @@ def decide_fire(defn: CompiledDefinition, machine: CompiledMachine, org: Org, ca
     writable = set(taken.required) | set(taken.writes)
     refused = sorted(set(command.data) - writable)
     if refused:
-        raise InvalidData([(f, f"'{command.trigger}' may not change this field",
-                            f"「{taken.labels.zh}」不能修改此字段") for f in refused])
+        raise InvalidData([
+            _recorded_elsewhere(defn, f, command.trigger, taken.labels.zh)
+            if defn.spec.fields[f].recorded_by else
+            (f, f"'{command.trigger}' may not change this field",
+             f"「{taken.labels.zh}」不能修改此字段") for f in refused])
     missing = _missing(defn, taken.required, ctx.data)
     if missing:
         raise MissingData(case.number, command.trigger, missing)

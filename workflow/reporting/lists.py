@@ -6,13 +6,18 @@ never SQL, and writes nothing.
 - ``notice_list``: the households in (or past) their public notice that
   belong on a village, township or county list. Every category is noticed at
   village and township level; moderate and severe ones also at county level
-  (DOMAIN.md). Names show their first character only; ID numbers their first
-  6 and last 4 characters; no phone number at all.
+  (DOMAIN.md). Names as the campaign's ``notice.names`` says: in full by
+  default (neighbours must know who is proposed), or with the middle hidden;
+  ID numbers always show their first 6 and last 4 characters only; no
+  applicant's phone at all. The list ends with the posting unit, the notice
+  dates and where and how to object (``notice.objections``: office, phone,
+  address), the one phone number it prints in full.
 - ``disbursement_form``: per village, the households to visit (and those
   already paid, marked), each amount in figures and in capitals, blank
-  columns for the recipient's and the visiting cadre's signatures, and a
-  total row. The recipient signs under their own full name; the ID stays
-  masked.
+  columns for the recipient's and the visiting cadre's signatures, in
+  numbered pages of ``page_rows`` households, each closed by its subtotal,
+  and a total row. The recipient signs under their own full name; the ID
+  stays masked.
 - ``statistics``: per village and category, cases by state and the money:
   the standard of every open case, what was paid on every closed one.
 
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -36,7 +42,6 @@ from workflow.core.model import Case
 from workflow.core.pii import mask_id_number
 from workflow.engine import Engine
 from workflow.reporting.lookups import (
-    CONTACT_ROLE,
     cases_of,
     category_label,
     check_unit,
@@ -45,7 +50,6 @@ from workflow.reporting.lookups import (
     personal,
     public_name,
     resolve_campaign,
-    role_label,
     standard_fen,
     title_prefix,
 )
@@ -66,22 +70,31 @@ DISBURSEMENT_STATE = "disbursement"
 
 # -- the public notice list ---------------------------------------------------
 
-def objection_contact(engine: Engine, campaign: Campaign | None, unit: str, lang: str) -> str:
-    """The campaign's ``notice_contact``, else the township offices over (or under) ``unit``."""
-    if campaign is not None and campaign.spec.notice_contact:
-        return campaign.spec.notice_contact
-    chain = {unit, *engine.org.ancestors.get(unit, ())}
-    users = [u for u in engine.org.users.values() if CONTACT_ROLE in u.roles]
-    chosen = [u for u in users if u.unit in chain] or \
-        [u for u in users if engine.org.in_subtree(u.unit, unit)]
-    by_unit: dict[str, list[str]] = defaultdict(list)
-    for user in chosen:
-        by_unit[user.unit].append(user.name)
-    office = role_label(engine, CONTACT_ROLE, lang)
-    sep = t(lang, "、", ", ")
-    return t(lang, "；", "; ").join(
-        f"{engine.org.unit_label(u, lang)} {office}{t(lang, '：', ': ')}{sep.join(names)}"
-        for u, names in by_unit.items())
+def objection_lines(engine: Engine, campaign: Campaign | None, unit: str,
+                    lang: str) -> tuple[str, tuple[str, ...]]:
+    """Where and how to object, from the campaign's ``notice.objections``: the line
+    printed at the end of a notice, and the phone it publishes.
+
+    Raises:
+        ReportError: no campaign, or a campaign that names no objection contact (a
+            notice without one serves no purpose).
+    """
+    contact = campaign.spec.notice.objections if campaign is not None else None
+    if contact is None:
+        which = f"'{campaign.id}'" if campaign is not None else t(lang, "（未指定）", "(none given)")
+        raise ReportError(
+            f"campaign {which} names no objection contact (notice.objections: office, phone, "
+            "address); a public notice must say where and how to object",
+            f"活动 {which} 未设定异议受理方式（notice.objections：受理单位、电话、地址），"
+            "公示须写明向何处、以何种方式提出异议")
+    how = contact.how.get(lang) if contact.how is not None else t(
+        lang, "公示期内可来电、来访或书面提出异议", "During the notice, by phone, in person or in writing")
+    line = t(lang,
+             f"异议受理：{contact.office.zh}，电话 {contact.phone}，地址 {contact.address.zh}。"
+             f"{how}",
+             f"Objections: {contact.office.en}, phone {contact.phone}, {contact.address.en}. "
+             f"{how}")
+    return line, (contact.phone,)
 
 
 def notice_window(engine: Engine, case: Case) -> tuple[datetime, datetime | None]:
@@ -121,8 +134,10 @@ def notice_list(engine: Engine, level: str, unit: str, campaign: str | None = No
         raise unknown("notice level", "公示层级", level, list(LEVELS))
     check_unit(engine, unit)
     found = resolve_campaign(engine, campaign)
-    contact = objection_contact(engine, found, unit, lang)
+    objections, published = objection_lines(engine, found, unit, lang)
+    policy = found.spec.notice.names if found is not None else "full"
     rows: list[Row] = []
+    windows: list[tuple[datetime, datetime | None]] = []
     for case in cases_of(engine, unit, found):
         defn = engine.definition_for(case)
         if NOTICE_STATE not in defn.states or NOTICE_STATE not in case.first_entered:
@@ -132,56 +147,91 @@ def notice_list(engine: Engine, level: str, unit: str, campaign: str | None = No
         if level not in notice_levels(engine, case):
             continue
         start, end = notice_window(engine, case)
+        windows.append((start, end))
         rows.append(Row({
             "no": len(rows) + 1, "number": case.number,
             "unit": engine.org.unit_label(case.unit, lang),
-            "name": public_name(personal(engine, case, "name")),
+            "name": public_name(personal(engine, case, "name"), policy),
             "id_number": mask_id_number(personal(engine, case, "id_number")),
             "household_size": case.data.get("household_size"),
             "category": category_label(engine, case, lang),
             "amount": standard_fen(engine, case),
             "start": local(start), "end": local(end) if end is not None else None,
-            "state": defn.state_label(case.state, lang), "contact": contact}))
+            "state": defn.state_label(case.state, lang)}))
     level_zh, level_en = LEVEL_LABELS[level]
     name = engine.org.unit_label(unit, lang)
     title = t(lang, f"{title_prefix(found, lang)}{name}帮扶对象名单公示（{level_zh}）",
               f"{title_prefix(found, lang)}public notice of {name} ({level_en} level)")
     notes = (
-        t(lang, f"公示单位：{engine.org.unit_path(unit, lang)}",
-          f"Posted by: {engine.org.unit_path(unit, lang)}"),
-        t(lang, "公示期：各户自首次公示起计算，起止时间见表；公示期内任何单位和个人均可提出异议",
-          "Notice window: from each household's first notice, as listed; anyone may object "
-          "within it"),
-        t(lang, f"异议受理：{contact}", f"Objections to: {contact}"),
-        t(lang, "本名单已隐去身份证号码、联系电话等个人信息",
-          "ID and phone numbers are withheld from this list"))
+        t(lang, f"经民主评议、审核，以下 {len(rows)} 户拟列为帮扶对象，现予公示。"
+                "公示期内，任何单位和个人均可提出异议",
+          f"After deliberation and review, the {len(rows)} households below are proposed for "
+          "relief. Anyone may object during the notice"),)
+    posted = engine.org.unit_path(unit, lang)
+    footer = (
+        t(lang, f"公示单位：{posted}", f"Posted by: {posted}"),
+        t(lang, f"公示时间：{_span(windows, lang)}（各户自首次公示起计算，起止时间见表）",
+          f"Notice: {_span(windows, lang)} (from each household's first notice, as listed)"),
+        objections,
+        t(lang, "本名单已隐去身份证号码（仅留前 6 位和后 4 位），不列联系电话",
+          "ID numbers are shown with their first 6 and last 4 characters only; no phone "
+          "numbers are listed"),
+        t(lang, f"{posted}（盖章）    发布日期：{_day(windows)}",
+          f"{posted} (seal)    Issued: {_day(windows)}"))
     columns = (
         Column("no", t(lang, "序号", "No."), "count", 6),
-        Column("number", t(lang, "编号", "Case")),
-        Column("unit", t(lang, "村（社区）", "Village")),
-        Column("name", t(lang, "姓名", "Name")),
-        Column("id_number", t(lang, "身份证号", "ID number"), width=22),
+        Column("number", t(lang, "编号", "Case"), nowrap=True),
+        Column("unit", t(lang, "村（社区）", "Village"), nowrap=True),
+        Column("name", t(lang, "姓名", "Name"), nowrap=True),
+        Column("id_number", t(lang, "身份证号", "ID number"), width=22, nowrap=True),
         Column("household_size", t(lang, "家庭人口", "Household"), "count"),
-        Column("category", t(lang, "困难类别", "Category")),
+        Column("category", t(lang, "困难类别", "Category"), nowrap=True),
         Column("amount", t(lang, "帮扶标准（元）", "Standard (yuan)"), "money"),
         Column("start", t(lang, "公示开始", "Notice from"), width=18),
         Column("end", t(lang, "公示结束", "Notice until"), width=18),
-        Column("state", t(lang, "办理状态", "State")),
-        Column("contact", t(lang, "异议受理", "Objections to"), width=30))
-    return Table("notice", title, columns, tuple(rows), notes, public=True, lang=lang,
+        Column("state", t(lang, "办理状态", "State"), nowrap=True))
+    return Table("notice", title, columns, tuple(rows), notes, footer, public=True, lang=lang,
                  meta={"level": level, "unit": unit, "campaign": found.id if found else None,
-                       "cases": len(rows)})
+                       "cases": len(rows), "names": policy}, published=published)
+
+
+def _span(windows: Sequence[tuple[datetime, datetime | None]], lang: str) -> str:
+    """From the first notice's start to the last one's end, local time."""
+    if not windows:
+        return "—"
+    first = local(min(s for s, _ in windows))
+    ends = [e for _, e in windows if e is not None]
+    last = local(max(ends)) if ends else t(lang, "（未定）", "(open)")
+    return t(lang, f"{first} 至 {last}", f"{first} to {last}")
+
+
+def _day(windows: Sequence[tuple[datetime, datetime | None]]) -> str:
+    """The day the notice was first posted (local), or a blank to fill in."""
+    return local(min(s for s, _ in windows))[:10] if windows else "____年__月__日"
 
 
 # -- the disbursement form ----------------------------------------------------
 
+#: households per printed page of the disbursement form (A4 landscape, rows tall
+#: enough to sign in)
+FORM_PAGE_ROWS = 10
+
+
 def disbursement_form(engine: Engine, village: str, campaign: str | None = None, *,
-                      lang: str = "zh", include_completed: bool = True) -> Table:
+                      lang: str = "zh", include_completed: bool = True,
+                      page_rows: int = FORM_PAGE_ROWS) -> Table:
     """The form the recipients and the visiting cadres sign, for one village.
 
+    Printed in pages of ``page_rows`` households, each closed by its page's
+    subtotal ("第 1 页小计"), the last by the total; every page is numbered.
+
     Raises:
-        ReportError: an unknown village or campaign, or a unit with units below it.
+        ReportError: an unknown village or campaign, a unit with units below it,
+            or fewer than one household a page.
     """
+    if page_rows < 1:
+        raise ReportError(f"a page holds at least one household, not {page_rows}",
+                          f"每页至少 1 户，不能为 {page_rows}")
     check_unit(engine, village)
     if engine.org.children(village):
         raise ReportError(
@@ -191,6 +241,7 @@ def disbursement_form(engine: Engine, village: str, campaign: str | None = None,
     rows: list[Row] = []
     total = 0
     unpriced: list[str] = []
+    households: list[Row] = []
     for case in cases_of(engine, village, found):
         defn = engine.definition_for(case)
         paid = granted(defn, case.state)
@@ -206,8 +257,8 @@ def disbursement_form(engine: Engine, village: str, campaign: str | None = None,
             when = case.first_entered.get(case.state)
             day = local(datetime.fromisoformat(when))[:10] if when else ""
             remark = t(lang, f"已发放 {day}", f"paid {day}").strip()
-        rows.append(Row({
-            "no": len(rows) + 1, "number": case.number,
+        households.append(Row({
+            "no": len(households) + 1, "number": case.number,
             "name": personal(engine, case, "name"),
             "id_number": mask_id_number(personal(engine, case, "id_number")),
             "household_size": case.data.get("household_size"),
@@ -215,9 +266,18 @@ def disbursement_form(engine: Engine, village: str, campaign: str | None = None,
             "amount": amount,
             "capital": chinese_capital(amount) if amount is not None else None,
             "recipient_sign": None, "cadre_sign": None, "remark": remark}))
+    pages = max(1, -(-len(households) // page_rows))
+    for page in range(1, pages + 1):
+        on_page = [replace(r, page=page)
+                   for r in households[(page - 1) * page_rows: page * page_rows]]
+        rows.extend(on_page)
+        fen = sum(int(r["amount"] or 0) for r in on_page)
+        rows.append(Row({"no": None, "number": t(lang, f"第 {page} 页小计", f"Page {page}"),
+                         "name": t(lang, f"{len(on_page)} 户", f"{len(on_page)} households"),
+                         "amount": fen, "capital": chinese_capital(fen)}, "subtotal", page))
     rows.append(Row({"no": None, "number": t(lang, "合计", "Total"),
-                     "name": t(lang, f"{len(rows)} 户", f"{len(rows)} households"),
-                     "amount": total, "capital": chinese_capital(total)}, "total"))
+                     "name": t(lang, f"{len(households)} 户", f"{len(households)} households"),
+                     "amount": total, "capital": chinese_capital(total)}, "total", pages))
     notes = [
         t(lang, f"村（社区）：{engine.org.unit_path(village, lang)}",
           f"Village: {engine.org.unit_path(village, lang)}"),
@@ -236,11 +296,11 @@ def disbursement_form(engine: Engine, village: str, campaign: str | None = None,
                 "____________    Finance office: ____________    Date: ____________"),)
     columns = (
         Column("no", t(lang, "序号", "No."), "count", 6),
-        Column("number", t(lang, "编号", "Case")),
-        Column("name", t(lang, "领取人姓名", "Recipient")),
-        Column("id_number", t(lang, "身份证号", "ID number"), width=22),
+        Column("number", t(lang, "编号", "Case"), nowrap=True),
+        Column("name", t(lang, "领取人姓名", "Recipient"), nowrap=True),
+        Column("id_number", t(lang, "身份证号", "ID number"), width=22, nowrap=True),
         Column("household_size", t(lang, "家庭人口", "Household"), "count"),
-        Column("category", t(lang, "困难类别", "Category")),
+        Column("category", t(lang, "困难类别", "Category"), nowrap=True),
         Column("amount", t(lang, "金额（元）", "Amount (yuan)"), "money"),
         Column("capital", t(lang, "金额（大写）", "Amount in capitals"), "capital", 26),
         Column("recipient_sign", t(lang, "领取人签字", "Recipient's signature"), "signature", 16),
@@ -252,7 +312,8 @@ def disbursement_form(engine: Engine, village: str, campaign: str | None = None,
               f"{engine.org.unit_label(village, lang)}")
     return Table("form", title, columns, tuple(rows), tuple(notes), footer, lang=lang,
                  meta={"village": village, "campaign": found.id if found else None,
-                       "households": len(rows) - 1, "total_fen": total})
+                       "households": len(households), "total_fen": total, "pages": pages},
+                 page_rows=page_rows)
 
 
 # -- statistics ---------------------------------------------------------------

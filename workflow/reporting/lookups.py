@@ -10,13 +10,11 @@ from definitions.campaign import Campaign
 from definitions.compile import CompiledDefinition
 from definitions.errors import BangfuError
 from workflow.core.model import Case
+from workflow.core.pii import mask_name
 from workflow.engine import Engine
 from workflow.reporting.table import t, unknown
 from workflow.rules.family import case_values
 from workflow.rules.relief import amount_for
-
-#: who answers objections when the campaign names no contact
-CONTACT_ROLE = "town_office"
 
 
 def resolve_campaign(engine: Engine, campaign: str | None) -> Campaign | None:
@@ -59,10 +57,12 @@ def personal(engine: Engine, case: Case, kind: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def public_name(name: str) -> str:
-    """A name as a public list shows it: the first character, the rest as ``*``."""
+def public_name(name: str, policy: str = "full") -> str:
+    """A name as a public list shows it, by the campaign's name policy (``notice.names``):
+    ``full`` as it is (neighbours must know who is proposed), ``masked`` with the
+    middle hidden (李*兰, 王*)."""
     name = name.strip()
-    return name[:1] + "*" * max(1, len(name) - 1) if name else ""
+    return mask_name(name) if policy == "masked" else name
 
 
 def category_label(engine: Engine, case: Case, lang: str) -> str:
@@ -109,11 +109,3 @@ def title_prefix(campaign: Campaign | None, lang: str) -> str:
     if campaign is None:
         return ""
     return f"{campaign.spec.labels.get(lang)}{t(lang, '：', ': ')}"
-
-
-def role_label(engine: Engine, role: str, lang: str) -> str:
-    for defn in engine.definitions:
-        spec = defn.spec.roles.get(role)
-        if spec is not None:
-            return str(spec.labels.get(lang))
-    return role

@@ -50,12 +50,16 @@ class Column:
     kind: ColumnKind = "text"
     #: width in characters (a CJK character counts two); None: from the content
     width: int | None = None
+    #: never broken across lines in print (case numbers, categories)
+    nowrap: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class Row:
     cells: Mapping[str, Cell]
     kind: RowKind = "data"
+    #: the printed page the row is on (1, 2, ...), for tables printed in pages
+    page: int | None = None
 
     def __getitem__(self, key: str) -> Cell:
         return self.cells.get(key)
@@ -74,6 +78,11 @@ class Table:
     lang: str = "zh"
     #: machine-readable facts (level, unit, campaign, ...) for --json
     meta: Mapping[str, Any] = field(default_factory=dict)
+    #: numbers the campaign publishes on purpose (the objection phone), left
+    #: unmasked on a public table; nothing else is
+    published: tuple[str, ...] = ()
+    #: data rows per printed page (the disbursement form: a subtotal per page)
+    page_rows: int | None = None
 
     def column(self, key: str) -> Column:
         for c in self.columns:
@@ -115,15 +124,24 @@ def masked(table: Table) -> Table:
     if not table.public:
         return table
 
+    keep = [p for p in table.published if p]
+
+    def text(value: str) -> str:
+        for number in keep:
+            if number in value:
+                return number.join(text(part) for part in value.split(number))
+        return mask_text(value)
+
     def cell(value: Cell) -> Cell:
-        return mask_text(value) if isinstance(value, str) else value
+        return text(value) if isinstance(value, str) else value
 
     return replace(
-        table, title=mask_text(table.title),
-        notes=tuple(mask_text(n) for n in table.notes),
-        footer=tuple(mask_text(n) for n in table.footer),
-        columns=tuple(replace(c, label=mask_text(c.label)) for c in table.columns),
-        rows=tuple(Row({k: cell(v) for k, v in r.cells.items()}, r.kind) for r in table.rows))
+        table, title=text(table.title),
+        notes=tuple(text(n) for n in table.notes),
+        footer=tuple(text(n) for n in table.footer),
+        columns=tuple(replace(c, label=text(c.label)) for c in table.columns),
+        rows=tuple(Row({k: cell(v) for k, v in r.cells.items()}, r.kind, r.page)
+                   for r in table.rows))
 
 
 def t(lang: str, zh: str, en: str) -> str:

@@ -1,7 +1,8 @@
 """Writing a ``Table`` as CSV, XLSX or HTML. Files only; no engine.
 
 - CSV: UTF-8 with a byte-order mark, so that Excel opens the Chinese text
-  right; the header row, then the rows; money as ``4000.00``.
+  right; the header row, then the rows; money as ``4000.00``; a public
+  table's closing lines (posting unit, dates, objections) after a blank row.
 - XLSX (openpyxl): a title row and the notes above the header, CJK text in a
   CJK font, column widths from the content (a CJK character counts two),
   money as numbers shown with two decimals, capitals and every other text
@@ -9,7 +10,12 @@
   printed page, landscape A4 fitted to the width.
 - HTML (Jinja2, autoescaped): a page to print, signature columns left blank
   and tall enough to sign in; ``templates/<kind>.html.j2`` if there is one,
-  else ``table.html.j2``.
+  else ``table.html.j2``. A table printed in pages (``page_rows``: the
+  disbursement form) is one table per page, its header repeated, each page
+  closed by its subtotal and numbered "第 n 页 共 N 页"; XLSX breaks the
+  sheet after each page's subtotal and numbers the printed pages in the
+  footer. Columns marked ``nowrap`` (case numbers, names, categories) are
+  never broken across lines.
 
 A public table is masked once more on the way out (``table.masked``).
 """
@@ -94,6 +100,11 @@ def render_csv(table: Table) -> str:
     writer.writerow([c.label for c in table.columns])
     for row in table.rows:
         writer.writerow([text_of(c, row[c.key]) for c in table.columns])
+    if table.public and table.footer:
+        # a notice printed from any format ends with where and how to object
+        writer.writerow([])
+        for line in table.footer:
+            writer.writerow([line])
     return buffer.getvalue()
 
 
@@ -103,10 +114,16 @@ def render_html(table: Table) -> str:
     table = masked(table)
     name = f"{table.kind}.html.j2"
     template = _env.get_template(name if (TEMPLATES / name).is_file() else "table.html.j2")
-    rows = [{"kind": r.kind,
-             "cells": [{"text": text_of(c, r[c.key], grouping=True), "kind": c.kind}
+    rows = [{"kind": r.kind, "page": r.page or 1,
+             "cells": [{"text": text_of(c, r[c.key], grouping=True),
+                        "kind": f"{c.kind} nowrap" if c.nowrap else c.kind}
                        for c in table.columns]} for r in table.rows]
-    return template.render(table=table, columns=table.columns, rows=rows,
+    pages: list[list[dict[str, Any]]] = []
+    for row in rows:
+        if not pages or (table.page_rows is not None and row["page"] != pages[-1][0]["page"]):
+            pages.append([])
+        pages[-1].append(row)
+    return template.render(table=table, columns=table.columns, rows=rows, pages=pages,
                            lang="zh-CN" if table.lang.startswith("zh") else "en")
 
 
@@ -126,6 +143,7 @@ def write_xlsx(table: Table, path: Path) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.pagebreak import Break
 
     table = masked(table)
     book = Workbook()
@@ -165,7 +183,8 @@ def write_xlsx(table: Table, path: Path) -> None:
             cell = sheet.cell(line, i)
             cell.font = font if row.kind == "data" else bold
             cell.border = box
-            cell.alignment = Alignment(vertical="center", wrap_text=column.kind == "capital")
+            cell.alignment = Alignment(vertical="center",
+                                       wrap_text=column.kind == "capital" and not column.nowrap)
             if value is None:
                 continue
             if column.kind == "money" and isinstance(value, int):
@@ -178,6 +197,11 @@ def write_xlsx(table: Table, path: Path) -> None:
                 cell.number_format = "@"
         if signing and row.kind == "data":
             sheet.row_dimensions[line].height = 30
+        if table.page_rows is not None and row.kind == "subtotal":
+            sheet.row_breaks.append(Break(id=line))
+    if table.page_rows is not None:
+        sheet.oddFooter.center.text = "第 &P 页 共 &N 页" if table.lang.startswith("zh") \
+            else "Page &P of &N"
     if table.footer:
         line += 1
         for text in table.footer:

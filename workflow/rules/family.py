@@ -162,3 +162,52 @@ def case_values(data: Mapping[str, Any], rules: FamilyRulesSpec) -> dict[str, An
         values["per_capita_annual_income_fen"] = per_capita(income, size)
         values["per_capita_monthly_income_fen"] = per_capita(income, size, MONTHS_PER_YEAR)
     return values
+
+
+@dataclass(frozen=True)
+class LineCheck:
+    """One income line against a household: is the income under it, and which of its
+    reasons (case fields) hold."""
+
+    line: IncomeLineSpec
+    limit_fen: Decimal
+    under: bool
+    reasons_held: tuple[str, ...]
+
+    @property
+    def met(self) -> bool:
+        return self.under and (not self.line.reasons or bool(self.reasons_held))
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    """Whether a household qualifies under the income lines, and by what: the first
+    line met, else the costs or losses of the year, else nothing."""
+
+    checks: tuple[LineCheck, ...]
+    #: the costs or losses bound held (whatever the income)
+    by_costs: bool
+
+    @property
+    def qualified(self) -> bool:
+        return self.by_costs or any(c.met for c in self.checks)
+
+    @property
+    def line(self) -> IncomeLineSpec | None:
+        return next((c.line for c in self.checks if c.met), None)
+
+
+def eligibility(rules: IncomeRules, per_capita_monthly_fen: Decimal | int | None,
+                data: Mapping[str, Any], costs_or_losses_fen: int | None = None) -> Eligibility:
+    """The income lines applied to a household: each line with its reasons (a reason
+    holds when ``data[reason] is True``), and the costs or losses of the year."""
+    checks = []
+    for ln in rules.lines:
+        under = per_capita_monthly_fen is not None and under_line(per_capita_monthly_fen, ln,
+                                                                  rules)
+        held = tuple(r for r in ln.reasons if data.get(r) is True)
+        checks.append(LineCheck(ln, line_fen(rules, ln), under, held))
+    bound = rules.costs_or_losses
+    by_costs = bound is not None and costs_or_losses_fen is not None \
+        and bound.holds(costs_or_losses_fen)
+    return Eligibility(tuple(checks), by_costs)

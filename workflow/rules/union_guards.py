@@ -4,7 +4,9 @@ Listed in ``workflow.core.registry``. No figure lives here: the yearly
 living aid per hardship level comes from the definition (guard ``params``),
 the medical aid from the county union's rules the shell reads into
 ``facts["medical_rules"]`` (``definitions/rules/medical_aid.yaml``,
-``definitions.standards.MedicalAidRules``).
+``definitions.standards.MedicalAidRules``), eligibility for the archive from
+the union's income lines in ``facts["income_rules"]``
+(``definitions/rules/income_lines.yaml``).
 
 The medical guards read these case fields of ``processes/medical_aid.yaml``:
 ``aid_kind`` (deep, relative, accident), ``compliant_costs_fen``,
@@ -15,8 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from definitions.standards import ROUTES, MedicalAidRules
+from definitions.standards import ROUTES, IncomeRules, MedicalAidRules
 from workflow.core.guards import Failure, Guard, GuardContext
+from workflow.rules.family import eligibility
 from workflow.rules.medical import MedicalAid, medical_aid
 from workflow.rules.money import InvalidAmount, fen_to_yuan_text
 
@@ -135,8 +138,59 @@ def level_amount(ctx: GuardContext, field: str, by: str,
             f"「{level_zh}」的{what_zh}必须为 {want} 元")
 
 
+def _label(ctx: GuardContext, field: str) -> tuple[str, str]:
+    spec = ctx.definition.spec.fields.get(field)
+    return (spec.labels.en, spec.labels.zh) if spec is not None else (field, field)
+
+
+def income_line(ctx: GuardContext, income: str, costs: str) -> Failure | None:
+    """The household qualifies under the union's income lines (``facts["income_rules"]``,
+    ``definitions/rules/income_lines.yaml``): its per-capita monthly income (field
+    ``income``, fen) is under a line, as the line's bound says, with one of the line's
+    reasons (a child in school, disability, single parent; a major illness or
+    disaster); or its self-paid medical costs or disaster losses this year (field
+    ``costs``) lie in the rules' ``costs_or_losses``, whatever the income."""
+    rules = ctx.facts.get("income_rules")
+    if not isinstance(rules, IncomeRules):
+        return ("the union's income lines are not loaded", "未加载困难职工认定收入线，无法认定")
+    per_capita, spent = _fen(ctx, income), _fen(ctx, costs)
+    if per_capita is None and spent is None:
+        what_en, what_zh = _label(ctx, income)
+        return (f"'{what_en}' must be given to judge eligibility",
+                f"必须填写「{what_zh}」才能认定是否符合条件")
+    found = eligibility(rules, per_capita, ctx.data, spent)
+    if found.qualified:
+        return None
+    en: list[str] = []
+    zh: list[str] = []
+    if per_capita is not None:
+        en.append(f"per-capita monthly income {_yuan(per_capita)} yuan")
+        zh.append(f"家庭月人均收入 {_yuan(per_capita)} 元")
+        for check in found.checks:
+            limit = _yuan(int(check.limit_fen))
+            inclusive = check.line.bound == "at_most"
+            place_en = f"at or under {limit}" if inclusive else f"under {limit}"
+            place_zh = f"在 {limit} 元以下" if inclusive else f"低于 {limit} 元"
+            if not check.under:
+                en.append(f"not {place_en} ({check.line.labels.en})")
+                zh.append(f"不{place_zh}（{check.line.labels.zh}）")
+            else:
+                names = [_label(ctx, r) for r in check.line.reasons]
+                en.append(f"{place_en}, but none of: {', '.join(n[0] for n in names)}")
+                zh.append(f"{place_zh}，但不具备以下情形：{'、'.join(n[1] for n in names)}")
+    bound = rules.costs_or_losses
+    if bound is not None:
+        b_en, b_zh = bound.words()
+        what_en, what_zh = _label(ctx, costs)
+        en.append(f"{what_en.lower()} {_yuan(spent or 0)} yuan, not {b_en}")
+        zh.append(f"{what_zh} {_yuan(spent or 0)} 元，未达 {b_zh}")
+    return ("not eligible under the income lines: " + "; ".join(en),
+            "不符合困难职工认定条件：" + "；".join(zh))
+
+
 GUARDS: Mapping[str, Guard] = {
     "medical_route": medical_route,
     "medical_amount": medical_amount,
     "level_amount": level_amount,
+    "income_line": income_line,
 }

@@ -101,15 +101,24 @@ def test_income_lines_reproduce_domain_figures() -> None:
     assert not RULES.costs_or_losses.holds(1_999_999)
 
 
-def test_under_means_below_the_line_itself_excluded() -> None:
-    """'Under 150 %', 低于: exactly 1,170 is not under it; one fen less is."""
+def test_shipped_lines_include_the_line_itself() -> None:
+    """The plan's lines are "…% 以下": exactly 1,170 is inside the 150 % line; one fen more
+    is not (a household of three with 3,510 a month has exactly 1,170 each)."""
     first = RULES.lines[0]
-    assert first.bound == "less_than"
-    assert not under_line(Decimal(117_000), first, RULES)
+    assert first.bound == "at_most" and first.wording is not None and "以下" in first.wording
+    assert under_line(Decimal(117_000), first, RULES)
     assert under_line(Decimal(116_999), first, RULES)
-    # a household of three with 3,510 a month: exactly 1,170 each
-    assert not under_line(per_capita(351_000, 3), first, RULES)
-    assert under_line(per_capita(350_999, 3), first, RULES)
+    assert not under_line(Decimal(117_001), first, RULES)
+    assert under_line(per_capita(351_000, 3), first, RULES)
+    assert not under_line(per_capita(351_001, 3), first, RULES)
+
+
+def test_less_than_excludes_the_line_itself() -> None:
+    """A line worded 低于 (``less_than``): exactly on it is not under it; one fen less is."""
+    city = income_rules_from_text(CITY.replace("bound: at_most", "bound: less_than"))
+    margin = city.lines[0]
+    assert not under_line(85_000, margin, city)
+    assert under_line(84_999, margin, city)
 
 
 def test_at_most_includes_the_line() -> None:
@@ -125,7 +134,8 @@ def test_lines_met_in_order() -> None:
     """An income under 200 % but not 150 % meets the 200 % and 3× lines."""
     met = lines_met(RULES, Decimal(120_000))
     assert [ln.id for ln in met] == ["special_reason", "major_illness_or_disaster"]
-    assert lines_met(RULES, Decimal(234_000)) == ()
+    assert [ln.id for ln in lines_met(RULES, Decimal(234_000))] == ["major_illness_or_disaster"]
+    assert lines_met(RULES, Decimal(234_001)) == ()
 
 
 def test_per_capita_is_exact_and_not_rounded() -> None:
@@ -153,7 +163,8 @@ def test_line_comparison_is_exact(total: int, size: int, months: int, line: obje
 
     assert isinstance(line, IncomeLineSpec)
     limit = line_fen(RULES, line)
-    exact = total < limit * size * months
+    exact = total <= limit * size * months if line.bound == "at_most" \
+        else total < limit * size * months
     assert under_line(per_capita(total, size, months), line, RULES) == exact
 
 

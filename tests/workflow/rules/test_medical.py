@@ -113,8 +113,10 @@ def test_figures_come_from_the_data() -> None:
     other = medical_aid_rules_from_text(
         TEXT.replace("percent_of_deep: 80", "percent_of_deep: 70")
             .replace("cap: 16000", "cap: 15000")
-            .replace("costs: {more_than: 20000}", "costs: {more_than: 30000}")
-            .replace("qualifies: {at_least: 24000}", "qualifies: {more_than: 24000}"))
+            .replace("costs: {more_than: 20000, wording: 合规自付费用超过 2 万元",
+                     "costs: {more_than: 30000, wording: 合规自付费用超过 3 万元")
+            .replace("qualifies: {at_least: 24000, wording: 当年医疗费用或损失 2.4 万元以上}",
+                     "qualifies: {more_than: 24000, wording: 当年医疗费用或损失超过 2.4 万元}"))
     assert medical_aid(other, "relative", fen("12350")).amount_fen == fen("8600")
     assert medical_aid(other, "relative", fen("30000")).amount_fen == fen("15000")
     assert medical_aid(other, "deep", fen("25000")).route == "county"
@@ -123,8 +125,9 @@ def test_figures_come_from_the_data() -> None:
 
 @pytest.mark.parametrize(("old", "new", "path"), [
     ("percent: 15", "percent: 150", "accident.percent"),
-    ("qualifies: {at_least: 24000}", "qualifies: {at_least: 24000, more_than: 1}",
+    ("qualifies: {at_least: 24000,", "qualifies: {at_least: 24000, more_than: 1,",
      "accident.qualifies"),
+    ("qualifies: {at_least: 24000,", "qualifies: {more_than: 24000,", "accident.qualifies"),
     ("cap: 16000", "cap: -1", "relative_hardship.cap"),
     ("round_to: 0.01", "round_to: 0.001", "accident.round_to"),
     ("route: national", "route: province", "deep_hardship.approvals"),
