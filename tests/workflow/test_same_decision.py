@@ -26,8 +26,11 @@ EMPLOYED = {**WORKER, "employer": "青山纺织", "hardship_reason": "重病"}
 #: who opens a case of each process, with what
 SUBMIT: dict[str, tuple[str, dict[str, Any]]] = {
     "relief_application": ("li.xiulan", application()),
+    # 1,200 yuan a person a month with a child in school: under the union's 200 % line
     "hardship_archive": ("xie.hong", {**EMPLOYED, "household_size": 3,
-                                      "hardship_level": "deep"}),
+                                      "hardship_level": "deep",
+                                      "per_capita_monthly_income_fen": 120_000,
+                                      "child_in_school": True}),
     "medical_aid": ("chen.guoqiang", {**WORKER, "aid_kind": "deep",
                                       "compliant_costs_fen": 1_500_000,
                                       "diagnosis_note": "县医院诊断证明及票据"}),

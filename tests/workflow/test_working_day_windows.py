@@ -24,7 +24,9 @@ ENTERED = datetime.fromisoformat("2026-04-02T09:00+08:00")
 CLOSES = datetime.fromisoformat("2026-04-08T09:00+08:00")
 CALENDAR_DAYS_LATER = datetime.fromisoformat("2026-04-05T09:00+08:00")
 WORKER = {"worker_name": "陈国强", "id_number": "331122195803120422", "employer": "青山纺织",
-          "household_size": 3, "hardship_level": "deep", "hardship_reason": "重病"}
+          "household_size": 3, "hardship_level": "deep", "hardship_reason": "重病",
+          # under the union's 200 % income line, with a child in school: eligible
+          "per_capita_monthly_income_fen": 120_000, "child_in_school": True}
 
 runner = CliRunner()
 
