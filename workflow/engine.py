@@ -414,7 +414,8 @@ class Engine:
                 balances[line.id] = Balance(line.amount_fen, held, paid)
             facts["budget"] = BudgetFacts(campaign.spec.budget, campaign.spec.standards,
                                           self.family_rules, balances,
-                                          uow.held_by_case(case.id))
+                                          uow.held_by_case(case.id),
+                                          campaign.spec.budget_unlisted)
         return facts
 
     def coerce(self, process_or_case: str | Case, raw: Mapping[str, str]) -> dict[str, Any]:
@@ -483,8 +484,10 @@ class Engine:
                         case=case.number, process=case.process, actor="system",
                         trigger=f"timer:{timer.spec_id}"):
                     try:
+                        facts = (self._facts(uow, defn, case, timer.trigger)
+                                 if timer.trigger else None)
                         decision = decide_timer(defn, machine_for(defn), self.org, case, timer,
-                                                now, self.time_context(case.campaign))
+                                                now, self.time_context(case.campaign), facts)
                     except BangfuError as exc:
                         # e.g. the next escalation falls in a year without a
                         # working-day calendar: set this timer aside, go on.
@@ -492,6 +495,9 @@ class Engine:
                         failed = (timer, exc)
                     else:
                         uow.append(decision)
+                        if decision.ledger:
+                            uow.add_ledger(str(case.campaign), case.id, decision.event.seq,
+                                           decision.event.at, decision.ledger)
             if failed is not None:
                 log.error("timer.failed", case=case.number, timer=timer.spec_id,
                           timer_id=timer.id, error=failed[1].en)

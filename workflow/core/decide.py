@@ -353,11 +353,14 @@ def entry_messages(defn: CompiledDefinition, org: Org, before: Case | None, afte
 
 
 def decide_timer(defn: CompiledDefinition, machine: CompiledMachine, org: Org, case: Case,
-                 timer: Timer, now: datetime, time: TimeContext) -> Decision:
+                 timer: Timer, now: datetime, time: TimeContext,
+                 facts: Mapping[str, Any] | None = None) -> Decision:
     """What a due timer does: fire its trigger, remind, or escalate.
 
     A trigger the rules refuse (the case moved on, a guard does not hold) is
     recorded as a ``timer`` event saying why, not raised: the timer is spent.
+    ``facts`` are those of the trigger, as for a command (the budget too: what
+    a timer's transition pays is booked like any other).
     """
     spec = timer_spec(defn, timer.spec_id)
     label = spec.labels if spec is not None and spec.labels else None
@@ -377,13 +380,11 @@ def decide_timer(defn: CompiledDefinition, machine: CompiledMachine, org: Org, c
         command = Fire(case.id, timer.trigger, SYSTEM_ACTOR.id)
         try:
             decision = decide_fire(defn, machine, org, case, SYSTEM_ACTOR, command, now, time,
-                                   meta=base)
+                                   meta=base, facts=facts)
         except CommandRejected as exc:
             return _note(defn, case, now, "timer", {**base, "refused": exc.en,
                                                     "refused_zh": exc.zh}, (), extra, timer.id)
-        return Decision(decision.event, decision.case, decision.previous_version,
-                        decision.timers + extra, decision.cancel_state_timers,
-                        decision.cancel_case_timers, decision.messages, timer.id)
+        return replace(decision, timers=decision.timers + extra, fired_timer=timer.id)
     context = {"case": case.number, "process": case.process, "unit": case.unit,
                "state": case.state, "timer": timer.spec_id,
                "timer_label": {"zh": label.zh, "en": label.en} if label else None,
