@@ -20,10 +20,19 @@ from definitions.parse import parse_model
 from definitions.schema import ProcessDefinition, StateSpec, TransitionSpec
 from definitions.validate import validate
 
+#: transition keys the format gained after definitions were first stored: left
+#: out of the hash while unset, so a file that does not use one keeps the hash
+#: its stored version was registered under (an upgrade must not invalidate it)
+LATER_TRANSITION_KEYS = ("instalment",)
+
 
 def content_hash(defn: ProcessDefinition) -> str:
-    body = json.dumps(defn.model_dump(mode="json"), sort_keys=True, ensure_ascii=False,
-                      separators=(",", ":"))
+    dump = defn.model_dump(mode="json")
+    for transition in dump.get("transitions", ()):
+        for key in LATER_TRANSITION_KEYS:
+            if transition.get(key) is None:
+                transition.pop(key, None)
+    body = json.dumps(dump, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 

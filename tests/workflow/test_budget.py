@@ -3,6 +3,7 @@ withdrawals release; overspending is refused unless a fallback fund is named."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shutil
@@ -270,3 +271,34 @@ def test_the_demo_budget_reconciles_with_every_disbursement_to_the_fen(demo_path
     assert body["paid_on_cases_fen"] == body["booked_fen"] == events_paid
     outside = next(r for r in body["lines"] if r["line"] == "outside_plan")  # type: ignore[attr-defined]
     assert dibao and outside["paid_fen"] == dibao
+
+
+def test_a_timers_transition_keeps_its_facts_and_ledger_entries(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a timer fires is decided with the trigger's facts, and the ledger rows that
+    decision books are kept (they were dropped when the timer's decision was rebuilt)."""
+    import workflow.core.decide as decide
+    from workflow.core.budget import Entry
+    from workflow.core.machine import machine_for
+
+    number = engine.submit(PROCESS, "wang.fang", application(
+        id_number=household_id(33), category="general")).case_number
+    case = move(engine, number, "publicity")
+    (timer,) = [t for t in engine.store.timers(case.id, status=["pending"])  # type: ignore[attr-defined]
+                if t.trigger == "close_notice"]
+    seen: dict[str, object] = {}
+    real = decide.decide_fire
+    entry = Entry("general", "reserve", 60000)
+
+    def booking(*args: object, **kwargs: object) -> object:
+        seen["facts"] = kwargs.get("facts")
+        return dataclasses.replace(real(*args, **kwargs),  # type: ignore[arg-type]
+                                   ledger=(entry,))
+
+    monkeypatch.setattr(decide, "decide_fire", booking)
+    defn = engine.definition_for(case)
+    facts = {"marker": True}
+    decision = decide.decide_timer(defn, machine_for(defn), engine.org, case, timer,
+                                   timer.due_at, engine.time_context(case.campaign), facts)
+    assert seen["facts"] is facts
+    assert decision.ledger == (entry,) and decision.fired_timer == timer.id

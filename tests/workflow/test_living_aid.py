@@ -127,3 +127,21 @@ def test_an_instalment_on_wrong_fields_does_not_load(tmp_path: Path, old: str, n
     with pytest.raises(DefinitionInvalid) as ei:
         load_definition(path, known_guards=REGISTRY)
     assert any(says in p.en and p.path.endswith(("amount", "of")) for p in ei.value.problems)
+
+
+def test_a_definition_not_using_instalments_keeps_the_hash_it_was_stored_under() -> None:
+    """Adding the instalment key to the format leaves the content hash of every file that
+    does not use it as it was, so databases holding those versions still open."""
+    import hashlib
+    import json
+
+    from definitions.compile import content_hash
+
+    for path in sorted(SHIPPED_PROCESSES.glob("*.yaml")):
+        spec = load_definition(path, known_guards=REGISTRY).spec
+        if any(t.instalment for t in spec.transitions):
+            continue
+        dump = spec.model_dump(mode="json", exclude={"transitions": {"__all__": {"instalment"}}})
+        before = hashlib.sha256(json.dumps(dump, sort_keys=True, ensure_ascii=False,
+                                           separators=(",", ":")).encode("utf-8")).hexdigest()
+        assert content_hash(spec) == before, path.name

@@ -81,8 +81,8 @@ def line_of(budget: Sequence[Any], category: str, unlisted: str | None = None) -
     return booking_line(budget, unlisted, category)
 
 
-def reserve(budget: Sequence[Any], balances: Mapping[str, Balance], category: str,
-            amount: int, unlisted: str | None = None, kind: str = "reserve") -> list[Entry]:
+def book(budget: Sequence[Any], balances: Mapping[str, Balance], category: str,
+         amount: int, unlisted: str | None = None, kind: str = "reserve") -> list[Entry]:
     """Book ``amount`` (``kind``: reserve, or spend) on the category's line, or on its
     fallback.
 
@@ -134,7 +134,7 @@ def ledger_entries(kind: str | None, facts: BudgetFacts | None, case: Any) -> li
             raise UnbudgetedPayment(category)
         computed = case_values(case.data, facts.family_rules) if facts.family_rules else {}
         amount = amount_for(facts.standards, category, case.data, computed).amount_fen
-        return reserve(facts.lines, facts.balances, category, amount, facts.unlisted)
+        return book(facts.lines, facts.balances, category, amount, facts.unlisted)
     if kind == "spend":
         return spend(facts, category, int(case.data.get("amount_fen") or 0))
     return settle(facts.held, "release")
@@ -146,8 +146,8 @@ def spend(facts: BudgetFacts, category: str, paid: int) -> list[Entry]:
     held = sum(fen for fen in facts.held.values() if fen > 0)
     out = settle(facts.held, "spend", paid)
     if paid > held:
-        out.extend(reserve(facts.lines, facts.balances, category, paid - held, facts.unlisted,
-                           kind="spend"))
+        out.extend(book(facts.lines, facts.balances, category, paid - held, facts.unlisted,
+                        kind="spend"))
     elif held > paid:
         left = dict(facts.held)
         for entry in out:
