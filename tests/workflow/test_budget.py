@@ -302,3 +302,23 @@ def test_a_timers_transition_keeps_its_facts_and_ledger_entries(
                                    timer.due_at, engine.time_context(case.campaign), facts)
     assert seen["facts"] is facts
     assert decision.ledger == (entry,) and decision.fired_timer == timer.id
+
+
+def test_a_union_visit_is_listed_outside_the_township_budget(engine: Engine,
+                                                             db_path: str) -> None:
+    """The union's visits book nothing on the township's lines (union funds): the report
+    lists what they paid apart, and the township's ledger still reconciles."""
+    from tests.workflow.test_double_relief import COUNTY, UNION, visit
+
+    number = engine.submit("union_visit", UNION, visit()).case_number
+    engine.fire(number, "forward", UNION, data={"review_note": "属实"})
+    engine.fire(number, "approve", COUNTY, data={"amount_fen": 50000})
+    engine.fire(number, "deliver", UNION, data={"photo_ref": "IMG-0120-07",
+                                                 "recipient_signed": True})
+    code, body = report_json(Path(db_path))
+    assert code == 0 and body["reconciles"] is True
+    assert body["outside_budget"] == [{"process": "union_visit", "label": "工会春节送温暖",
+                                       "cases": 1, "paid_fen": 50000}]
+    res = CliRunner().invoke(app, ["report", "budget", "--db", db_path],
+                             env={"COLUMNS": "200"})
+    assert "不在本预算内：工会春节送温暖（union_visit）已办结 1 件，发放 500.00 元" in res.output
