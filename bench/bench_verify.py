@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sqlite3
 import statistics
 import sys
@@ -105,7 +106,10 @@ def unbudgeted_definitions(root: Path, fresh: bool = False) -> Path:
             shutil.copytree(SHIPPED / part, root / part)
         path = root / "campaigns" / "spring_festival_2027.yaml"
         text = path.read_text("utf-8")
-        path.write_text(text[:text.index("\nbudget:")] + "\n", "utf-8")
+        # the budget keys (budget_total, budget_unlisted, budget) end the file
+        cut = re.search(r"^budget", text, re.M)
+        assert cut is not None, "the campaign file has no budget to take out"
+        path.write_text(text[:cut.start()], "utf-8")
     return root / "processes"
 
 

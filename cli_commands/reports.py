@@ -41,31 +41,95 @@ def report_budget(
     campaign: Annotated[str | None, typer.Option(help="活动 / campaign")] = None,
     db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False,
 ) -> None:
-    """预算执行：各科目的预算、已预留、已发放、结余 / allocation, reserved, paid, remaining."""
+    """预算执行：各科目的预算、已预留、已发放、结余，与已办结案件逐户核对 /
+    allocation, reserved, paid, remaining, reconciled case by case."""
     from workflow.services.reports import LINE_SUMS, budget
 
     ui = Ui(lang, as_json)
     view = budget(open_engine(db, definitions), campaign, lang)
     if as_json:
-        emit({k: view[k] for k in ("campaign", "lines", "totals", "paid_on_cases_fen",
-                                   "reconciles")})
+        emit({k: v for k, v in view.items() if k != "label"})
+        if not view["reconciles"]:
+            raise typer.Exit(1)
         return
-    label, totals, paid_on_cases = view["label"], view["totals"], view["paid_on_cases_fen"]
-    table = Table(ui.t("科目", "Line"), ui.t("预算", "Allocated"), ui.t("已预留", "Reserved"),
-                  ui.t("已发放", "Paid"), ui.t("结余", "Remaining"),
-                  title=ui.t(f"{label}预算执行（元）", f"{label}: budget (yuan)"))
-    for r in view["lines"]:
-        table.add_row(r["label"], *(_yuan(r[k]) for k in LINE_SUMS))
-    table.add_row(ui.t("合计", "Total"), *(_yuan(totals[k]) for k in LINE_SUMS))
+    table = Table(title=ui.t(f"{view['label']}预算执行（元）", f"{view['label']}: budget (yuan)"))
+    table.add_column(ui.t("科目", "Line"), overflow="fold")
+    for head in (ui.t("预算", "Allocated"), ui.t("已预留", "Reserved"), ui.t("已发放", "Paid"),
+                 ui.t("结余", "Remaining")):
+        table.add_column(head, justify="right", no_wrap=True)
+
+    def line_rows(rows: list[dict[str, Any]]) -> None:
+        for r in rows:
+            table.add_row(r["label"], *(_yuan(r[k]) for k in LINE_SUMS))
+            for item in r["items"]:
+                times = (f" {item['count']} × {_yuan(item['each_fen'])}"
+                         if item["count"] is not None and item["each_fen"] is not None else "")
+                table.add_row(f"  └ {item['label']}{times}",
+                              "" if item["amount_fen"] is None else _yuan(item["amount_fen"]),
+                              style="dim")
+
+    plan, ours = view["plan"], view["ours"]
+    line_rows([r for r in view["lines"] if not r["ours"]])
+    stated = plan["stated_total_fen"]
+    table.add_row(ui.t("方案合计（方案所列）", "Plan total, as stated")
+                  if stated is not None else ui.t("方案各科目合计（方案未列总额）",
+                                                  "Plan lines (the plan states no total)"),
+                  _yuan(stated if stated is not None else plan["totals"]["allocated_fen"]),
+                  *(_yuan(plan["totals"][k]) for k in LINE_SUMS[1:]), style="bold")
+    own = [r for r in view["lines"] if r["ours"]]
+    if own:
+        table.add_section()
+        line_rows([{**r, "label": ui.t(f"{r['label']}（自设）",
+                                       f"{r['label']} (ours)")} for r in own])
+        table.add_row(ui.t("自设科目合计（非方案所列）", "Our own lines, not the plan's"),
+                      *(_yuan(ours["totals"][k]) for k in LINE_SUMS), style="bold")
+        table.add_section()
+        table.add_row(ui.t("总计", "All lines"),
+                      *(_yuan(view["totals"][k]) for k in LINE_SUMS), style="bold")
     out.print(table)
-    out.print(ui.t(f"账实相符：已办结案件发放合计 {_yuan(paid_on_cases)} 元，与账上已发放一致",
-                   f"Reconciled: completed cases paid {_yuan(paid_on_cases)} yuan, as booked")
-              if view["reconciles"] else
-              ui.t(f"账实不符：已办结案件发放合计 {_yuan(paid_on_cases)} 元，账上已发放 "
-                   f"{_yuan(totals['paid_fen'])} 元", f"Does NOT reconcile: cases paid "
-                   f"{_yuan(paid_on_cases)}, ledger {_yuan(totals['paid_fen'])}"))
+    _print_reconciliation(view, ui)
     if not view["reconciles"]:
         raise typer.Exit(1)
+
+
+def _print_reconciliation(view: dict[str, Any], ui: Ui) -> None:
+    """Ledger against the completed cases' events: equal, or every difference named."""
+    paid, booked = view["paid_on_cases_fen"], view["booked_fen"]
+    if view["reconciles"]:
+        out.print(ui.t(f"账实相符：已办结案件的发放事件合计 {_yuan(paid)} 元，账上已发放 "
+                       f"{_yuan(booked)} 元，逐户一致",
+                       f"Reconciled: the completed cases' payments add up to {_yuan(paid)} "
+                       f"yuan and the ledger holds {_yuan(booked)} yuan, case by case"))
+    else:
+        diff = view["difference_fen"]
+        out.print(ui.t(f"账实不符：已办结案件的发放事件合计 {_yuan(paid)} 元，账上已发放 "
+                       f"{_yuan(booked)} 元，相差 {_yuan(diff)} 元；"
+                       f"{len(view['differences'])} 户不一致",
+                       f"Does NOT reconcile: the completed cases' payments add up to "
+                       f"{_yuan(paid)} yuan, the ledger holds {_yuan(booked)} yuan, a "
+                       f"difference of {_yuan(diff)} yuan; {len(view['differences'])} "
+                       "cases differ"))
+        by_category: dict[str, list[int]] = {}
+        for d in view["differences"]:
+            acc = by_category.setdefault(d["category_label"], [0, 0])
+            acc[0] += 1
+            acc[1] += d["paid_fen"] - d["booked_fen"]
+        for label, (n, fen) in by_category.items():
+            out.print(ui.t(f"  {label}：{n} 户，发放多于入账 {_yuan(fen)} 元",
+                           f"  {label}: {n} cases, paid {_yuan(fen)} yuan more than booked"))
+        for d in view["differences"][:10]:
+            out.print(ui.t(f"  {d['case']}（{d['category_label']}，{d['state']}）：发放 "
+                           f"{_yuan(d['paid_fen'])} 元，入账 {_yuan(d['booked_fen'])} 元",
+                           f"  {d['case']} ({d['category_label']}, {d['state']}): paid "
+                           f"{_yuan(d['paid_fen'])}, booked {_yuan(d['booked_fen'])}"))
+        if len(view["differences"]) > 10:
+            out.print(ui.t(f"  ……另有 {len(view['differences']) - 10} 户，见 --json",
+                           f"  ... and {len(view['differences']) - 10} more, see --json"))
+    for o in view["outside_budget"]:
+        out.print(ui.t(f"不在本预算内：{o['label']}（{o['process']}）已办结 {o['cases']} 件，"
+                       f"发放 {_yuan(o['paid_fen'])} 元，其流程不从本预算列支",
+                       f"Outside this budget: {o['label']} ({o['process']}), {o['cases']} "
+                       f"granted, {_yuan(o['paid_fen'])} yuan; its process books nothing here"))
 
 
 def _report_out(table: Any, out_path: Path | None, fmt: str | None, ui: Ui) -> None:

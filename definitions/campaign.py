@@ -22,7 +22,6 @@ import json
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from difflib import get_close_matches
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -31,6 +30,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from pydantic import BeforeValidator, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
+from definitions.budget import BudgetLineSpec, Yuan, check_budget
 from definitions.checklist import DocumentsSpec, check_documents
 from definitions.compile import SHIPPED
 from definitions.errors import DefinitionError, DefinitionInvalid, Problem
@@ -130,28 +130,6 @@ class DeadlineSpec(_Frozen):
     time: TimeOfDay | None = None
 
 
-class BudgetLineSpec(_Frozen):
-    """A line of the campaign's budget: yuan allocated to some categories.
-
-    Approvals reserve the standard amount on the line of the case's category,
-    disbursements spend it, rejections and withdrawals release it. A line
-    with a ``fallback`` draws on that line when it runs short (general
-    hardship falls back to the temporary relief fund); otherwise an approval
-    that would overspend it is refused.
-    """
-
-    id: Identifier
-    labels: Labels
-    amount: Decimal = Field(ge=0, max_digits=14, decimal_places=2)
-    categories: Identifiers = ()
-    fallback: Identifier | None = None
-    note: str | None = None
-
-    @property
-    def amount_fen(self) -> int:
-        return int(self.amount * 100)
-
-
 class CampaignSpec(_Frozen):
     """A whole campaign: the root of a ``campaigns/*.yaml`` file.
 
@@ -175,7 +153,13 @@ class CampaignSpec(_Frozen):
     #: relief standard by case category (e.g. severe: 4000 per household), see
     #: ``definitions.standards``; checked by ``check_standards`` when loaded
     standards: dict[Identifier, StandardSpec] = Field(default_factory=dict)
+    #: the budget lines (``definitions.budget``), each as the plan states it
     budget: tuple[BudgetLineSpec, ...] = ()
+    #: the plan's total as it states it; the lines not marked ``ours`` must add up to it
+    budget_total: Yuan | None = None
+    #: the line that books the payments of every category no line lists; without
+    #: one, each category with a standard must be listed by a line
+    budget_unlisted: Identifier | None = None
     #: the papers an application needs, by category, and the receipt window
     #: (``definitions.checklist``)
     documents: DocumentsSpec | None = None
@@ -299,25 +283,6 @@ class Campaign:
         return out
 
 
-def _check_budget(spec: CampaignSpec, add: Any) -> None:
-    ids = [line.id for line in spec.budget]
-    owner: dict[str, str] = {}
-    for i, line in enumerate(spec.budget):
-        if line.id in ids[:i]:
-            add(("budget", i, "id"), f"duplicate budget line '{line.id}'", f"重复的预算科目 '{line.id}'")
-        if line.fallback is not None and (line.fallback not in ids or line.fallback == line.id):
-            add(("budget", i, "fallback"), f"unknown fallback line '{line.fallback}'",
-                f"未知的兜底科目 '{line.fallback}'")
-        for k, cat in enumerate(line.categories):
-            if spec.standards and cat not in spec.standards:
-                add(("budget", i, "categories", k), f"'{cat}' has no standard in this campaign",
-                    f"'{cat}' 在本活动中没有帮扶标准")
-            if cat in owner:
-                add(("budget", i, "categories", k), f"'{cat}' is already paid from '{owner[cat]}'",
-                    f"'{cat}' 已由科目 '{owner[cat]}' 列支")
-            owner[cat] = line.id
-
-
 def check_campaign(spec: CampaignSpec, lines: Lines | None = None, source: str | None = None,
                    known_processes: Collection[str] | None = None) -> list[Problem]:
     """Every problem of a parsed campaign that its models alone cannot see."""
@@ -346,7 +311,7 @@ def check_campaign(spec: CampaignSpec, lines: Lines | None = None, source: str |
     _check_phases(spec.phases, add)
     problems.extend(check_standards(spec.standards, lines, source))
     problems.extend(check_documents(spec.documents, spec.standards, lines, source))
-    _check_budget(spec, add)
+    check_budget(spec.budget, spec.budget_total, spec.budget_unlisted, spec.standards, add)
     opens, closes, send_at = spec.office_hours.times
     if not opens <= send_at < closes:
         add(("office_hours",), f"office hours must run forward and include send_at "

@@ -20,10 +20,21 @@ from definitions.parse import parse_model
 from definitions.schema import ProcessDefinition, StateSpec, TransitionSpec
 from definitions.validate import validate
 
+#: transition keys the format gained after definitions were first stored: left
+#: out of the hash while unset, so a file that does not use one keeps the hash
+#: its stored version was registered under (an upgrade must not invalidate it)
+LATER_TRANSITION_KEYS = ("instalment",)
+
 
 def body_hash(body: Mapping[str, Any]) -> str:
-    """The content hash of a definition's stored body (canonical JSON)."""
-    text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    """The content hash of a definition's stored body (canonical JSON, the keys of
+    LATER_TRANSITION_KEYS left out while unset)."""
+    dump = json.loads(json.dumps(body))
+    for transition in dump.get("transitions", ()):
+        for key in LATER_TRANSITION_KEYS:
+            if transition.get(key) is None:
+                transition.pop(key, None)
+    text = json.dumps(dump, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

@@ -151,6 +151,22 @@ class StateSpec(_Frozen):
     timers: tuple[TimerSpec, ...] = ()
 
 
+class InstalmentSpec(_Frozen):
+    """A payment that is one of ``parts`` shares of a yearly amount (``parts: 4``:
+    quarterly). The system computes it: the event records the amount paid, in
+    fen, in field ``amount`` and the payment's running number in ``number``.
+    Payments 1 to ``parts`` are the first year, and so on. Each share is the
+    yearly amount in field ``of`` divided by ``parts``, rounded down to the fen;
+    the fen left over are paid with the last share of the year, so a year's
+    payments add up to the yearly amount exactly. A changed yearly amount counts
+    from the next payment."""
+
+    of: Identifier
+    parts: Annotated[int, Field(ge=1, le=12)]
+    amount: Identifier
+    number: Identifier
+
+
 class TransitionSpec(_Frozen):
     """One edge: ``trigger`` from any of ``source`` to ``dest``.
 
@@ -180,6 +196,8 @@ class TransitionSpec(_Frozen):
     #: the campaign budget: ``reserve`` the standard on approval, ``spend`` it
     #: on disbursement, ``release`` it on rejection or withdrawal
     budget: Literal["reserve", "spend", "release"] | None = None
+    #: a payment computed by the system as one share of a yearly amount
+    instalment: InstalmentSpec | None = None
     comment: Literal["required", "optional"] = "optional"
     duty: Identifier | None = None
     notify: NoticeKind | None = None

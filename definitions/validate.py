@@ -13,7 +13,13 @@ from difflib import get_close_matches
 from definitions.conditions import check_condition
 from definitions.errors import DefinitionInvalid, Problem
 from definitions.loader import Lines, dotted, line_of
-from definitions.schema import FIRST_RESPONSIBLE, ProcessDefinition, TimerSpec
+from definitions.schema import (
+    FIRST_RESPONSIBLE,
+    InstalmentSpec,
+    ProcessDefinition,
+    TimerSpec,
+    TransitionSpec,
+)
 
 Path = tuple[str | int, ...]
 
@@ -69,6 +75,24 @@ def _check_timer(c: _Collector, defn: ProcessDefinition, tp: Path, timer: TimerS
     for k, r in enumerate(timer.escalate_to):
         if r not in roles and r != FIRST_RESPONSIBLE:
             c.unknown((*tp, "escalate_to", k), "role", "角色", r, [*roles, FIRST_RESPONSIBLE])
+
+
+def _check_instalment(c: _Collector, defn: ProcessDefinition, ip: Path,
+                      spec: InstalmentSpec, t: TransitionSpec) -> None:
+    """The fields an instalment reads and records exist, with the right types, and
+    no command may set the two the system computes."""
+    for key, want in (("of", "money"), ("amount", "money"), ("number", "integer")):
+        name = getattr(spec, key)
+        field = defn.fields.get(name)
+        if field is None:
+            c.unknown((*ip, key), "field", "字段", name, defn.fields)
+        elif field.type != want:
+            c.add((*ip, key), f"field '{name}' must be of type '{want}' (it is "
+                  f"'{field.type}')", f"字段 '{name}' 的类型必须为 '{want}'（现为 '{field.type}'）")
+    for name in (spec.amount, spec.number):
+        if name in t.required or name in t.writes:
+            c.add((*ip,), f"'{name}' is computed by the instalment; the command cannot set it",
+                  f"'{name}' 由分期发放计算得出，不能由命令填写")
 
 
 def timer_refs(defn: ProcessDefinition) -> list[tuple[str, str]]:
@@ -206,6 +230,8 @@ def validate(defn: ProcessDefinition, lines: Lines | None = None, source: str | 
             for k, f in enumerate(getattr(t, key)):
                 if f not in fields:
                     c.unknown((*tp, key, k), "field", "字段", f, fields)
+        if t.instalment is not None:
+            _check_instalment(c, defn, (*tp, "instalment"), t.instalment, t)
         if t.duty:
             duties.add(t.duty)
 

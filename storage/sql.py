@@ -702,6 +702,18 @@ class SqlStore:
             out.setdefault(line, {})[kind] = int(total or 0)
         return out
 
+    def ledger_by_case(self, campaign: str) -> dict[str, dict[str, int]]:
+        """case id → {reserve, release, spend} sums of a campaign's ledger."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(ledger.c.case_id, ledger.c.kind, func.sum(ledger.c.amount_fen))
+                .where(ledger.c.campaign == campaign, ledger.c.case_id.is_not(None))
+                .group_by(ledger.c.case_id, ledger.c.kind)).all()
+        out: dict[str, dict[str, int]] = {}
+        for case_id, kind, total in rows:
+            out.setdefault(str(case_id), {})[kind] = int(total or 0)
+        return out
+
     def get_meta(self, key: str) -> str | None:
         with self.engine.connect() as conn:
             return conn.execute(select(meta.c.value).where(meta.c.key == key)).scalar()

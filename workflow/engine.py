@@ -446,7 +446,8 @@ class Engine:
                 balances[line.id] = Balance(line.amount_fen, held, paid)
             facts["budget"] = BudgetFacts(campaign.spec.budget, campaign.spec.standards,
                                           self.family_rules, balances,
-                                          uow.held_by_case(case.id))
+                                          uow.held_by_case(case.id),
+                                          campaign.spec.budget_unlisted)
         return facts
 
     def coerce(self, process_or_case: str | Case, raw: Mapping[str, str]) -> dict[str, Any]:
@@ -526,6 +527,9 @@ class Engine:
                         failed = (timer, exc)
                     else:
                         uow.append(decision)
+                        if decision.ledger:
+                            uow.add_ledger(str(case.campaign), case.id, decision.event.seq,
+                                           decision.event.at, decision.ledger)
             if failed is not None:
                 log.error("timer.failed", case=case.number, timer=timer.spec_id,
                           timer_id=timer.id, error=failed[1].en)

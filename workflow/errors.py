@@ -33,6 +33,7 @@ the rest are defined below.
     │   ├── CampaignError             no campaign, or one that does not run the process
     │   ├── DoubleRelief              the household already has a case in the campaign
     │   ├── BudgetExceeded            (workflow.core.budget) a line and its fallback cannot pay
+    │   ├── UnbudgetedPayment         (workflow.core.budget) no budget line books the category
     │   ├── AuditError                e.g. a replay before the case existed, a bad state map
     │   ├── MigrationRefused          a migration would strand cases
     │   ├── DeadlineError             (workflow.core.deadlines) a deadline that cannot be computed

@@ -150,6 +150,10 @@ class CaseStore(Protocol):
         """Budget line → {reserve, release, spend} sums of a campaign's ledger."""
         ...
 
+    def ledger_by_case(self, campaign: str) -> dict[str, dict[str, int]]:
+        """Case id → {reserve, release, spend} sums of a campaign's ledger."""
+        ...
+
 
 class OutboxTransaction(Protocol):
     """One write transaction of the notification dispatcher."""

@@ -76,9 +76,23 @@ def test_moderate_and_severe_are_reported_to_the_county(walk: Walk, engine: Engi
 
 @pytest.mark.parametrize("category", ["general", "veteran", "dibao", "three_withouts"])
 def test_other_categories_skip_the_report(walk: Walk, engine: Engine, category: str) -> None:
-    """approve_second sends any other category straight to disbursement."""
-    case = walk("second_review", category=category)
+    """approve_second sends any other category straight to disbursement (a three-withouts
+    person with the care type that prices the standard the approval reserves)."""
+    extra = {"three_withouts_care": "dispersed"} if category == "three_withouts" else {}
+    case = walk("second_review", category=category, **extra)
     assert engine.fire(case.number, "approve_second", "zhu.tao").state == "disbursement"
+
+
+def test_an_approval_whose_standard_cannot_be_priced_is_refused(walk: Walk,
+                                                                engine: Engine) -> None:
+    """A three-withouts case without its care type has no standard to reserve: the
+    approval is refused naming the subgroups, and the case stays where it was."""
+    from workflow.rules.relief import SubgroupRequired
+
+    case = walk("second_review", category="three_withouts")
+    with pytest.raises(SubgroupRequired, match="dispersed"):
+        engine.fire(case.number, "approve_second", "zhu.tao")
+    assert engine.get_case(case.number).version == case.version
 
 
 def test_general_case_completes_without_the_county(engine: Engine, walk: Walk) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 from definitions.compile import CompiledDefinition
 from definitions.errors import BangfuError
 from definitions.org import Org, normalise_id_number
-from definitions.schema import TransitionSpec
+from definitions.schema import InstalmentSpec, TransitionSpec
 from workflow.core.authz import Refusal, authorize, conflicted, role_reaches
 from workflow.core.budget import ledger_entries
 from workflow.core.chain import event_hash, genesis
@@ -65,6 +65,7 @@ from workflow.errors import (
 )
 from workflow.rules.family import case_values
 from workflow.rules.idcard import InvalidIdNumber, validate_id
+from workflow.rules.money import instalment
 from workflow.rules.relief import propose
 from workflow.rules.relief_guards import rival_refusal
 
@@ -340,10 +341,15 @@ def decide_fire(defn: CompiledDefinition, machine: CompiledMachine, org: Org, ca
                                 refuse_missing=False)
         if flagged:
             notes["documents"] = flagged
+    recorded = dict(given)
+    if taken.instalment is not None:
+        paid, notes["instalment"] = _instalment(defn, case.number, command.trigger,
+                                                taken.instalment, ctx.data)
+        recorded.update(paid)
     event = Event(
         case_id=case.id, seq=case.version + 1, at=now, kind="transition", actor=actor.id,
         role=role, trigger=command.trigger, source=case.state, dest=taken.dest,
-        data=dict(given), comment=command.comment, definition_version=defn.version,
+        data=recorded, comment=command.comment, definition_version=defn.version,
         idempotency_key=command.idempotency_key,
         request_hash=request_hash(command, case.id) if command.idempotency_key else None,
         meta=notes,
@@ -359,6 +365,25 @@ def decide_fire(defn: CompiledDefinition, machine: CompiledMachine, org: Org, ca
     return Decision(event=event, case=after, previous_version=case.version, timers=tuple(plans),
                     cancel_state_timers=cancel_state, cancel_case_timers=cancel_case,
                     messages=messages, ledger=ledger)
+
+
+def _instalment(defn: CompiledDefinition, number: str, trigger: str, spec: InstalmentSpec,
+                data: Mapping[str, Any]) -> tuple[dict[str, int], dict[str, int]]:
+    """The data an instalment records (its amount and running number) and what the
+    event's meta says of it (which year, which share, of what yearly amount).
+
+    Raises:
+        MissingData: the case holds no yearly amount to pay a share of.
+    """
+    yearly = data.get(spec.of)
+    if not isinstance(yearly, int) or isinstance(yearly, bool):
+        raise MissingData(number, trigger, [(spec.of, field_label(defn, spec.of))])
+    before = data.get(spec.number)
+    count = before if isinstance(before, int) and not isinstance(before, bool) else 0
+    paid = instalment(yearly, spec.parts, count + 1)
+    return ({spec.amount: paid.amount_fen, spec.number: paid.number},
+            {"year": paid.year, "share": paid.share, "parts": paid.parts,
+             "yearly_fen": yearly, "amount_fen": paid.amount_fen})
 
 
 def entry_messages(defn: CompiledDefinition, org: Org, before: Case | None, after: Case,
@@ -395,6 +420,8 @@ def decide_timer(defn: CompiledDefinition, machine: CompiledMachine, org: Org, c
 
     A trigger the rules refuse (the case moved on, a guard does not hold) is
     recorded as a ``timer`` event saying why, not raised: the timer is spent.
+    ``facts`` are those of the trigger, as for a command (the budget too: what
+    a timer's transition pays is booked like any other).
     """
     spec = timer_spec(defn, timer.spec_id)
     label = spec.labels if spec is not None and spec.labels else None
@@ -418,9 +445,7 @@ def decide_timer(defn: CompiledDefinition, machine: CompiledMachine, org: Org, c
         except CommandRejected as exc:
             return _note(defn, case, now, "timer", {**base, "refused": exc.en,
                                                     "refused_zh": exc.zh}, (), extra, timer.id)
-        return Decision(decision.event, decision.case, decision.previous_version,
-                        decision.timers + extra, decision.cancel_state_timers,
-                        decision.cancel_case_timers, decision.messages, timer.id)
+        return replace(decision, timers=decision.timers + extra, fired_timer=timer.id)
     context = {"case": case.number, "process": case.process, "unit": case.unit,
                "state": case.state, "timer": timer.spec_id,
                "timer_label": {"zh": label.zh, "en": label.en} if label else None,

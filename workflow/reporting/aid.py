@@ -7,13 +7,19 @@ process whose cases count, an optional filter on their data (``where:
 when a case closes as granted or, for a kind that names ``triggers``, each
 time one of them fires instead (quarterly living aid is paid by a recurring
 trigger while the case stays open). A household counts once per month in
-which it was given that aid, and once in the year. A kind whose process the
-engine does not know is listed without counts, and said so in the notes.
+which it was given that aid, and once in the year. A kind that names an
+``amount`` field also adds up the money given in the year: the field as the
+counted event recorded it (each quarterly payment records its own amount),
+or as the case holds it when it closed as granted; a payment that recorded
+no amount is counted and said so in the notes, never priced by guess. A
+kind whose process the engine does not know is listed without counts, and
+said so in the notes.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -28,7 +34,7 @@ from workflow.core.localtime import LOCAL_TZ, local
 from workflow.core.model import Case
 from workflow.engine import Engine
 from workflow.reporting.lookups import check_unit, granted
-from workflow.reporting.table import Column, Row, Table, t
+from workflow.reporting.table import Column, Row, Table, t, unknown
 
 MONTHS = range(1, 13)
 
@@ -40,6 +46,8 @@ class AidKindSpec(_Frozen):
     where: dict[Identifier, Identifiers] = Field(default_factory=dict)
     #: triggers that give the aid (each firing counts) instead of a granted close
     triggers: Identifiers = ()
+    #: the money field (fen) of what was given: on the counted event, or on the case
+    amount: Identifier | None = None
     target: Annotated[int, Field(ge=0)]
 
 
@@ -62,13 +70,20 @@ def _selected(case: Case, kind: AidKindSpec) -> bool:
     return all(str(case.data.get(name)) in values for name, values in kind.where.items())
 
 
-def _given(engine: Engine, case: Case, kind: AidKindSpec) -> list[datetime]:
-    """When the case gave the aid: every counted trigger, or else its granted close."""
+def _fen(data: Mapping[str, object], field: str | None) -> int | None:
+    value = data.get(field) if field else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _given(engine: Engine, case: Case, kind: AidKindSpec) -> list[tuple[datetime, int | None]]:
+    """When the case gave the aid and how much (None: not recorded): every counted
+    trigger, or else its granted close."""
     if kind.triggers:
-        return [e.at for e in engine.history(case.id)
+        return [(e.at, _fen(e.data, kind.amount)) for e in engine.history(case.id)
                 if e.kind == "transition" and e.trigger in kind.triggers]
     defn = engine.definition_for(case)
-    return [datetime.fromisoformat(at) for state, at in case.first_entered.items()
+    return [(datetime.fromisoformat(at), _fen(case.data, kind.amount))
+            for state, at in case.first_entered.items()
             if state in defn.states and granted(defn, state)]
 
 
@@ -78,46 +93,62 @@ def aid_progress(engine: Engine, targets: AidTargetsSpec, *, unit: str | None = 
     total and the share of the target reached.
 
     Raises:
-        ReportError: an unknown unit.
+        ReportError: an unknown unit, or an amount field the process does not have.
     """
     if unit is not None:
         check_unit(engine, unit)
     rows: list[Row] = []
     missing: list[str] = []
+    unrecorded: list[str] = []
     for kind_id, kind in targets.kinds.items():
         if kind.process not in engine.definitions.processes():
             missing.append(kind.process)
             rows.append(Row({"kind": kind_id, "label": kind.labels.get(lang),
                              "target": kind.target}))
             continue
+        fields = engine.definitions.get(kind.process).spec.fields
+        if kind.amount is not None and kind.amount not in fields:
+            raise unknown("field", "字段", kind.amount, list(fields))
         monthly: dict[int, set[str]] = defaultdict(set)
         year: set[str] = set()
+        paid = 0
+        unpriced = 0
         for case in engine.list_cases(process=kind.process, unit=unit):
             if not _selected(case, kind):
                 continue
             field = engine.definition_for(case).spec.applicant_id_field
             raw = case.data.get(field) if field else None
             household = normalise_id_number(raw) if isinstance(raw, str) and raw else case.id
-            for when in _given(engine, case, kind):
+            for when, fen in _given(engine, case, kind):
                 day = when.astimezone(LOCAL_TZ)
                 if day.year == targets.year:
                     monthly[day.month].add(household)
                     year.add(household)
+                    paid += fen or 0
+                    unpriced += fen is None
         share = f"{len(year) * 100 / kind.target:.1f}%" if kind.target else ""
         rows.append(Row({"kind": kind_id, "label": kind.labels.get(lang),
                          **{f"m{m}": len(monthly[m]) for m in MONTHS},
-                         "year": len(year), "target": kind.target, "progress": share}))
+                         "year": len(year),
+                         "amount": paid if kind.amount is not None else None,
+                         "target": kind.target, "progress": share}))
+        if kind.amount is not None and unpriced:
+            unrecorded.append(t(lang, f"{kind.labels.zh}：{unpriced} 次发放未记录金额，未计入金额",
+                                f"{kind.labels.en}: {unpriced} payments recorded no amount and "
+                                "are not in the amount"))
     columns = (
         Column("label", t(lang, "救助类别", "Aid")),
         *(Column(f"m{m}", t(lang, f"{m}月", f"{m:02d}"), "count", 6) for m in MONTHS),
         Column("year", t(lang, "全年（户）", "Year (households)"), "count"),
+        Column("amount", t(lang, "全年金额（元）", "Year (yuan)"), "money"),
         Column("target", t(lang, "年度目标（户）", "Target (households)"), "count"),
         Column("progress", t(lang, "完成率", "Reached")))
     notes = (t(lang, f"统计时间：{local(engine.clock.now())}",
                f"As of {local(engine.clock.now())}"),
              t(lang, "每户每月计一次，全年计一次", "A household counts once a month and once a year"),
              *([t(lang, f"以下流程尚未定义，未统计：{'、'.join(missing)}",
-                  f"Not counted, no such process: {', '.join(missing)}")] if missing else []))
+                  f"Not counted, no such process: {', '.join(missing)}")] if missing else []),
+             *unrecorded)
     return Table("aid", t(lang, f"{targets.labels.zh}（{targets.year}年）",
                           f"{targets.labels.en} ({targets.year})"),
                  columns, tuple(rows), notes, lang=lang,

@@ -23,6 +23,7 @@ vouchers, 《正确填写票据和结算凭证的基本规定》, and by how the
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from definitions.errors import BangfuError
@@ -105,6 +106,39 @@ def round_half_up(value: int | Decimal, step_fen: int) -> int:
 def round_half_up_to_hundred(fen: int | Decimal) -> int:
     """四舍五入 to the nearest hundred yuan: 1235000 fen (12,350) → 1240000 (12,400)."""
     return round_half_up(fen, HUNDRED_YUAN_FEN)
+
+
+@dataclass(frozen=True, slots=True)
+class Instalment:
+    """One payment of a yearly amount paid in ``parts`` shares."""
+
+    number: int  # running number of the payment, from 1
+    year: int  # which year of payments it belongs to, from 1
+    share: int  # its place in that year, 1 to parts (a quarter, for parts = 4)
+    parts: int
+    amount_fen: int
+
+
+def instalment(yearly_fen: int, parts: int, number: int) -> Instalment:
+    """The ``number``-th payment of ``yearly_fen`` paid in ``parts`` shares a year.
+
+    Each share is ``yearly_fen // parts``; the fen a year does not divide into
+    equal shares (``yearly_fen % parts``) are paid with its last share, so the
+    payments of a year add up to ``yearly_fen`` exactly: 790,001 fen a year in
+    quarters is 197,500 three times and 197,501 in the fourth quarter.
+
+    Raises:
+        InvalidAmount: a negative yearly amount.
+        ValueError: ``parts`` or ``number`` below 1.
+    """
+    if parts < 1 or number < 1:
+        raise ValueError("parts and the payment number start at 1")
+    if yearly_fen < 0:
+        raise InvalidAmount(yearly_fen, "is negative", "为负数")
+    year, place = divmod(number - 1, parts)
+    share = place + 1
+    amount = yearly_fen // parts + (yearly_fen % parts if share == parts else 0)
+    return Instalment(number, year + 1, share, parts, amount)
 
 
 def _group(value: int) -> str:

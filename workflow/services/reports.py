@@ -1,4 +1,4 @@
-"""Use cases of reports: budget execution reconciled against the cases, and the
+"""Use cases of reports: budget execution reconciled against the cases' events, and the
 documents out (notice list, disbursement form, statistics, population costs,
 aid progress), each a ``Table`` for the writers. Services over an Engine.
 """
@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from definitions.standards import yuan_fen
+from workflow.core.model import Case
 from workflow.engine import Engine
 from workflow.errors import UsageError
+from workflow.reporting.lookups import granted
 
 LINE_SUMS = ("allocated_fen", "reserved_fen", "paid_fen", "remaining_fen")
 
@@ -25,26 +28,88 @@ def _campaign(engine: Engine, campaign: str | None) -> Any:
     return found
 
 
+def _sums(rows: list[dict[str, Any]]) -> dict[str, int]:
+    return {k: sum(r[k] for r in rows) for k in LINE_SUMS}
+
+
+def _paid_by_events(engine: Engine, case: Case) -> int:
+    """What the events of ``case`` paid: the ``amount_fen`` of each event of a
+    transition that books a payment (``budget: spend``)."""
+    defn = engine.definition_for(case)
+    paid = 0
+    for event in engine.store.history(case.id):
+        if event.kind != "transition" or event.source is None:
+            continue
+        specs = defn.by_trigger_source.get((event.trigger, event.source), ())
+        if any(s.dest == event.dest and s.budget == "spend" for s in specs):
+            paid += int(event.data.get("amount_fen") or 0)
+    return paid
+
+
 def budget(engine: Engine, campaign: str | None, lang: str) -> dict[str, Any]:
-    """Each budget line's allocation, reserved, paid and remaining, and whether what
-    the ledger says was paid equals the amounts on the completed cases of the
-    budgeted categories, to the fen."""
+    """Each budget line's allocation, reserved, paid and remaining: the plan's lines
+    under the plan's total as it states it, the deployment's own lines (``ours``)
+    apart; and the reconciliation of the ledger with what the events of the
+    completed cases paid, case by case, to the fen, naming every difference.
+
+    Processes of the campaign that book nothing on its budget (the union's visits,
+    paid from union funds) are listed apart with what their granted cases paid.
+    """
     found = _campaign(engine, campaign)
+    spec = found.spec
     sums = engine.store.budget_report(found.id)
     rows = []
-    for line in found.spec.budget:
+    for line in spec.budget:
         s = sums.get(line.id, {})
         paid = s.get("spend", 0)
         reserved = s.get("reserve", 0) - s.get("release", 0) - paid
-        rows.append({"line": line.id, "label": line.labels.get(lang),
+        rows.append({"line": line.id, "label": line.labels.get(lang), "ours": line.ours,
                      "allocated_fen": line.amount_fen, "reserved_fen": reserved,
                      "paid_fen": paid, "remaining_fen": line.amount_fen - reserved - paid,
-                     "fallback": line.fallback})
-    totals = {k: sum(r[k] for r in rows) for k in LINE_SUMS}
-    budgeted = {c for line in found.spec.budget for c in line.categories}
-    paid_on_cases = sum(int(c.data.get("amount_fen") or 0) for c in engine.store.list_cases()
-                        if c.campaign == found.id and c.data.get("category") in budgeted
-                        and engine.is_claim(c) and engine.definition_for(c).is_final(c.state))
-    return {"campaign": found.id, "label": found.spec.labels.get(lang), "lines": rows,
-            "totals": totals, "paid_on_cases_fen": paid_on_cases,
-            "reconciles": paid_on_cases == totals["paid_fen"]}
+                     "fallback": line.fallback, "unlisted": line.id == spec.budget_unlisted,
+                     "items": [{"label": i.labels.get(lang), "count": i.count,
+                                "each_fen": None if i.each is None else yuan_fen(i.each),
+                                "amount_fen": None if i.figure is None else yuan_fen(i.figure)}
+                               for i in line.items]})
+    plan = [r for r in rows if not r["ours"]]
+    stated = None if spec.budget_total is None else yuan_fen(spec.budget_total)
+    booked_by_case = {cid: k.get("spend", 0) for cid, k in
+                      engine.store.ledger_by_case(found.id).items()}
+    differences = []
+    paid_on_cases = 0
+    outside: dict[str, dict[str, Any]] = {}
+    cases = [c for c in engine.store.list_cases() if c.campaign == found.id]
+    for case in cases:
+        defn = engine.definition_for(case)
+        completed = granted(defn, case.state)
+        if not any(t.budget for t in defn.spec.transitions):
+            if completed:
+                entry = outside.setdefault(case.process, {
+                    "process": case.process, "label": defn.spec.labels.get(lang),
+                    "cases": 0, "paid_fen": 0})
+                entry["cases"] += 1
+                entry["paid_fen"] += int(case.data.get("amount_fen") or 0)
+            continue
+        paid = _paid_by_events(engine, case) if completed else 0
+        paid_on_cases += paid
+        booked = booked_by_case.get(case.id, 0)
+        if paid != booked:
+            category = str(case.data.get("category") or "")
+            standard = spec.standards.get(category)
+            differences.append({
+                "case": case.number, "category": category,
+                "category_label": standard.labels.get(lang) if standard else category,
+                "state": defn.state_label(case.state, lang), "paid_fen": paid,
+                "booked_fen": booked})
+    known = {c.id for c in cases}
+    stray = sum(fen for cid, fen in booked_by_case.items() if cid not in known)
+    totals = _sums(rows)
+    return {"campaign": found.id, "label": spec.labels.get(lang), "lines": rows,
+            "totals": totals,
+            "plan": {"stated_total_fen": stated, "totals": _sums(plan)},
+            "ours": {"totals": _sums([r for r in rows if r["ours"]])},
+            "paid_on_cases_fen": paid_on_cases, "booked_fen": totals["paid_fen"],
+            "difference_fen": paid_on_cases - totals["paid_fen"],
+            "differences": differences, "booked_without_case_fen": stray,
+            "outside_budget": list(outside.values()),
+            "reconciles": paid_on_cases == totals["paid_fen"] and not differences}
