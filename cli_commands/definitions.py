@@ -165,6 +165,7 @@ def definitions_graph(
     fmt: Annotated[str, typer.Option("--format", help="mermaid")] = "mermaid",
     version: Annotated[int | None, typer.Option(help="版本 / version")] = None,
     db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh",
+    as_json: JsonOpt = False,
 ) -> None:
     """输出状态图 / print the state diagram."""
     from workflow.core.machine import mermaid
@@ -172,21 +173,31 @@ def definitions_graph(
 
     if fmt != "mermaid":
         raise UsageError(f"unknown graph format '{fmt}'; supported: mermaid",
-                         f"不支持的图形格式 '{fmt}';支持：mermaid")
+                         f"不支持的图形格式 '{fmt}'；支持：mermaid")
     d = open_engine(db, definitions).definitions.get(process, version)
-    print(mermaid(d, lang))
+    text = mermaid(d, lang)
+    if as_json:
+        emit({"process": d.process, "version": d.version, "hash": d.content_hash,
+              "format": fmt, "graph": text})
+    else:
+        print(text)
 
 
 @definitions_app.command("schema")
 @handled
 def definitions_schema(
     output: Annotated[Path | None, typer.Option(help="写入文件 / write to file")] = None,
-    lang: LangOpt = "zh",
+    lang: LangOpt = "zh", as_json: JsonOpt = False,
 ) -> None:
-    """输出定义文件的 JSON Schema / print the JSON Schema of the definition format."""
+    """输出定义文件的 JSON Schema / print the JSON Schema of the definition format.
+
+    The schema is JSON already: ``--json`` prints it the same way (with ``--out``,
+    a JSON line saying where it was written)."""
     text = schema_text()
     if output:
         output.write_text(text, encoding="utf-8")
+        if as_json:
+            emit({"file": str(output), "bytes": len(text.encode("utf-8"))})
     else:
         print(text, end="")
 

@@ -75,10 +75,27 @@ class CompiledDefinition:
         return spec.labels.get(lang) if spec else state
 
     def trigger_label(self, trigger: str, lang: str = "zh") -> str:
+        """The label of ``trigger``'s first transition: what an offer to fire it says
+        before it is known where it leads. For a recorded step use ``transition_label``."""
         for t in self.spec.transitions:
             if t.trigger == trigger:
                 return t.labels.get(lang)
         return trigger
+
+    def transition_label(self, trigger: str, source: str | None, dest: str | None,
+                         lang: str = "zh") -> str:
+        """The label of the transition that took ``trigger`` from ``source`` to
+        ``dest``: one trigger may lead to several states (the second review reports a
+        severe case to the county but sends a general one to disbursement), and a
+        history says where this case went."""
+        if source is not None:
+            for t in self.by_trigger_source.get((trigger, source), ()):
+                if t.dest == dest:
+                    return t.labels.get(lang)
+        for t in self.spec.transitions:
+            if t.trigger == trigger and t.dest == dest:
+                return t.labels.get(lang)
+        return self.trigger_label(trigger, lang)
 
     def role_label(self, role: str, lang: str = "zh") -> str:
         spec = self.spec.roles.get(role)

@@ -63,6 +63,11 @@ PLATFORM_ROLES: Mapping[str, tuple[Mapping[str, str], frozenset[str]]] = {
                       frozenset({"migrate"})),
 }
 
+#: what each administrative act of a platform role is called
+PLATFORM_ACTS: Mapping[str, Mapping[str, str]] = {
+    "migrate": {"zh": "迁移案件到新版本定义", "en": "migrate cases to a new definition version"},
+}
+
 
 def normalise_id_number(value: str) -> str:
     """ID numbers compare upper-cased and without spaces (the check digit may be 'x')."""
