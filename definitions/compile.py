@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from definitions.errors import DefinitionInvalid, Problem, UnknownDefinition
 from definitions.loader import Lines, load_yaml_file, load_yaml_text
-from definitions.parse import parse_model
+from definitions.parse import parse_collecting
 from definitions.schema import ProcessDefinition, StateSpec, TransitionSpec
-from definitions.validate import validate
+from definitions.validate import check_definition
 
 
 def content_hash(defn: ProcessDefinition) -> str:
@@ -128,29 +128,42 @@ def compile_definition(defn: ProcessDefinition, source: str | None = None) -> Co
 
 
 def build_definition(data: Any, lines: Lines | None = None, source: str | None = None,
-                     known_guards: Collection[str] | None = None) -> CompiledDefinition:
+                     known_guards: Collection[str] | None = None,
+                     earlier: Sequence[Problem] = ()) -> CompiledDefinition:
     """Parse, validate and compile plain data.
+
+    Every independent problem is reported in one pass: parsing goes on past the
+    parts it must set aside, and the checks after it leave out what only follows
+    from them (``definitions.parse.parse_collecting``). ``earlier``: problems
+    already found in the file (repeated keys), reported with the rest.
 
     Raises:
         DefinitionInvalid: listing every problem with path and line.
     """
     lines = lines or {}
-    defn = parse_model(ProcessDefinition, data, lines, source)
-    validate(defn, lines, source, known_guards)
+    defn, problems, aside = parse_collecting(ProcessDefinition, data, lines, source)
+    problems = [*earlier, *problems]
+    if defn is not None:
+        graph_known = not any(p.path.startswith(("states", "transitions")) for p in earlier)
+        problems += check_definition(defn, lines, source, known_guards, aside, graph_known)
+    if problems or defn is None:
+        raise DefinitionInvalid(problems, source)
     return compile_definition(defn, source)
 
 
 def load_definition(path: str | Path,
                     known_guards: Collection[str] | None = None) -> CompiledDefinition:
     """Read, parse, validate and compile one definition file."""
-    data, lines, _ = load_yaml_file(path)
-    return build_definition(data, lines, str(path), known_guards)
+    repeated: list[Problem] = []
+    data, lines, _ = load_yaml_file(path, duplicates=repeated)
+    return build_definition(data, lines, str(path), known_guards, repeated)
 
 
 def definition_from_text(text: str, source: str = "<string>",
                          known_guards: Collection[str] | None = None) -> CompiledDefinition:
-    data, lines = load_yaml_text(text, source)
-    return build_definition(data, lines, source, known_guards)
+    repeated: list[Problem] = []
+    data, lines = load_yaml_text(text, source, duplicates=repeated)
+    return build_definition(data, lines, source, known_guards, repeated)
 
 
 def definition_from_json(body: Mapping[str, Any]) -> CompiledDefinition:

@@ -79,20 +79,27 @@ def _dotted(path: tuple[str | int, ...]) -> str:
     return out
 
 
-def load_yaml_text(text: str, source: str = "<string>") -> tuple[Any, Lines]:
+def load_yaml_text(text: str, source: str = "<string>", *,
+                   duplicates: list[Problem] | None = None) -> tuple[Any, Lines]:
     """Parse YAML text into plain data and a map from key path to line number.
 
+    Args:
+        duplicates: where to put a repeated key's problem instead of raising it
+            (the later value counts), so the rest of the file is still checked.
+
     Raises:
-        DefinitionInvalid: the text is not well-formed YAML, or repeats a key.
+        DefinitionInvalid: the text is not well-formed YAML, or repeats a key
+            (unless ``duplicates`` is given).
     """
     loader = _Loader(text)
     try:
-        return _load(loader, source)
+        return _load(loader, source, duplicates)
     finally:
         loader.dispose()
 
 
-def _load(loader: Any, source: str) -> tuple[Any, Lines]:
+def _load(loader: Any, source: str, duplicates: list[Problem] | None = None
+          ) -> tuple[Any, Lines]:
     try:
         node = loader.get_single_node()
     except yaml.YAMLError as exc:
@@ -109,8 +116,10 @@ def _load(loader: Any, source: str) -> tuple[Any, Lines]:
     problems: list[Problem] = []
     lines: Lines = {}
     _no_duplicates(node, (), problems, lines)
-    if problems:
+    if problems and duplicates is None:
         raise DefinitionInvalid([_with_file(p, source) for p in problems], source)
+    if duplicates is not None:
+        duplicates.extend(_with_file(p, source) for p in problems)
     try:
         data = loader.construct_document(node)
     except yaml.YAMLError as exc:
@@ -122,8 +131,10 @@ def _load(loader: Any, source: str) -> tuple[Any, Lines]:
     return data, lines
 
 
-def load_yaml_file(path: str | Path) -> tuple[Any, Lines, str]:
-    """Read a YAML file; returns (data, lines, text).
+def load_yaml_file(path: str | Path, *, duplicates: list[Problem] | None = None
+                   ) -> tuple[Any, Lines, str]:
+    """Read a YAML file; returns (data, lines, text). ``duplicates`` as for
+    ``load_yaml_text``.
 
     Raises:
         DefinitionInvalid: unreadable file or malformed YAML.
@@ -136,7 +147,7 @@ def load_yaml_file(path: str | Path) -> tuple[Any, Lines, str]:
             [Problem("", f"cannot read the file: {exc}", f"无法读取文件：{exc}", None, str(p))],
             str(p),
         ) from None
-    data, lines = load_yaml_text(text, str(p))
+    data, lines = load_yaml_text(text, str(p), duplicates=duplicates)
     return data, lines, text
 
 

@@ -132,13 +132,18 @@ def init_database(db: str | None = None, *, org: str | Path | None = None,
 
     Raises:
         StorageError: the database is already initialised or unreachable.
-        DefinitionInvalid: the org or a definition file has problems.
+        DefinitionInvalid: the org, a definition, campaign or calendar file has
+            problems (nothing is written).
     """
     url = resolve_url(db)
     defs = _load_definitions(definitions)
     org_path = Path(org) if org else SHIPPED_ORG
     data, lines, text = load_yaml_file(org_path)
     build_org(data, lines, str(org_path), _roles(defs))
+    # Everything the engine will read must load before anything is written: a
+    # campaign or calendar that does not would stop every later command.
+    _load_calendars(definitions)
+    _load_campaigns(defs, definitions)
     path = _sqlite_path(url)
     if path is not None and not path.parent.exists():
         raise StorageError(f"folder '{path.parent}' does not exist",
