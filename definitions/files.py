@@ -105,11 +105,13 @@ def check_file(path: str | Path, *, known_guards: Collection[str] | None = None,
     kind = kind_of(data)
     if kind is None:
         return FileCheck(source, None, problems=(*repeated, _not_a_kind(data, source)))
-    try:
-        if kind == "process":
+    if kind == "process":
+        try:
             d = build_definition(data, lines, source, known_guards, repeated)
-            return FileCheck(source, kind, d.process, {"version": d.version,
-                                                      "hash": d.content_hash})
+        except DefinitionInvalid as exc:  # its problems include the repeated keys
+            return FileCheck(source, kind, problems=tuple(exc.problems))
+        return FileCheck(source, kind, d.process, {"version": d.version, "hash": d.content_hash})
+    try:
         facts: dict[str, Any]
         if kind == "campaign":
             c = _campaign(data, lines, source, known_processes)

@@ -17,6 +17,7 @@ Problems are reported so that an author fixes a file in one pass:
 from __future__ import annotations
 
 import copy
+import re
 import types
 import typing
 from collections.abc import Mapping, MutableMapping, MutableSequence
@@ -183,6 +184,13 @@ class _Reading:
             elif kind == "missing" and loc:
                 en = f"missing required key '{loc[-1]}'"
                 zh = f"缺少必填的键 '{loc[-1]}'"
+            elif kind == "literal_error":
+                allowed = re.findall(r"'([^']*)'", str((err.get("ctx") or {}).get("expected", "")))
+                given = err.get("input")
+                hint_en, hint_zh, _ = _hint(str(given), allowed)
+                en = f"'{given}' is not one of " + ", ".join(f"'{a}'" for a in allowed) + hint_en
+                zh = f"'{given}' 不是允许的取值（" + "、".join(f"'{a}'" for a in allowed) + "）" \
+                    + hint_zh
             else:
                 en = msg
                 zh = _ZH.get(kind, "取值无效") + f"({msg})"
@@ -300,8 +308,12 @@ def parse_collecting(model: type[M], data: Any, lines: Lines, source: str | None
         DefinitionInvalid: the top level is not a mapping.
     """
     _top_mapping(data, source)
-    work = copy.deepcopy(data)
     aside = SetAside()
+    try:
+        return model.model_validate(data), [], aside
+    except ValidationError:
+        pass  # parsed again below, on a copy that parts can be taken out of
+    work = copy.deepcopy(data)
     problems: list[Problem] = []
     seen: set[tuple[str, str]] = set()
     for _ in range(_ROUNDS):

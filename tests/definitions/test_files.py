@@ -81,3 +81,16 @@ def test_init_refuses_a_campaign_that_will_not_load(tmp_path: Path) -> None:
     assert res.exit_code == 1, res.output
     assert "spring.yaml" in res.output and "case_prefx" in res.output
     assert not db.exists()
+
+
+def test_validate_cli_reports_each_problem_of_a_process_once(tmp_path: Path) -> None:
+    """The seven mistakes of a process file come out of the command seven times, the
+    repeated key once."""
+    from tests.definitions.test_validate import SEVEN
+
+    path = tmp_path / "seven.yaml"
+    path.write_text(SEVEN, encoding="utf-8")
+    code, out = validate(str(path), "--json", "--lang", "en")
+    (result,) = json.loads(out)
+    assert code == 1 and result["kind"] == "process"
+    assert len(result["problems"]) == 7, result["problems"]

@@ -397,7 +397,8 @@ def test_seven_mistakes_are_reported_in_one_pass() -> None:
         "unknown key 'responsibel'; did you mean 'responsible'?"
     assert by_path["transitions[0].triger"].en == \
         "unknown key 'triger'; did you mean 'trigger'?"
-    assert "fields.amount.type" in by_path
+    assert by_path["fields.amount.type"].en.startswith("'integr' is not one of 'string'")
+    assert by_path["fields.amount.type"].en.endswith("did you mean 'integer'?")
     assert "states[1].timers[0].after" in by_path
     assert "did you mean 'review'" in by_path["transitions[1].source[0]"].en
     assert "did you mean 'amount'" in by_path["transitions[2].when[0]"].en
