@@ -12,6 +12,7 @@ non-zero: 1 refused or invalid, 3 conflict (someone else changed the case),
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 
@@ -26,7 +27,29 @@ from cli_commands.time import clock_app, deadlines, scheduler_app
 __all__ = ["app", "schema_text"]
 
 app = typer.Typer(help="帮扶 Bangfu: 困难帮扶审批流程引擎 / hardship-relief workflow engine",
-                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
+                  context_settings={"help_option_names": ["-h", "--help"]})
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("bangfu")
+        except PackageNotFoundError:  # run from a checkout that was never installed
+            number = "unknown"
+        print(f"bangfu {number}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(show_version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True,
+        help="显示版本并退出 / show the version and exit")] = False) -> None:
+    """帮扶 Bangfu: 困难帮扶审批流程引擎 / hardship-relief workflow engine"""
+
+
 app.command()(init)
 app.add_typer(definitions_app, name="definitions")
 app.add_typer(case_app, name="case")

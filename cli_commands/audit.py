@@ -60,7 +60,9 @@ audit_app = typer.Typer(help="审计：重放、校验、检查点、导出 / au
 @handled
 def audit_replay(
     case: Annotated[str, typer.Argument(help="案件编号 / case number")],
-    as_of: Annotated[str | None, typer.Option("--as-of", help="如 2027-01-18T12:00+08:00")] = None,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="如 2027-01-18T12:00+08:00，或日期 2027-01-18（当天零点）/ a time, "
+        "or a date (its local midnight)")] = None,
     db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False,
 ) -> None:
     """重放案件，显示某一时刻的状态和数据 / the case as it was at a moment."""
@@ -76,7 +78,7 @@ def audit_replay(
     when = parse_time(as_of) if as_of else None
     replayed, events = replay_case(engine, case, when)
     defn = engine.definition_for(replayed)
-    timeline = [event_view(defn, e, lang) for e in events]
+    timeline = [event_view(defn, e, lang, engine.org) for e in events]
     data = mask_data(replayed.data, pii_kinds(defn))
     if as_json:
         emit({"case": replayed.number, "as_of": when.isoformat() if when else None,
@@ -90,7 +92,8 @@ def audit_replay(
         src = defn.state_label(e["source"], lang) if e["source"] else ""
         table.add_row(str(e["seq"]), e["local_time"], e["actor"], e["trigger_label"],
                       f"{src} → {defn.state_label(e['dest'], lang)}" if src else
-                      defn.state_label(e["dest"], lang), e["comment"] or "")
+                      defn.state_label(e["dest"], lang),
+                      "; ".join(filter(None, [e["comment"], e["note"]])))
     out.print(table)
     moment = local(when) if when else ui.t("现在", "now")
     label = defn.state_label(replayed.state, lang)
@@ -187,13 +190,13 @@ def audit_export(
     lang: LangOpt = "zh", as_json: JsonOpt = False,
 ) -> None:
     """导出审计记录（JSON Lines 与时间线 CSV）/ export events and timelines."""
-    from workflow.errors import UsageError
+    from workflow.errors import UserRequired
     from workflow.services.inspection import export_trail
 
     ui = Ui(lang, as_json)
     if unmasked and not user:
-        raise UsageError("--unmasked needs --as USER of the inspection team",
-                         "--unmasked 需要用 --as 指明督查组用户")
+        raise UserRequired("--unmasked needs --as USER of the inspection team",
+                           "--unmasked 需要用 --as 指明督查组用户")
     report = export_trail(open_engine(db, definitions), out_dir, case,
                           user if unmasked else None, lang)
     if as_json:

@@ -280,15 +280,22 @@ def case_list(
     process: Annotated[str | None, typer.Option(help="流程 / process")] = None,
     state: Annotated[list[str] | None, typer.Option(help="状态，可多次 / state (repeatable)")] = None,
     unit: Annotated[str | None, typer.Option(help="单位及其下级 / unit and below")] = None,
-    limit: Annotated[int, typer.Option(min=1, help="最多条数 / at most")] = 200,
+    limit: Annotated[int, typer.Option(min=1, help="每页条数 / cases per page")] = 200,
+    offset: Annotated[int, typer.Option(min=0, help="跳过前几条 / cases to skip")] = 0,
     db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False,
 ) -> None:
-    """列出案件 / list cases."""
+    """列出案件，分页显示并给出总数 / list cases, a page at a time, with the total."""
     from workflow.services import cases
 
     ui = Ui(lang, as_json)
     engine = open_engine(db, definitions)
-    page = cases.list_cases(engine, lang, process=process, states=state, unit=unit, limit=limit)
+    page = cases.list_cases(engine, lang, process=process, states=state, unit=unit,
+                            limit=limit, offset=offset)
+    if as_json:
+        emit({"total": page.total, "offset": page.offset, "limit": page.limit,
+              "next_offset": page.offset + len(page.rows)
+              if page.offset + len(page.rows) < page.total else None, "cases": page.rows})
+        return
     print_page(page, ui)
 
 
@@ -304,7 +311,16 @@ def print_page(page: Page, ui: Ui, can: bool = False) -> None:
         table.add_row(c["number"], c["applicant"], c["category"], c["unit"], c["state"],
                       c["updated"], *([c["can"]] if can else []))
     out.print(table)
-    out.print(ui.t(f"共 {len(page.cells)} 件", f"{len(page.cells)} case(s)"))
+    shown = len(page.cells)
+    if shown == page.total:
+        out.print(ui.t(f"共 {shown} 件", f"{shown} case(s)"))
+        return
+    first, last = (page.offset + 1 if shown else page.offset), page.offset + shown
+    more = last < page.total
+    out.print(ui.t(f"共 {page.total} 件，本页为第 {first}–{last} 件"
+                   + (f"；下一页：--offset {last}" if more else ""),
+                   f"{page.total} case(s) in all; this page shows {first}–{last}"
+                   + (f"; next page: --offset {last}" if more else "")), markup=False)
 
 
 @case_app.command("history")
@@ -332,7 +348,7 @@ def case_history(
         dst = defn.state_label(e["dest"], lang)
         who = engine.org.users.get(e["actor"])
         actor = f"{who.name} ({e['actor']})" if who else e["actor"]
-        detail = "; ".join(filter(None, [e["comment"], ", ".join(
+        detail = "; ".join(filter(None, [e["comment"], e["note"], ", ".join(
             f"{field_label(defn, k, lang)}={value_text(defn, k, v, lang)}"
             for k, v in e["data"].items())]))
         table.add_row(str(e["seq"]), e["local_time"], actor, e["trigger_label"],

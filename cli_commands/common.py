@@ -2,8 +2,11 @@
 the output consoles and the parsing of ``name=value`` options.
 
 Refusals print one paragraph in the chosen language and exit non-zero: 1
-refused or invalid, 3 conflict (someone else changed the case), 4 not found,
-70 internal error. No traceback reaches a user unless ``BANGFU_DEBUG=1``.
+refused or invalid, 2 bad command line (a command that acts, given no ``--as``),
+3 conflict (someone else changed the case), 4 not found, 70 internal error. No
+traceback reaches a user unless ``BANGFU_DEBUG=1``. A reader that stops
+reading (``bangfu report aid --json | head``) ends the command quietly, with
+141 as for a program stopped by SIGPIPE.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,7 +81,7 @@ def handled(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from definitions.errors import BangfuError
         from workflow.core.pii import mask_text
-        from workflow.errors import CaseNotFound, ConcurrencyConflict, UnknownUser
+        from workflow.errors import CaseNotFound, ConcurrencyConflict, UnknownUser, UserRequired
         from workflow.logs import configure
 
         lang = kwargs.get("lang") or "zh"
@@ -87,9 +91,17 @@ def handled(fn: F) -> F:
         ui = Ui(lang, bool(kwargs.get("as_json")))
         configure(level=os.environ.get("BANGFU_LOG_LEVEL", "WARNING"))
         try:
-            return fn(*args, **kwargs)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                # What is still buffered goes out here, where a closed pipe is handled.
+                sys.stdout.flush()
         except typer.Exit:
             raise
+        except BrokenPipeError:
+            reader_gone()
+        except UserRequired as exc:
+            _fail(ui, exc, 2)
         except ConcurrencyConflict as exc:
             _fail(ui, exc, 3)
         except (CaseNotFound, UnknownUser) as exc:
@@ -106,6 +118,19 @@ def handled(fn: F) -> F:
             raise typer.Exit(70) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def reader_gone() -> NoReturn:
+    """The pipe we print into was closed (``| head``): stop without a word. What is
+    still buffered goes nowhere instead of failing again when Python exits."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a file (under a test runner)
+        pass
+    finally:
+        os.close(devnull)
+    raise typer.Exit(141)
 
 
 def emit(data: Any) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import getpass
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -87,38 +87,42 @@ def definitions_list(db: DbOpt = None, definitions: DefsOpt = None, lang: LangOp
 @definitions_app.command("validate")
 @handled
 def definitions_validate(
-    files: Annotated[list[Path], typer.Argument(help="定义文件 / definition files")],
-    lang: LangOpt = "zh", as_json: JsonOpt = False,
+    files: Annotated[list[Path], typer.Argument(
+        help="流程、活动、组织架构、工作日历或规则文件 / process, campaign, org, calendar or "
+        "rules files")],
+    definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False,
 ) -> None:
-    """校验定义文件，列出全部错误及行号 / validate files, listing every problem with its line."""
+    """校验数据文件（按首个键识别类型），一次列出全部错误及行号 / validate files of every
+    kind, listing every problem with its line in one pass."""
     from definitions import DefinitionInvalid
     from workflow.bootstrap import check_definition_file
+    from workflow.services.definitions import validate_files
 
     ui = Ui(lang, as_json)
-    results: list[dict[str, Any]] = []
-    failed = False
-    for f in files:
-        try:
-            d = check_definition_file(f)
-            results.append({"file": str(f), "ok": True, "process": d.process,
-                            "version": d.version, "hash": d.content_hash})
-        except DefinitionInvalid as exc:
-            failed = True
-            results.append({"file": str(f), "ok": False, **exc.to_dict(lang)})
+    results = validate_files(files, definitions, lang)
+    for i, (f, result) in enumerate(zip(files, results, strict=True)):
+        if result["ok"] and result["kind"] == "process":
+            # its windows against the calendars and campaigns beside it, as loading does
+            try:
+                check_definition_file(f)
+            except DefinitionInvalid as exc:
+                results[i] = {**result, "ok": False, "summary": None, **exc.to_dict(lang)}
     if as_json:
         emit(results)
     else:
         for r in results:
             if r["ok"]:
-                out.print(ui.t(f"\u2713 {r['file']}:{r['process']} 第 {r['version']} 版，校验通过",
-                               f"\u2713 {r['file']}: {r['process']} v{r['version']} is valid"))
+                out.print(ui.t(f"\u2713 {r['file']}：{r['summary']}，校验通过",
+                               f"\u2713 {r['file']}: {r['summary']} is valid"), markup=False)
             else:
-                err.print(f"\u2717 {r['file']}: {r['message']}")
+                what = f"{r['kind_label']}：" if r["kind"] and ui.zh else \
+                    f"{r['kind_label']}: " if r["kind"] else ""
+                err.print(f"\u2717 {r['file']}: {what}{r['message']}", markup=False)
                 for p in r["problems"]:
                     where = f"{p['file']}:{p['line']}" if p["line"] else str(p["file"])
                     err.print(f"    {where}: {p['path']}: {p['message']}" if p["path"]
-                              else f"    {where}: {p['message']}")
-    if failed:
+                              else f"    {where}: {p['message']}", markup=False)
+    if any(not r["ok"] for r in results):
         raise typer.Exit(1)
 
 
@@ -167,6 +171,7 @@ def definitions_graph(
     fmt: Annotated[str, typer.Option("--format", help="mermaid")] = "mermaid",
     version: Annotated[int | None, typer.Option(help="版本 / version")] = None,
     db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh",
+    as_json: JsonOpt = False,
 ) -> None:
     """输出状态图 / print the state diagram."""
     from workflow.core.machine import mermaid
@@ -174,21 +179,31 @@ def definitions_graph(
 
     if fmt != "mermaid":
         raise UsageError(f"unknown graph format '{fmt}'; supported: mermaid",
-                         f"不支持的图形格式 '{fmt}';支持：mermaid")
+                         f"不支持的图形格式 '{fmt}'；支持：mermaid")
     d = open_engine(db, definitions).definitions.get(process, version)
-    print(mermaid(d, lang))
+    text = mermaid(d, lang)
+    if as_json:
+        emit({"process": d.process, "version": d.version, "hash": d.content_hash,
+              "format": fmt, "graph": text})
+    else:
+        print(text)
 
 
 @definitions_app.command("schema")
 @handled
 def definitions_schema(
     output: Annotated[Path | None, typer.Option(help="写入文件 / write to file")] = None,
-    lang: LangOpt = "zh",
+    lang: LangOpt = "zh", as_json: JsonOpt = False,
 ) -> None:
-    """输出定义文件的 JSON Schema / print the JSON Schema of the definition format."""
+    """输出定义文件的 JSON Schema / print the JSON Schema of the definition format.
+
+    The schema is JSON already: ``--json`` prints it the same way (with ``--out``,
+    a JSON line saying where it was written)."""
     text = schema_text()
     if output:
         output.write_text(text, encoding="utf-8")
+        if as_json:
+            emit({"file": str(output), "bytes": len(text.encode("utf-8"))})
     else:
         print(text, end="")
 

@@ -17,7 +17,7 @@ def demo(db: DbOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False) -> No
     from workflow.core.localtime import local
     from workflow.demo import (
         DEMO_START,
-        dispatch_console,
+        ConsoleDispatch,
         fresh_demo_path,
         open_demo_engine,
         run_demo,
@@ -34,12 +34,17 @@ def demo(db: DbOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False) -> No
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total, description=local(engine.clock.now()))
 
-        report = run_demo(engine, lang, progress)
-    sent, console = dispatch_console(engine)
+        dispatch = ConsoleDispatch(engine)
+        try:
+            report = run_demo(engine, lang, progress, dispatch)
+        finally:
+            dispatch.close()
+    sent, console = dispatch.sent, dispatch.lines()
     elapsed = time.perf_counter() - began
     if as_json:
         emit({"database": target, "start": DEMO_START.isoformat(), "seconds": round(elapsed, 3),
-              "notifications_sent": sent, **report.as_dict()})
+              "notifications_sent": sent, "reminders_dropped": dispatch.dropped,
+              **report.as_dict()})
         return
     finished = local(report.finished_at) if report.finished_at else ""
     villages = sorted({v for v, _ in report.by_village_state})

@@ -44,10 +44,12 @@ def _summary(report: Any, ui: Ui) -> str:
     r = report
     return ui.t(f"展开 {r.expanded} 条消息；发送 {r.sent} 条，失败待重试 {r.failed} 条，"
                 f"转入死信 {r.dead} 条，限流顺延 {r.deferred} 条"
+                + (f"；时限已过未发的提醒 {r.dropped} 条" if r.dropped else "")
                 + (f"；网站推送 {r.webhook_events} 条" if r.webhook_events else "")
                 + (f"；每日汇总 {r.digests} 份" if r.digests else ""),
                 f"expanded {r.expanded} message(s); sent {r.sent}, failed {r.failed} (to retry), "
                 f"dead {r.dead}, held by rate limits {r.deferred}"
+                + (f"; reminders dropped past their deadline {r.dropped}" if r.dropped else "")
                 + (f"; webhook events {r.webhook_events}" if r.webhook_events else "")
                 + (f"; digests {r.digests}" if r.digests else ""))
 
@@ -85,7 +87,7 @@ def notify_run(
                 log.error("notify.pass_failed", error=f"{type(exc).__name__}: {exc}")
                 stop.wait(interval)
                 continue
-            if report.expanded or report.sent or report.failed or report.dead:
+            if report.expanded or report.sent or report.failed or report.dead or report.dropped:
                 if as_json:
                     emit(report.as_dict())
                 else:
@@ -110,14 +112,15 @@ def notify_status(
 
     ui = Ui(lang, as_json)
     dispatcher = _dispatcher(db, definitions, config, as_json)
-    info = dispatcher.status(limit)
+    info = dispatcher.status(limit, lang)
     dispatcher.close()
     if as_json:
         emit(info)
         return
     names = {"pending": ui.t("待发送", "pending"), "sending": ui.t("发送中", "sending"),
              "sent": ui.t("已发送", "sent"), "failed": ui.t("待重试", "failed"),
-             "dead": ui.t("死信", "dead"), "digested": ui.t("并入汇总", "digested")}
+             "dead": ui.t("死信", "dead"), "digested": ui.t("并入汇总", "digested"),
+             "dropped": ui.t("过期未发", "dropped")}
     order = list(names)
     table = Table(ui.t("通道", "Channel"), *(names[s] for s in order),
                   title=ui.t("各通道发送情况", "Deliveries by channel"))
@@ -142,14 +145,15 @@ def notify_status(
         bad = Table("#", ui.t("投递", "Delivery"), ui.t("通道", "Channel"),
                     ui.t("接收人", "To"), ui.t("状态", "Status"), ui.t("次数", "Tries"),
                     ui.t("下次重试", "Next try"), ui.t("原因", "Reason"),
-                    title=ui.t("失败与死信（bangfu notify retry 编号 可重新发送）",
-                               "Failed and dead (re-queue with 'bangfu notify retry ID')"))
+                    title=ui.t("失败、死信与过期未发（失败与死信可用 bangfu notify retry 编号 "
+                               "重新发送）", "Failed, dead and dropped (re-queue failed and dead "
+                               "ones with 'bangfu notify retry ID')"))
         for p in info["problems"]:
             nxt = local(datetime.fromisoformat(p["next_attempt_at"])) \
                 if p["next_attempt_at"] else ""
             bad.add_row(str(p["id"]), p["delivery_id"], p["channel"],
                         p["recipient"] or p["address"], names.get(p["status"], p["status"]),
-                        str(p["attempts"]), nxt, p["last_error"] or "")
+                        str(p["attempts"]), nxt, p["reason"] or "")
         out.print(bad)
     out.print(ui.t(f"当前时间 {local(datetime.fromisoformat(info['now']))}",
                    f"Now {local(datetime.fromisoformat(info['now']))}"), markup=False)

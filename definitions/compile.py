@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from definitions.errors import DefinitionInvalid, Problem, UnknownDefinition
 from definitions.loader import Lines, load_yaml_file, load_yaml_text
-from definitions.parse import parse_model
+from definitions.parse import parse_collecting
 from definitions.schema import ProcessDefinition, StateSpec, TransitionSpec
-from definitions.validate import validate
+from definitions.validate import check_definition
 
 #: transition keys the format gained after definitions were first stored: left
 #: out of the hash while unset, so a file that does not use one keeps the hash
@@ -90,10 +90,27 @@ class CompiledDefinition:
         return spec.labels.get(lang) if spec else state
 
     def trigger_label(self, trigger: str, lang: str = "zh") -> str:
+        """The label of ``trigger``'s first transition: what an offer to fire it says
+        before it is known where it leads. For a recorded step use ``transition_label``."""
         for t in self.spec.transitions:
             if t.trigger == trigger:
                 return t.labels.get(lang)
         return trigger
+
+    def transition_label(self, trigger: str, source: str | None, dest: str | None,
+                         lang: str = "zh") -> str:
+        """The label of the transition that took ``trigger`` from ``source`` to
+        ``dest``: one trigger may lead to several states (the second review reports a
+        severe case to the county but sends a general one to disbursement), and a
+        history says where this case went."""
+        if source is not None:
+            for t in self.by_trigger_source.get((trigger, source), ()):
+                if t.dest == dest:
+                    return t.labels.get(lang)
+        for t in self.spec.transitions:
+            if t.trigger == trigger and t.dest == dest:
+                return t.labels.get(lang)
+        return self.trigger_label(trigger, lang)
 
     def role_label(self, role: str, lang: str = "zh") -> str:
         spec = self.spec.roles.get(role)
@@ -126,29 +143,42 @@ def compile_definition(defn: ProcessDefinition, source: str | None = None) -> Co
 
 
 def build_definition(data: Any, lines: Lines | None = None, source: str | None = None,
-                     known_guards: Collection[str] | None = None) -> CompiledDefinition:
+                     known_guards: Collection[str] | None = None,
+                     earlier: Sequence[Problem] = ()) -> CompiledDefinition:
     """Parse, validate and compile plain data.
+
+    Every independent problem is reported in one pass: parsing goes on past the
+    parts it must set aside, and the checks after it leave out what only follows
+    from them (``definitions.parse.parse_collecting``). ``earlier``: problems
+    already found in the file (repeated keys), reported with the rest.
 
     Raises:
         DefinitionInvalid: listing every problem with path and line.
     """
     lines = lines or {}
-    defn = parse_model(ProcessDefinition, data, lines, source)
-    validate(defn, lines, source, known_guards)
+    defn, problems, aside = parse_collecting(ProcessDefinition, data, lines, source)
+    problems = [*earlier, *problems]
+    if defn is not None:
+        graph_known = not any(p.path.startswith(("states", "transitions")) for p in earlier)
+        problems += check_definition(defn, lines, source, known_guards, aside, graph_known)
+    if problems or defn is None:
+        raise DefinitionInvalid(problems, source)
     return compile_definition(defn, source)
 
 
 def load_definition(path: str | Path,
                     known_guards: Collection[str] | None = None) -> CompiledDefinition:
     """Read, parse, validate and compile one definition file."""
-    data, lines, _ = load_yaml_file(path)
-    return build_definition(data, lines, str(path), known_guards)
+    repeated: list[Problem] = []
+    data, lines, _ = load_yaml_file(path, duplicates=repeated)
+    return build_definition(data, lines, str(path), known_guards, repeated)
 
 
 def definition_from_text(text: str, source: str = "<string>",
                          known_guards: Collection[str] | None = None) -> CompiledDefinition:
-    data, lines = load_yaml_text(text, source)
-    return build_definition(data, lines, source, known_guards)
+    repeated: list[Problem] = []
+    data, lines = load_yaml_text(text, source, duplicates=repeated)
+    return build_definition(data, lines, source, known_guards, repeated)
 
 
 def definition_from_json(body: Mapping[str, Any]) -> CompiledDefinition:

@@ -79,16 +79,22 @@ def _dotted(path: tuple[str | int, ...]) -> str:
     return out
 
 
-def load_yaml_text(text: str, source: str = "<string>") -> tuple[Any, Lines]:
+def load_yaml_text(text: str, source: str = "<string>", *,
+                   duplicates: list[Problem] | None = None) -> tuple[Any, Lines]:
     """Parse YAML text into plain data and a map from key path to line number.
 
+    Args:
+        duplicates: where to put a repeated key's problem instead of raising it
+            (the later value counts), so the rest of the file is still checked.
+
     Raises:
-        DefinitionInvalid: the text is not well-formed YAML, or repeats a key.
+        DefinitionInvalid: the text is not well-formed YAML, or repeats a key
+            (unless ``duplicates`` is given).
     """
     _too_big(text, source)
     loader = _Loader(text)
     try:
-        return _load(loader, source)
+        return _load(loader, source, duplicates)
     finally:
         loader.dispose()
 
@@ -152,7 +158,8 @@ def _shape(node: yaml.Node, source: str) -> None:
             todo.extend((item, depth + 1) for item in current.value)
 
 
-def _load(loader: Any, source: str) -> tuple[Any, Lines]:
+def _load(loader: Any, source: str, duplicates: list[Problem] | None = None
+          ) -> tuple[Any, Lines]:
     try:
         node = loader.get_single_node()
     except RecursionError:
@@ -174,8 +181,10 @@ def _load(loader: Any, source: str) -> tuple[Any, Lines]:
     problems: list[Problem] = []
     lines: Lines = {}
     _no_duplicates(node, (), problems, lines)
-    if problems:
+    if problems and duplicates is None:
         raise DefinitionInvalid([_with_file(p, source) for p in problems], source)
+    if duplicates is not None:
+        duplicates.extend(_with_file(p, source) for p in problems)
     try:
         data = loader.construct_document(node)
     except yaml.YAMLError as exc:
@@ -187,8 +196,10 @@ def _load(loader: Any, source: str) -> tuple[Any, Lines]:
     return data, lines
 
 
-def load_yaml_file(path: str | Path) -> tuple[Any, Lines, str]:
-    """Read a YAML file; returns (data, lines, text).
+def load_yaml_file(path: str | Path, *, duplicates: list[Problem] | None = None
+                   ) -> tuple[Any, Lines, str]:
+    """Read a YAML file; returns (data, lines, text). ``duplicates`` as for
+    ``load_yaml_text``.
 
     Raises:
         DefinitionInvalid: unreadable file or malformed YAML.
@@ -201,7 +212,7 @@ def load_yaml_file(path: str | Path) -> tuple[Any, Lines, str]:
             [Problem("", f"cannot read the file: {exc}", f"无法读取文件：{exc}", None, str(p))],
             str(p),
         ) from None
-    data, lines = load_yaml_text(text, str(p))
+    data, lines = load_yaml_text(text, str(p), duplicates=duplicates)
     return data, lines, text
 
 

@@ -67,6 +67,11 @@ PLATFORM_ROLES: Mapping[str, tuple[Mapping[str, str], frozenset[str]]] = {
     "auditor": ({"zh": "审计员", "en": "auditor"}, frozenset({"checkpoint"})),
 }
 
+#: what each administrative act of a platform role is called
+PLATFORM_ACTS: Mapping[str, Mapping[str, str]] = {
+    "migrate": {"zh": "迁移案件到新版本定义", "en": "migrate cases to a new definition version"},
+}
+
 
 def normalise_id_number(value: str) -> str:
     """ID numbers in their one normal form (``definitions.idnumber.id_key``: full-width

@@ -465,6 +465,19 @@ def _load(model: type[Any], data: Any, lines: Lines, source: str | None) -> Any:
     return spec
 
 
+def load_rules_data(data: Any, lines: Lines, source: str | None) -> MedicalAidRules | IncomeRules:
+    """A ``rules:`` file's data as the rules it holds: the medical-aid rules (it
+    has ``deep_hardship``) or the income lines.
+
+    Raises:
+        DefinitionInvalid: every problem with its path and line.
+    """
+    model: type[Any] = MedicalAidRules if isinstance(data, dict) and \
+        "deep_hardship" in data else IncomeRules
+    found: MedicalAidRules | IncomeRules = _load(model, data, lines, source)
+    return found
+
+
 def load_medical_aid_rules(path: str | Path | None = None) -> MedicalAidRules:
     """Read the medical-aid rules (the shipped ``rules/medical_aid.yaml`` by default).
 

@@ -1,7 +1,12 @@
 """Graph and reference checks of a parsed definition, with "did you mean". Pure.
 
 ``validate`` collects every problem before raising, so an author fixes a file
-in one pass.
+in one pass. Given what parsing set aside (``definitions.parse.SetAside``), it
+leaves out what only follows from that: a name defined by a part set aside is
+not "unknown", and states are not called unreachable (or without a way out)
+while an edge of the graph is not known for sure. A misspelled state name in a
+transition is followed under the name suggested for it, so one typo does not
+make every later state "unreachable".
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from difflib import get_close_matches
 from definitions.conditions import check_condition
 from definitions.errors import DefinitionInvalid, Problem
 from definitions.loader import Lines, dotted, line_of
+from definitions.parse import SetAside
 from definitions.schema import (
     FIRST_RESPONSIBLE,
     InstalmentSpec,
@@ -25,23 +31,48 @@ Path = tuple[str | int, ...]
 
 
 class _Collector:
-    def __init__(self, lines: Lines, source: str | None) -> None:
+    def __init__(self, lines: Lines, source: str | None, aside: SetAside | None = None) -> None:
         self.lines, self.source = lines, source
+        self.aside = aside or SetAside()
         self.problems: list[Problem] = []
+        #: names defined by parts set aside: not "unknown"
+        self.aside_names: set[str] = set()
 
     def add(self, path: Path, en: str, zh: str) -> None:
-        self.problems.append(Problem(dotted(path), en, zh, line_of(self.lines, path), self.source))
+        where = self.aside.original(path)
+        self.problems.append(Problem(dotted(where), en, zh, line_of(self.lines, where),
+                                     self.source))
+
+    def index(self, prefix: Path, i: int) -> int:
+        """The file's index of item ``i`` of the list at ``prefix``."""
+        found = self.aside.original((*prefix, i))[-1]
+        return found if isinstance(found, int) else i
 
     def unknown(self, path: Path, what_en: str, what_zh: str, name: str,
                 known: Iterable[str]) -> None:
+        if name in self.aside_names:
+            return
         close = get_close_matches(name, list(known), n=1)
         hint_en = f"; did you mean '{close[0]}'?" if close else ""
-        hint_zh = f";是否指 '{close[0]}'?" if close else ""
+        hint_zh = f"；是否指 '{close[0]}'？" if close else ""
         self.add(path, f"unknown {what_en} '{name}'{hint_en}", f"未知的{what_zh} '{name}'{hint_zh}")
 
 
+def _raw_ids(raw: object, key: str) -> list[str]:
+    """The names a raw (set-aside) mapping gives under ``key``: one or a list."""
+    if not isinstance(raw, dict):
+        return []
+    value = raw.get(key)
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list | tuple):
+        return [v for v in value if isinstance(v, str)]
+    return []
+
+
 def _check_timer(c: _Collector, defn: ProcessDefinition, tp: Path, timer: TimerSpec,
-                 state: str | None, timer_ids: set[str]) -> None:
+                 state: str | None, timer_ids: set[str],
+                 aside_edges: Collection[tuple[str, str]] = ()) -> None:
     roles = set(defn.roles)
     if timer.id in timer_ids:
         c.add((*tp, "id"), f"duplicate timer id '{timer.id}'", f"重复的计时器 id '{timer.id}'")
@@ -59,6 +90,8 @@ def _check_timer(c: _Collector, defn: ProcessDefinition, tp: Path, timer: TimerS
         c.add((*tp, "escalate_every"), f"timer '{timer.id}' escalates but names no 'escalate_to'",
               f"计时器 '{timer.id}' 设置了督办间隔，却没有 'escalate_to'")
     if timer.fire is not None:
+        if any(trigger == timer.fire for trigger, _ in aside_edges):
+            return  # its transition was set aside: whatever is wrong is said there
         sources = [src for tr in defn.transitions if tr.trigger == timer.fire for src in tr.source]
         if state is not None and state not in sources:
             c.add((*tp, "fire"), f"timer '{timer.id}' fires '{timer.fire}', which has no "
@@ -141,19 +174,51 @@ def validate(defn: ProcessDefinition, lines: Lines | None = None, source: str | 
     Raises:
         DefinitionInvalid: listing every problem found.
     """
-    c = _Collector(lines or {}, source)
-    states = [s.id for s in defn.states]
-    roles = set(defn.roles)
-    fields = set(defn.fields)
+    problems = check_definition(defn, lines, source, known_guards)
+    if problems:
+        raise DefinitionInvalid(problems, source)
+
+
+def check_definition(defn: ProcessDefinition, lines: Lines | None = None,
+                     source: str | None = None, known_guards: Collection[str] | None = None,
+                     aside: SetAside | None = None, graph_known: bool = True) -> list[Problem]:
+    """Every reference and graph problem of ``defn``, located in the file; with
+    ``aside`` (what parsing set aside to build ``defn``), without the problems
+    that only follow from it. ``graph_known`` False (a key of a state or a
+    transition was given twice, so which value was meant is not known) leaves
+    out reachability."""
+    c = _Collector(lines or {}, source, aside)
+    aside = c.aside
+    aside_states = {i for raw in aside.under(("states",)) for i in _raw_ids(raw, "id")}
+    aside_roles = aside.keys_under(("roles",))
+    aside_fields = aside.keys_under(("fields",))
+    aside_transitions = aside.under(("transitions",))
+    c.aside_names = aside_states | aside_roles | aside_fields | {
+        d for raw in aside_transitions for d in _raw_ids(raw, "duty")}
+    states = [s.id for s in defn.states] + sorted(aside_states)
+    roles = set(defn.roles) | aside_roles
+    fields = set(defn.fields) | aside_fields
+    #: the graph is known for sure only if every edge is
+    sure = graph_known and not aside.under(("states",))
+    aside_edges: list[tuple[str, str]] = []
+    for raw in aside_transitions:
+        triggers, sources, dests = (_raw_ids(raw, k) for k in ("trigger", "source", "dest"))
+        if len(triggers) != 1 or not sources or len(dests) != 1:
+            sure = False
+            if triggers:
+                aside_edges.append((triggers[0], ""))
+            continue
+        aside_edges += [(triggers[0], src) for src in sources]
 
     seen: dict[str, int] = {}
     timer_ids: set[str] = set()
     for j, timer in enumerate(defn.case_timers):
-        _check_timer(c, defn, ("case_timers", j), timer, None, timer_ids)
+        _check_timer(c, defn, ("case_timers", j), timer, None, timer_ids, aside_edges)
     for i, s in enumerate(defn.states):
         if s.id in seen:
-            c.add(("states", i, "id"), f"duplicate state id '{s.id}' (also states[{seen[s.id]}])",
-                  f"重复的状态 id '{s.id}'（与 states[{seen[s.id]}] 相同）")
+            first = c.index(("states",), seen[s.id])
+            c.add(("states", i, "id"), f"duplicate state id '{s.id}' (also states[{first}])",
+                  f"重复的状态 id '{s.id}'（与 states[{first}] 相同）")
         seen.setdefault(s.id, i)
         if s.initial and s.final:
             c.add(("states", i), f"state '{s.id}' cannot be both initial and final",
@@ -164,13 +229,16 @@ def validate(defn: ProcessDefinition, lines: Lines | None = None, source: str | 
         if s.responsible is not None and s.responsible not in roles:
             c.unknown(("states", i, "responsible"), "role", "角色", s.responsible, roles)
         for j, timer in enumerate(s.timers):
-            _check_timer(c, defn, ("states", i, "timers", j), timer, s.id, timer_ids)
+            _check_timer(c, defn, ("states", i, "timers", j), timer, s.id, timer_ids, aside_edges)
     initial = [s.id for s in defn.states if s.initial]
+    initial += [i for raw in aside.under(("states",)) if isinstance(raw, dict)
+                and raw.get("initial") is True for i in _raw_ids(raw, "id")]
     if len(initial) != 1:
         c.add(("states",), f"exactly one state must be initial (found {len(initial)})",
               f"必须有且只有一个初始状态(现有 {len(initial)} 个)")
     finals = {s.id for s in defn.states if s.final}
-    if not finals:
+    if not finals and not any(isinstance(raw, dict) and raw.get("final") is True
+                              for raw in aside.under(("states",))):
         c.add(("states",), "no state is final", "没有终止状态")
 
     for f, spec in defn.fields.items():
@@ -198,16 +266,45 @@ def validate(defn: ProcessDefinition, lines: Lines | None = None, source: str | 
     duties: set[str] = set()
     edges: dict[str, set[str]] = defaultdict(set)
     by_key: dict[tuple[str, str], list[int]] = defaultdict(list)
+    def meant(name: str) -> str | None:
+        """The state a name in a transition stands for: itself, or the one suggested."""
+        if name in seen or name in aside_states:
+            return name
+        close = get_close_matches(name, states, n=1)
+        return close[0] if close else None
+
+    for _trigger, src in aside_edges:
+        if src and meant(src) is None:
+            sure = False
+    for raw in aside_transitions:
+        dests = _raw_ids(raw, "dest")
+        target = meant(dests[0]) if len(dests) == 1 else None
+        if target is None:
+            sure = False
+            continue
+        for src in _raw_ids(raw, "source"):
+            found = meant(src)
+            if found is not None:
+                edges[found].add(target)
     for i, t in enumerate(defn.transitions):
         tp = ("transitions", i)
+        dest = meant(t.dest)
+        if dest is None:
+            sure = False
         for k, src in enumerate(t.source):
             if src not in seen:
                 c.unknown((*tp, "source", k), "state", "状态", src, states)
+                found = meant(src)
+                if found is None:
+                    sure = False
+                elif dest is not None:
+                    edges[found].add(dest)
             elif src in finals:
                 c.add((*tp, "source", k), f"final state '{src}' cannot have outgoing transitions",
                       f"终止状态 '{src}' 不能再有流转")
             else:
-                edges[src].add(t.dest)
+                if dest is not None:
+                    edges[src].add(dest)
                 by_key[(t.trigger, src)].append(i)
         if t.dest not in seen:
             c.unknown((*tp, "dest"), "state", "状态", t.dest, states)
@@ -242,10 +339,11 @@ def validate(defn: ProcessDefinition, lines: Lines | None = None, source: str | 
                 conds_a = (ta.guards, ta.when)
                 conds_b = (tb.guards, tb.when)
                 if conds_a == conds_b:
-                    c.add(("transitions", b), f"transitions[{a}] and transitions[{b}] both fire "
+                    fa, fb = c.index(("transitions",), a), c.index(("transitions",), b)
+                    c.add(("transitions", b), f"transitions[{fa}] and transitions[{fb}] both fire "
                           f"'{trigger}' from '{src}' with no condition telling them apart",
-                          f"transitions[{a}] 与 transitions[{b}] 都在状态 '{src}' 下响应 "
-                          f"'{trigger}',且没有区分二者的条件")
+                          f"transitions[{fa}] 与 transitions[{fb}] 都在状态 '{src}' 下响应 "
+                          f"'{trigger}'，且没有区分二者的条件")
 
     _check_recorded_by(c, defn)
 
@@ -254,7 +352,7 @@ def validate(defn: ProcessDefinition, lines: Lines | None = None, source: str | 
             if d not in duties:
                 c.unknown(("separation_of_duties", r_i, "duties", k), "duty", "职责", d, duties)
 
-    if len(initial) == 1:
+    if len(initial) == 1 and sure:
         reached = {initial[0]}
         queue = deque(initial)
         while queue:
@@ -267,9 +365,8 @@ def validate(defn: ProcessDefinition, lines: Lines | None = None, source: str | 
                 c.add(("states", i, "id"), f"state '{s.id}' is unreachable from the initial "
                       f"state '{initial[0]}'", f"状态 '{s.id}' 无法从初始状态 '{initial[0]}' 到达")
     for i, s in enumerate(defn.states):
-        if not s.final and not edges.get(s.id) and seen.get(s.id) == i:
+        if sure and not s.final and not edges.get(s.id) and seen.get(s.id) == i:
             c.add(("states", i, "id"), f"state '{s.id}' is not final but has no way out",
                   f"状态 '{s.id}' 不是终止状态，却没有任何流出的流转")
 
-    if c.problems:
-        raise DefinitionInvalid(c.problems, source)
+    return c.problems

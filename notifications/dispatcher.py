@@ -17,7 +17,16 @@
 
 A failure is logged with its reason and retried with exponential backoff and
 jitter, or dead-lettered after the last attempt (or at once when retrying
-cannot help: no address, a template error). Nothing a channel does stops the
+cannot help: no address, a template error).
+
+**Stale reminders are dropped.** A reminder warns of a deadline; once that
+deadline has passed it can only mislead ("will close on 17 Jan", read on 1
+Feb). So a reminder whose deadline has passed when it would be sent (at
+expansion, or at any later try after a failure, a rate limit or downtime) is
+not sent: its delivery becomes ``dropped`` with the reason, and `bangfu
+notify status` counts and lists it. What the passing of the deadline means is
+told by the escalation (or ``overdue``) message that the deadline's own timer
+sends; nothing is folded into it. Nothing a channel does stops the
 dispatcher or a transition. Time is the engine clock's only; each channel
 has a token bucket on that clock (robots allow about 20 messages a minute).
 """
@@ -37,6 +46,7 @@ from notifications.channels import Channel, DeliveryFailed, Outgoing, make_chann
 from notifications.config import DEFAULT_CONFIG, PERSON_TYPES, NotifyConfig, Retry
 from notifications.digest import plan_digests as _plan_digests
 from notifications.digest import queues
+from notifications.reasons import localized_reason
 from notifications.render import Renderer, RenderError
 from workflow.clock import local
 from workflow.core.data import pii_kinds
@@ -49,6 +59,20 @@ log = structlog.get_logger("bangfu.notify")
 
 CURSOR = "webhook_cursor:"
 DIGEST_DAY = "notify_digest_day"
+
+
+def stale_reminder(kind: str, context: Mapping[str, Any], now: datetime) -> str | None:
+    """Why a ``reminder`` must not be sent at ``now`` (its deadline has passed), or None."""
+    if kind != "reminder":
+        return None
+    raw = context.get("deadline")
+    if not raw:
+        return None
+    deadline = datetime.fromisoformat(str(raw))
+    if deadline >= now:
+        return None
+    return f"the deadline {local(deadline)} had passed when the reminder was due to go out " \
+           f"at {local(now)}; not sent"
 
 
 def backoff(policy: Retry, attempts: int, rng: random.Random) -> timedelta:
@@ -97,6 +121,7 @@ class DispatchReport:
     failed: int = 0
     dead: int = 0
     deferred: int = 0
+    dropped: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -139,7 +164,7 @@ class Dispatcher:
         self.tail_webhooks(report)
         self.maybe_digest(report)
         self.send_due(report)
-        if report.expanded or report.sent or report.failed or report.dead:
+        if report.expanded or report.sent or report.failed or report.dead or report.dropped:
             log.info("notify.run", **report.as_dict())
         return report
 
@@ -171,7 +196,10 @@ class Dispatcher:
                 tx.mark_messages(unrouted, "unrouted", "no route or robot takes this kind")
             report.expanded += len(rows)
             for d in planned:
-                if d["status"] == "dead":
+                if d["status"] == "dropped":
+                    report.dropped += 1
+                    log.info("notify.dropped", delivery=d["delivery_id"], error=d["last_error"])
+                elif d["status"] == "dead":
                     report.dead += 1
                     log.error("notify.no_address", delivery=d["delivery_id"], error=d["last_error"])
 
@@ -210,13 +238,14 @@ class Dispatcher:
                 if delivery_id in out:
                     continue
                 address, missing = self._address(channel, recipient)
-                status = "dead" if missing else \
+                stale = None if missing else stale_reminder(kind, context, now)
+                status = "dead" if missing else "dropped" if stale else \
                     "digested" if self._digested(kind, recipient) else "pending"
                 out[delivery_id] = {**common, "delivery_id": delivery_id,
                                     "message_id": row["message_id"], "outbox_id": row["id"],
                                     "channel": channel, "recipient": recipient,
                                     "address": address, "status": status,
-                                    "last_error": missing}
+                                    "last_error": missing or stale}
         unit = context.get("unit")
         for robot in self.config.robots:
             if kind not in robot.kinds or not unit or \
@@ -225,10 +254,12 @@ class Dispatcher:
             # One group message per event, however many people it names.
             message_id = f"{row['case_id']}:{row['event_seq']}:{kind}"
             delivery_id = f"{message_id}/{robot.channel}"
+            stale = stale_reminder(kind, context, now)
             out.setdefault(delivery_id, {
                 **common, "delivery_id": delivery_id, "message_id": message_id,
                 "outbox_id": row["id"], "channel": robot.channel, "recipient": None,
-                "address": f"@{robot.unit}", "status": "pending", "last_error": None})
+                "address": f"@{robot.unit}", "status": "dropped" if stale else "pending",
+                "last_error": stale})
         return list(out.values())
 
     # -- portal webhooks ----------------------------------------------------
@@ -375,6 +406,15 @@ class Dispatcher:
         now = self.now()
         error: str | None = None
         retryable = True
+        stale = stale_reminder(row["kind"], row["context"] or {}, now)
+        if stale is not None:
+            # Retried, held by a rate limit or left while down until its deadline passed.
+            report.dropped += 1
+            log.info("notify.dropped", delivery=row["delivery_id"], error=stale)
+            with self.store.transaction() as tx:
+                tx.finish(row["id"], int(row["attempts"]),
+                          {"status": "dropped", "last_error": stale})
+            return
         try:
             self.channels[row["channel"]].send(self._outgoing(row, now))
         except RenderError as exc:
@@ -411,8 +451,9 @@ class Dispatcher:
         """Re-queue dead or failed deliveries (see ``OutboxStore.requeue``)."""
         return self.store.requeue(ref, self.now())
 
-    def status(self, limit: int = 20) -> dict[str, Any]:
-        """Counts by channel and status, the problems, and the webhook cursors."""
+    def status(self, limit: int = 20, lang: str = "en") -> dict[str, Any]:
+        """Counts by channel and status, the problems (failed, dead and dropped
+        deliveries, each ``reason`` in ``lang``), and the webhook cursors."""
         counts: dict[str, dict[str, int]] = {}
         kinds: dict[str, dict[str, int]] = {}
         for channel, kind, status, n in self.store.delivery_counts():
@@ -426,8 +467,10 @@ class Dispatcher:
                      "attempts": r["attempts"],
                      "next_attempt_at": r["next_attempt_at"].isoformat()
                      if r["status"] == "failed" else None,
-                     "last_error": r["last_error"]}
-                    for r in self.store.deliveries(status=("dead", "failed"), limit=limit)]
+                     "last_error": r["last_error"],
+                     "reason": localized_reason(r["last_error"], lang)}
+                    for r in self.store.deliveries(status=("dead", "failed", "dropped"),
+                                                   limit=limit)]
         last = self.store.last_event_id()
         cursors = {hook: {"cursor": at, "behind": max(0, last - at)}
                    for hook, at in self.store.cursors(CURSOR).items()}

@@ -128,7 +128,8 @@ class Renderer:
         if "trigger" in context:
             trigger = context["trigger"]
             out["trigger_label"] = ("提交申请" if lang == "zh" else "Submit") \
-                if trigger == "submit" else (defn.trigger_label(trigger, lang) if defn
+                if trigger == "submit" else (defn.transition_label(
+                    trigger, context.get("from"), context.get("state"), lang) if defn
                                             else trigger)
         if "actor" in context:
             out["actor_name"] = self._user(context["actor"], lang)

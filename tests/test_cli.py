@@ -175,11 +175,11 @@ def test_case_list_filters_by_state_and_unit(db: Path) -> None:
            "--set", "id_number=331122196501013319", *APPLICANT[4:], user="wang.fang")
     advance(db, a, "accept", "wang.fang")
     listed = json.loads(bangfu(db, "case", "list", "--state", "deliberation", "--json").output)
-    assert [c["number"] for c in listed] == [a]
+    assert [c["number"] for c in listed["cases"]] == [a]
     in_xihe = json.loads(bangfu(db, "case", "list", "--unit", "xihe", "--json").output)
-    assert in_xihe == []
+    assert in_xihe["cases"] == [] and in_xihe["total"] == 0
     in_dongling = json.loads(bangfu(db, "case", "list", "--unit", "dongling", "--json").output)
-    assert len(in_dongling) == 2
+    assert len(in_dongling["cases"]) == 2
 
 
 def test_a_second_application_of_the_household_is_refused(db: Path) -> None:
@@ -204,10 +204,10 @@ def test_missing_data_and_bad_values_are_named(db: Path) -> None:
 
 
 def test_acting_needs_a_user(db: Path) -> None:
-    """Commands that act refuse to run without --as or BANGFU_USER."""
+    """Commands that act refuse to run without --as or BANGFU_USER (exit 2, bad command line)."""
     res = runner.invoke(app, ["case", "submit", "relief_application", *APPLICANT,
                               "--db", str(db)], env={"BANGFU_USER": ""})
-    assert res.exit_code == 1 and "--as" in res.output
+    assert res.exit_code == 2 and "--as" in res.output
 
 
 def test_validate_passes_every_shipped_definition() -> None:
@@ -310,3 +310,96 @@ def test_shipped_definitions_validate_against_the_published_schema(path: Path) -
     data, _, _ = load_yaml_file(path)
     schema = json.loads((ROOT / "definitions" / "schema.json").read_text("utf-8"))
     jsonschema.validate(data, schema)
+
+
+# -- the command line's small promises ----------------------------------------------
+
+
+def test_case_list_pages_and_says_the_total(db: Path) -> None:
+    """A list longer than its page says how many there are in all and how to see the
+    next page; --offset shows it; --json carries the total and the next offset."""
+    first = submit(db)
+    bangfu(db, "case", "submit", "relief_application", *APPLICANT[:2],
+           "--set", "id_number=331122196501013319", *APPLICANT[4:], user="wang.fang")
+    page = json.loads(bangfu(db, "case", "list", "--limit", "1", "--json").output)
+    assert (page["total"], page["offset"], page["next_offset"]) == (2, 0, 1)
+    assert [c["number"] for c in page["cases"]] == [first]
+    rest = json.loads(bangfu(db, "case", "list", "--limit", "1", "--offset", "1",
+                             "--json").output)
+    assert rest["next_offset"] is None and rest["cases"][0]["number"] != first
+    table = bangfu(db, "case", "list", "--limit", "1").output
+    assert "共 2 件，本页为第 1–1 件；下一页：--offset 1" in table
+
+
+def test_version_and_short_help(tmp_path: Path) -> None:
+    """--version prints the package's version; -h is --help, on the root and on commands."""
+    from importlib.metadata import version
+
+    res = runner.invoke(app, ["--version"])
+    assert res.exit_code == 0 and res.output.strip() == f"bangfu {version('bangfu')}"
+    short = runner.invoke(app, ["-h"], env={"COLUMNS": "200"})
+    assert short.exit_code == 0 and "Usage:" in short.output and "--version" in short.output
+    sub = runner.invoke(app, ["case", "list", "-h"], env={"COLUMNS": "200"})
+    assert sub.exit_code == 0 and "--offset" in sub.output
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_missing_as_is_a_bad_command_line(db: Path, as_json: bool) -> None:
+    """A command that acts, given no --as, exits 2 and says how to name the user."""
+    args = ["case", "advance", "CF27-000001", "accept", *(["--json"] if as_json else [])]
+    res = bangfu(db, *args, ok=False)
+    assert res.exit_code == 2, res.output
+    if as_json:
+        body = json.loads(res.output)
+        assert body["error"] == "user_required" and "--as" in body["message"]
+    else:
+        assert "--as" in res.output and "BANGFU_USER" in res.output
+    reveal = bangfu(db, "case", "show", submit(db), "--reveal", "--lang", "en", ok=False)
+    assert reveal.exit_code == 2 and "--reveal needs --as" in " ".join(reveal.output.split())
+
+
+def test_graph_and_schema_take_json(db: Path) -> None:
+    """definitions graph --json wraps the diagram; definitions schema --json is the schema."""
+    graph = json.loads(bangfu(db, "definitions", "graph", "relief_application",
+                              "--json").output)
+    assert graph["process"] == "relief_application" and graph["format"] == "mermaid"
+    assert graph["graph"].startswith("stateDiagram") or "stateDiagram" in graph["graph"]
+    schema = runner.invoke(app, ["definitions", "schema", "--json"])
+    assert schema.exit_code == 0 and json.loads(schema.output) == json.loads(schema_text())
+
+
+def test_reader_that_stops_reading_ends_the_command_quietly(db: Path) -> None:
+    """`bangfu case list --json | head -c 0` (a reader gone before the first line) prints
+    no "Internal error" and no traceback, and exits 141 as after SIGPIPE."""
+    submit(db)
+    script = (f"{sys.executable} -m cli case list --json --db {db} | head -c 0"
+              "; echo rc=${PIPESTATUS[0]}")
+    res = subprocess.run(["bash", "-c", script], capture_output=True, text=True, cwd=ROOT,
+                         timeout=120, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
+    assert "Internal error" not in res.stderr and "内部错误" not in res.stderr
+    assert "Traceback" not in res.stderr and "BrokenPipe" not in res.stderr, res.stderr
+    assert res.stdout.strip() == "rc=141"
+
+
+def test_audit_replay_takes_a_plain_date(db: Path) -> None:
+    """--as-of 2027-01-05 means local midnight of that day (Asia/Shanghai)."""
+    case = submit(db)
+    bangfu(db, "clock", "advance", "2d")
+    advance(db, case, "accept", "wang.fang")
+    out = json.loads(bangfu(db, "audit", "replay", case, "--as-of", "2027-01-05",
+                            "--json").output)
+    assert out["as_of"] == "2027-01-05T00:00:00+08:00" and out["state"] == "application"
+
+
+def test_a_submission_missing_data_is_refused_in_chinese(db: Path) -> None:
+    """The refusal of an application missing data is Chinese, with no "(new)" in it."""
+    res = bangfu(db, "case", "submit", "relief_application", *APPLICANT[:2], user="li.xiulan",
+                 ok=False)
+    assert res.exit_code == 1 and "提交申请还缺少" in res.output and "(new)" not in res.output
+
+
+def test_initialised_database_hint_names_no_missing_command(db: Path) -> None:
+    """Initialising twice says what to do, and names no command that does not exist."""
+    res = bangfu(db, "init", ok=False)
+    assert res.exit_code == 1 and "org load" not in res.output
+    assert "--db" in res.output and "--org" in res.output

@@ -178,7 +178,8 @@ def init_database(db: str | None = None, *, org: str | Path | None = None,
 
     Raises:
         StorageError: the database is already initialised or unreachable.
-        DefinitionInvalid: the org or a definition file has problems.
+        DefinitionInvalid: the org, a definition, campaign or calendar file has
+            problems (nothing is written).
     """
     url = resolve_url(db)
     defs = _load_definitions(definitions)
@@ -186,6 +187,10 @@ def init_database(db: str | None = None, *, org: str | Path | None = None,
     org_path = Path(org) if org else SHIPPED_ORG
     data, lines, text = load_yaml_file(org_path)
     build_org(data, lines, str(org_path), _roles(defs))
+    # Everything the engine will read must load before anything is written: a
+    # campaign or calendar that does not would stop every later command.
+    _load_calendars(definitions)
+    _load_campaigns(defs, definitions)
     path = _sqlite_path(url)
     if path is not None and not path.parent.exists():
         raise StorageError(f"folder '{path.parent}' does not exist",
@@ -194,9 +199,11 @@ def init_database(db: str | None = None, *, org: str | Path | None = None,
     try:
         if _initialised(store):
             raise StorageError(
-                f"database '{_shown(url)}' is already initialised; use another --db or "
-                "'bangfu org load' to replace the org",
-                f"数据库 '{_shown(url)}' 已初始化；请换一个 --db,或用 'bangfu org load' 更换组织架构")
+                f"database '{_shown(url)}' is already initialised; to start afresh give "
+                "another --db. The org recorded in it at initialisation cannot be replaced "
+                "yet: initialise a new database with --org FILE",
+                f"数据库 '{_shown(url)}' 已初始化；如需重新开始，请换一个 --db。"
+                "其中在初始化时记录的组织架构暂不能更换：请用 --org 文件 初始化一个新的数据库")
         metadata.create_all(store.engine)
         clock: Clock = SimulatedClock(simulated_start) if simulated_start else SystemClock()
         now = clock.now()

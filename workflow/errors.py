@@ -98,9 +98,11 @@ class UserRequired(BangfuError):
 
     code = "user_required"
 
-    def __init__(self) -> None:
-        super().__init__("say who is acting with --as USER or BANGFU_USER",
-                         "请用 --as 用户名 或环境变量 BANGFU_USER 指明操作人")
+    def __init__(self, en: str = "this command acts as a user: say who with --as USER "
+                 "(or the environment variable BANGFU_USER)",
+                 zh: str = "此命令须以某个用户身份执行：请用 --as 用户名（或环境变量 BANGFU_USER）"
+                 "指明操作人") -> None:
+        super().__init__(en, zh)
 
 
 class CaseNotFound(BangfuError):
@@ -186,15 +188,25 @@ class CommentRequired(CommandRejected):
                          f"对案件 '{case}' 执行 '{trigger}' 必须填写理由")
 
 
+def _needs(case: str | None, trigger: str) -> tuple[str, str]:
+    """How a refusal names what was attempted: an action on a case, or (``case``
+    None) an application not yet numbered."""
+    if case is None:
+        return "the application needs", "提交申请还缺少"
+    return f"'{trigger}' on case '{case}' needs", f"对案件 '{case}' 执行 '{trigger}' 还缺少"
+
+
 class MissingData(CommandRejected):
     code = "missing_data"
 
-    def __init__(self, case: str, trigger: str, fields: Sequence[tuple[str, str]]) -> None:
+    def __init__(self, case: str | None, trigger: str,
+                 fields: Sequence[tuple[str, str]]) -> None:
+        """``case`` None: a submission (the case has no number yet)."""
         self.fields = tuple(f for f, _ in fields)
         names = ", ".join(f"'{f}'" for f, _ in fields)
         labels = "、".join(f"{label}({f})" for f, label in fields)
-        super().__init__(f"'{trigger}' on case '{case}' needs the data {names}",
-                         f"对案件 '{case}' 执行 '{trigger}' 还缺少：{labels}")
+        en, zh = _needs(case, trigger)
+        super().__init__(f"{en} the data {names}", f"{zh}：{labels}")
 
 
 class MissingDocuments(CommandRejected):
@@ -202,14 +214,15 @@ class MissingDocuments(CommandRejected):
 
     code = "missing_documents"
 
-    def __init__(self, case: str, trigger: str, documents: Sequence[tuple[str, str, str]]) -> None:
-        """``documents``: (type, English label, Chinese label) of each missing paper."""
+    def __init__(self, case: str | None, trigger: str,
+                 documents: Sequence[tuple[str, str, str]]) -> None:
+        """``documents``: (type, English label, Chinese label) of each missing paper;
+        ``case`` None: a submission."""
         self.documents = tuple(t for t, _, _ in documents)
+        en, zh = _needs(case, trigger)
         super().__init__(
-            f"'{trigger}' on case '{case}' needs the documents: "
-            + ", ".join(f"{en} ('{t}')" for t, en, _ in documents),
-            f"对案件 '{case}' 执行 '{trigger}' 还缺少材料："
-            + "、".join(f"{zh}（{t}）" for t, _, zh in documents))
+            f"{en} the documents: " + ", ".join(f"{en} ('{t}')" for t, en, _ in documents),
+            f"{zh}材料：" + "、".join(f"{zh}（{t}）" for t, _, zh in documents))
 
 
 class InvalidData(CommandRejected):

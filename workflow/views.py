@@ -10,7 +10,8 @@ core's check (``Engine.check_may_reveal``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from definitions.compile import CompiledDefinition
 from workflow.core.data import pii_kinds
@@ -20,6 +21,9 @@ from workflow.core.model import Case, CommandResult, Event, Timer, TriggerOption
 from workflow.core.pii import mask_data, mask_text
 from workflow.engine import Engine
 from workflow.rules.money import fen_to_yuan_text
+
+if TYPE_CHECKING:
+    from definitions.org import Org
 
 View = dict[str, Any]
 
@@ -106,13 +110,86 @@ def option_view(option: TriggerOption) -> View:
             "required": list(option.required)}
 
 
-def event_view(defn: CompiledDefinition, event: Event, lang: str) -> View:
+#: what each kind of event is, in Chinese and English (a test holds it to ``EventKind``)
+EVENT_KIND_LABELS: dict[str, tuple[str, str]] = {
+    "submitted": ("提交申请", "Application submitted"),
+    "transition": ("流转", "Transition"),
+    "timer": ("计时到期未执行", "Timer refused"),
+    "reminder": ("提醒", "Reminder"),
+    "escalation": ("督办", "Escalation"),
+    "migration": ("迁移版本", "Migration"),
+}
+
+
+def event_kind_label(kind: str, lang: str) -> str:
+    zh, en = EVENT_KIND_LABELS.get(kind, (kind, kind))
+    return _t(lang, zh, en)
+
+
+def event_label(defn: CompiledDefinition, event: Event, lang: str) -> str:
+    """What happened, as a person reads it: the label of the transition the case
+    actually took (by its source and destination, not the trigger's first
+    meaning), marked when a timer fired it; what a timer, a reminder, an
+    escalation or a migration was about. Never a bare ``timer:ID``."""
+    meta = event.meta
+    timer = str(meta.get("timer") or "")
+    timer_text = timer_label(defn, timer, lang) if timer else ""
+    if event.kind == "submitted":
+        return _t(lang, "提交申请", "Submit application")
+    if event.kind == "transition":
+        label = defn.transition_label(event.trigger, event.source, event.dest, lang)
+        if timer:
+            return _t(lang, f"{label}（「{timer_text}」到期自动执行）",
+                      f"{label} (automatic: '{timer_text}' fell due)")
+        return label
+    if event.kind == "timer":
+        spec = timer_spec(defn, timer)
+        fire = spec.fire if spec is not None else None
+        action = defn.trigger_label(fire, lang) if fire else ""
+        return _t(lang, f"「{timer_text}」到期，未能自动执行「{action}」",
+                  f"'{timer_text}' fell due; '{action}' could not run") if action else             _t(lang, f"「{timer_text}」到期", f"'{timer_text}' fell due")
+    if event.kind == "reminder":
+        deadline = meta.get("deadline")
+        when = local(datetime.fromisoformat(str(deadline))) if deadline else ""
+        return _t(lang, f"提醒：「{timer_text}」将于 {when} 截止",
+                  f"Reminder: '{timer_text}' ends {when}")
+    if event.kind == "escalation":
+        return _t(lang, f"督办：已超过「{timer_text}」", f"Escalation: '{timer_text}' has passed")
+    if event.kind == "migration":
+        return _t(lang, f"迁移：第 {meta.get('from_version')} 版 → 第 {meta.get('to_version')} 版",
+                  f"Migrated from version {meta.get('from_version')} to "
+                  f"{meta.get('to_version')}")
+    return event_kind_label(event.kind, lang)
+
+
+def event_note(org: Org | None, event: Event, lang: str) -> str | None:
+    """What the event's record adds that its label does not: why a timer's trigger
+    was refused, who was reminded or escalated to, how states were renamed."""
+    meta = event.meta
+    if event.kind == "timer" and meta.get("refused"):
+        return str(meta.get("refused_zh") or meta["refused"]) if lang.startswith("zh") \
+            else str(meta["refused"])
+    if event.kind in ("reminder", "escalation") and meta.get("recipients"):
+        names = [org.users[u].name if org is not None and u in org.users
+                 else u for u in meta["recipients"]]
+        return _t(lang, "发送给 ", "sent to ") + _t(lang, "、", ", ").join(names)
+    if event.kind == "migration" and meta.get("state_map"):
+        return ", ".join(f"{a} → {b}" for a, b in dict(meta["state_map"]).items())
+    if meta.get("next_failed"):
+        return _t(lang, "下一次计时无法排定：", "the next timer could not be planned: ") + \
+            str(meta["next_failed"])
+    return None
+
+
+def event_view(defn: CompiledDefinition, event: Event, lang: str,
+               org: Org | None = None) -> View:
     """One event of a history, its data and comment masked."""
     return {
         "seq": event.seq, "at": event.at.isoformat(), "local_time": local(event.at),
-        "kind": event.kind, "actor": event.actor, "role": event.role, "trigger": event.trigger,
-        "trigger_label": defn.trigger_label(event.trigger, lang) if event.kind != "submitted"
-        else _t(lang, "提交申请", "Submit"),
+        "kind": event.kind, "kind_label": event_kind_label(event.kind, lang),
+        "actor": event.actor, "role": event.role, "trigger": event.trigger,
+        "trigger_label": event_label(defn, event, lang),
+        "note": event_note(org, event, lang),
         "source": event.source, "dest": event.dest,
         "data": mask_data(event.data, pii_kinds(defn), names=False),
         "comment": mask_text(event.comment) if event.comment else None,
@@ -122,7 +199,8 @@ def event_view(defn: CompiledDefinition, event: Event, lang: str) -> View:
 
 def history_view(engine: Engine, case: Case, events: Sequence[Event], lang: str) -> View:
     defn = engine.definition_for(case)
-    return {"case": case.number, "events": [event_view(defn, e, lang) for e in events]}
+    return {"case": case.number,
+            "events": [event_view(defn, e, lang, engine.org) for e in events]}
 
 
 def result_view(engine: Engine, result: CommandResult, lang: str) -> View:

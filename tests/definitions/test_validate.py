@@ -231,7 +231,8 @@ def test_unknown_key() -> None:
     text = edit("    initial: true\n", "    initial: true\n    responsable: clerk\n")
     p = only(text, "states[0].responsable")
     assert p.line == line(text, "responsable: clerk")
-    assert p.en == "unknown key 'responsable'"
+    assert p.en == "unknown key 'responsable'; did you mean 'responsible'?"
+    assert p.zh == "未知的键 'responsable'；是否指 'responsible'？"
 
 
 def test_same_trigger_and_source_without_distinguishing_condition() -> None:
@@ -332,3 +333,93 @@ def test_enum_values_yes_no_stay_strings() -> None:
     """Enum values written yes/no/on/off are kept as the strings they are."""
     text = edit("values: [a, b]", "values: [yes, no, on, off]")
     assert definition_from_text(text).spec.fields["kind"].values == ("yes", "no", "on", "off")
+
+
+# -- every independent problem at once ------------------------------------------------
+
+SEVEN = """\
+process: mini
+version: 1
+labels: {zh: 小流程, en: Mini process}
+case_prefix: MI
+roles:
+  clerk: {labels: {zh: 办事员, en: Clerk}}
+  boss: {labels: {zh: 领导, en: Boss}}
+fields:
+  amount: {type: integr, labels: {zh: 金额, en: Amount}}
+  kind: {type: enum, values: [a, b], labels: {zh: 类别, en: Kind}}
+submit:
+  roles: [clerk]
+states:
+  - id: draft
+    labels: {zh: 草稿, en: Draft}
+    initial: true
+    responsibel: clerk
+  - id: review
+    labels: {zh: 审核, en: Review}
+    labels: {zh: 复核, en: Check}
+    timers:
+      - {id: wait, after: 3x}
+  - id: check
+    labels: {zh: 核对, en: Check}
+  - id: done
+    labels: {zh: 完成, en: Done}
+    final: true
+transitions:
+  - triger: send
+    labels: {zh: 提交, en: Send}
+    source: draft
+    dest: review
+    roles: [clerk]
+  - trigger: verify
+    labels: {zh: 核对, en: Verify}
+    source: reveiw
+    dest: check
+    roles: [boss]
+  - trigger: approve
+    labels: {zh: 批准, en: Approve}
+    source: check
+    dest: done
+    roles: [boss]
+    when: "amont > 0"
+"""
+
+
+def test_seven_mistakes_are_reported_in_one_pass() -> None:
+    """A definition with seven independent mistakes gets seven problems in one pass:
+    a repeated key does not hide the rest, misspelled keys get "did you mean", and
+    nothing follows from an earlier problem (no "unreachable", no missing 'trigger')."""
+    found = problems(SEVEN)
+    by_path = {p.path: p for p in found}
+    assert len(found) == 7, [p.render("en") for p in found]
+    assert "duplicate key 'labels'" in by_path["states[1].labels"].en
+    assert by_path["states[0].responsibel"].en == \
+        "unknown key 'responsibel'; did you mean 'responsible'?"
+    assert by_path["transitions[0].triger"].en == \
+        "unknown key 'triger'; did you mean 'trigger'?"
+    assert by_path["fields.amount.type"].en.startswith("'integr' is not one of 'string'")
+    assert by_path["fields.amount.type"].en.endswith("did you mean 'integer'?")
+    assert "states[1].timers[0].after" in by_path
+    assert "did you mean 'review'" in by_path["transitions[1].source[0]"].en
+    assert "did you mean 'amount'" in by_path["transitions[2].when[0]"].en
+    assert not any("unreachable" in p.en or "no way out" in p.en or "missing" in p.en
+                   for p in found)
+    for p in found:
+        assert p.line is not None and p.file == SOURCE, p
+
+
+def test_fixing_one_mistake_leaves_the_others_as_they_were() -> None:
+    """Fixing the first problem removes exactly that one: no new knock-on errors."""
+    before = {p.path for p in problems(SEVEN)}
+    fixed = SEVEN.replace("    responsibel: clerk\n", "")
+    after = {p.path for p in problems(fixed)}
+    assert after == before - {"states[0].responsibel"}
+
+
+def test_a_state_set_aside_is_not_an_unknown_name() -> None:
+    """A state with a bad key inside is reported once; the transitions naming it are
+    not "unknown state", and the states after it are not "unreachable"."""
+    text = edit("    labels: {zh: 审核, en: Review}\n",
+                "    labels: {zh: 审核, en: Review}\n    final: maybe\n")
+    found = problems(text)
+    assert [p.path for p in found] == ["states[1].final"], [p.render("en") for p in found]

@@ -304,14 +304,77 @@ def test_reminders_and_escalation_show_on_the_console_and_in_status(
         engine: Engine, walk: Callable[..., Any], console: io.StringIO) -> None:
     """Deadlines of a late village: reminders, then an escalation to the first responsible."""
     walk("deliberation")
-    engine.set_clock(when=datetime.fromisoformat("2027-01-18T10:00+08:00"))
     d = Dispatcher(engine, DEFAULT_CONFIG, outbox=open_outbox(engine), stream=console)
+    engine.set_clock(when=datetime.fromisoformat("2027-01-16T10:00+08:00"))
+    d.run_once()
+    engine.set_clock(when=datetime.fromisoformat("2027-01-18T10:00+08:00"))
     d.run_once()
     text = console.getvalue()
     assert "【提醒】" in text and "【督办】" in text and "→ chen.shuji" in text
     kinds = d.status()["kinds"]
     assert kinds["reminder"]["sent"] >= 1 and kinds["escalation"]["sent"] >= 1
     d.close()
+
+
+def test_reminder_whose_deadline_passed_during_downtime_is_dropped_not_sent(
+        engine: Engine, walk: Callable[..., Any], console: io.StringIO) -> None:
+    """Catch-up after downtime: the reminders of 15 and 16 Jan, first dispatched on 18 Jan
+    after their deadline (17 Jan), are dropped with the reason; the escalation goes out."""
+    walk("deliberation")
+    engine.set_clock(when=datetime.fromisoformat("2027-01-18T10:00+08:00"))
+    d = Dispatcher(engine, DEFAULT_CONFIG, outbox=open_outbox(engine), stream=console)
+    report = d.run_once()
+    text = console.getvalue()
+    assert "【提醒】" not in text and "【督办】" in text
+    assert report.dropped >= 1
+    reminders = rows(d, status=None)
+    dropped = [r for r in reminders if r["kind"] == "reminder"]
+    assert dropped and {r["status"] for r in dropped} == {"dropped"}
+    assert all(r["sent_at"] is None for r in dropped)
+    assert "2027-01-17 23:59 had passed" in dropped[0]["last_error"]
+    info = d.status(lang="zh")
+    assert info["kinds"]["reminder"] == {"dropped": len(dropped)}
+    problem = next(p for p in info["problems"] if p["status"] == "dropped")
+    assert problem["reason"].startswith("提醒所指的时限 2027-01-17 23:59")
+    d.close()
+
+
+def test_reminder_retried_past_its_deadline_is_dropped(
+        engine: Engine, walk: Callable[..., Any], tmp_path: Path,
+        make_config: MakeConfig, make_dispatcher: MakeDispatcher,
+        http_server: HttpServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reminder that failed before its deadline is not retried after it: dropped."""
+    walk("deliberation")
+    engine.set_clock(when=datetime.fromisoformat("2027-01-16T10:00+08:00"))
+    monkeypatch.setenv("T_ROBOT", f"{http_server.url}/send?key=k")
+    http_server.answers = [(503, {"errcode": -1, "errmsg": "busy"})]
+    d = make_dispatcher(make_config(robot_config().replace("kinds: [waiting]",
+                                                           "kinds: [reminder]")))
+    first = d.run_once()
+    assert first.failed >= 1 and first.dropped == 0
+    engine.set_clock(when=datetime.fromisoformat("2027-01-18T10:00+08:00"))
+    http_server.answers = [(200, {"errcode": 0, "errmsg": "ok"})]
+    tried = len(http_server.requests)
+    second = d.run_once()
+    assert second.dropped >= 1 and len(http_server.requests) == tried
+    statuses = {r["status"] for r in rows(d) if r["kind"] == "reminder"}
+    assert statuses == {"dropped"}
+
+
+def test_dead_letter_reasons_are_chinese_in_chinese_status(
+        engine: Engine, make_config: MakeConfig, make_dispatcher: MakeDispatcher,
+        smtp_server: SmtpServer) -> None:
+    """notify status in Chinese gives the reason of a dead delivery in Chinese."""
+    engine.submit("relief_application", "zhao.jianguo", application(), unit="liujia")
+    d = make_dispatcher(make_config(CONSOLE.replace(
+        "  console: {type: console, format: full}",
+        f"  email: {{type: smtp, host: 127.0.0.1, port: {smtp_server.port}, security: none,"
+        " sender: bangfu@example.org}").replace("channels: [console]", "channels: [email]")))
+    d.run_once()
+    (problem,) = d.status(lang="zh")["problems"]
+    assert problem["last_error"] == "user 'ma.hui' has no e-mail address"
+    assert problem["reason"] == "用户 'ma.hui' 没有邮箱地址"
+    assert d.status(lang="en")["problems"][0]["reason"] == problem["last_error"]
 
 
 # -- the commands -----------------------------------------------------------------

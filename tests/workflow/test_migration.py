@@ -312,6 +312,6 @@ def test_cli_migrate_records_the_administrator(db_path: str, defs_v2: Path, engi
 
 
 def test_cli_migrate_needs_an_acting_user(db_path: str, defs_v2: Path, engine_v2: Engine) -> None:
-    """Without --as the migration is refused before anything is read."""
+    """Without --as the migration is refused before anything is read (exit 2, bad command line)."""
     result = bangfu(db_path, defs_v2, "--map", f"{OLD}={NEW}")
-    assert result.exit_code == 1 and "--as" in result.output
+    assert result.exit_code == 2 and "--as" in result.output

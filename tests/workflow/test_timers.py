@@ -537,6 +537,21 @@ def test_refused_timer_trigger_is_recorded_not_raised(auto_engine: Engine) -> No
     assert case.version == 2
 
 
+def test_refused_timer_shows_its_reason_in_the_history(auto_engine: Engine) -> None:
+    """case history names the timer and the trigger it could not fire, and says why."""
+    from workflow.services.cases import history
+
+    number = auto_engine.submit("auto_grant", "wang.fang", {"amount": 5000}).case_number
+    auto_engine.set_clock(advance=2 * DAY)
+    *_, zh = history(auto_engine, number, "zh")[1]
+    assert zh["trigger_label"] == "「等待期满」到期，未能自动执行「发放」"
+    assert "amount <= 1000" in zh["note"] and zh["note"] == auto_engine.history(number)[-1] \
+        .meta["refused_zh"]
+    *_, en = history(auto_engine, number, "en")[1]
+    assert en["trigger_label"] == "'Grace period' fell due; 'Grant' could not run"
+    assert en["note"].startswith(f"Cannot 'grant' case '{number}'")
+
+
 def test_allowed_timer_trigger_moves_the_case(auto_engine: Engine) -> None:
     """The same timer on an amount the guard accepts grants the case as the system."""
     number = auto_engine.submit("auto_grant", "wang.fang", {"amount": 800}).case_number

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from definitions.compile import CompiledDefinition
-from definitions.org import PLATFORM_ROLES, Org
+from definitions.org import PLATFORM_ACTS, PLATFORM_ROLES, Org
 from definitions.schema import TransitionSpec
 from workflow.core.model import SYSTEM, Actor, Case
 from workflow.errors import PermissionDenied
@@ -139,6 +139,8 @@ def platform_role(org: Org, actor: Actor, act: str) -> str:
     granting = [r for r, (_, acts) in PLATFORM_ROLES.items() if act in acts]
     en = ", ".join(f"'{r}'" for r in granting)
     zh = "、".join(f"「{PLATFORM_ROLES[r][0]['zh']}」({r})" for r in granting)
+    names = PLATFORM_ACTS.get(act, {"zh": act, "en": act})
     raise PermissionDenied(
-        "role", f"user '{actor.id}' may not {act}: it needs the role {en}, which the org grants "
-        "in its users' roles", f"用户 '{actor.id}' 无权执行 {act}：需要角色 {zh}（在组织架构文件中授予）")
+        "role", f"user '{actor.id}' may not {names['en']}: it needs the role {en}, which the "
+        "org grants in its users' roles",
+        f"用户 '{actor.id}' 无权{names['zh']}：需要角色 {zh}（在组织架构文件中授予）")

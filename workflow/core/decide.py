@@ -202,8 +202,8 @@ def decide_submit(defn: CompiledDefinition, org: Org, actor: Actor, command: Sub
     data, proposal, computed = _prepare_application(defn, command.data, now, time)
     missing = _missing(defn, spec.submit.required, data)
     if missing:
-        raise MissingData("(new)", "submit", missing)
-    flagged = check_papers(defn, data, time, "(new)", "submit", refuse_missing=True,
+        raise MissingData(None, "submit", missing)
+    flagged = check_papers(defn, data, time, None, "submit", refuse_missing=True,
                            computed=computed)
     event = Event(
         case_id=case_id, seq=1, at=now, kind="submitted", actor=actor.id, role=role,

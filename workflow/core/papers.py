@@ -42,7 +42,7 @@ def review_papers(defn: CompiledDefinition, data: Mapping[str, Any], time: TimeC
 
 
 def check_papers(defn: CompiledDefinition, data: Mapping[str, Any], time: TimeContext | None,
-                 case_ref: str, trigger: str, *, refuse_missing: bool,
+                 case_ref: str | None, trigger: str, *, refuse_missing: bool,
                  computed: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
     """An unknown paper type is invalid data; a missing paper is refused when
     ``refuse_missing`` (submission); receipts dated outside the window come back

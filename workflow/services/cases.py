@@ -11,7 +11,7 @@ from typing import Any
 
 from workflow.core.model import Case, CommandResult
 from workflow.engine import Engine
-from workflow.errors import InvalidData, UsageError
+from workflow.errors import InvalidData, UserRequired
 from workflow.views import (
     View,
     case_view,
@@ -53,8 +53,8 @@ def show(engine: Engine, user: str | None, ref: str, lang: str, *,
     case = engine.get_case(ref)
     if reveal:
         if not user:
-            raise UsageError("--reveal needs --as USER with jurisdiction over the case",
-                             "--reveal 需要用 --as 指明对该案件有管辖权的用户")
+            raise UserRequired("--reveal needs --as USER with jurisdiction over the case",
+                               "--reveal 需要用 --as 指明对该案件有管辖权的用户")
         engine.check_may_reveal(case, user)
     defn = engine.definition_for(case)
     info = case_view(engine, case, lang, reveal)
@@ -97,7 +97,7 @@ def history(engine: Engine, ref: str, lang: str) -> tuple[Case, list[View]]:
     """The case and its events, masked."""
     case = engine.get_case(ref)
     defn = engine.definition_for(case)
-    return case, [event_view(defn, e, lang) for e in engine.history(case.id)]
+    return case, [event_view(defn, e, lang, engine.org) for e in engine.history(case.id)]
 
 
 def queue(engine: Engine, user: str, lang: str) -> Page:

@@ -34,6 +34,7 @@ from workflow.errors import (
     PermissionDenied,
     StorageError,
 )
+from workflow.views import event_label
 
 GENESIS_CHECKPOINT = "0" * 64
 Progress = Callable[[int, int], None]
@@ -403,8 +404,7 @@ def _write_trail(engine: Engine, items: Any, events_path: Path, timeline_path: P
                     record["comment"] = mask_text(str(record["comment"]))
                 jf.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
                 user = engine.org.users.get(e.actor)
-                action = defn.trigger_label(e.trigger, lang) if e.kind == "transition" else \
-                    e.kind
+                action = event_label(defn, e, lang)
                 writer.writerow([
                     stored.number, e.seq, local(e.at), e.actor, user.name if user else "",
                     action, defn.state_label(e.source, lang) if e.source else "",

@@ -5,26 +5,31 @@ board, firing due timers. Services over an Engine.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from workflow.core.durations import parse_duration
-from workflow.core.localtime import local
+from workflow.core.localtime import LOCAL_TZ, local
 from workflow.engine import Engine, FiredTimer
 from workflow.errors import ClockError, InvalidData
 from workflow.views import View, timer_label
 
 
 def parse_time(text: str) -> datetime:
-    """A time with its zone, as typed (``2027-01-04T09:00+08:00``).
+    """A time with its zone, as typed (``2027-01-04T09:00+08:00``), or a plain
+    date (``2027-01-05``): the start of that day, local midnight in Asia/Shanghai.
 
     Raises:
-        ClockError: not a time, or no time zone.
+        ClockError: not a time, or a time of day with no time zone.
     """
     try:
         when = datetime.fromisoformat(text)
     except ValueError:
-        raise ClockError(f"'{text}' is not a time like 2027-01-04T09:00+08:00",
-                         f"'{text}' 不是有效时间，格式如 2027-01-04T09:00+08:00") from None
+        raise ClockError(f"'{text}' is not a time like 2027-01-04T09:00+08:00 or a date "
+                         "like 2027-01-04",
+                         f"'{text}' 不是有效时间，格式如 2027-01-04T09:00+08:00 或日期 2027-01-04"
+                         ) from None
+    if len(text.strip()) == 10:  # a date alone: the local day's first moment
+        return datetime.combine(when.date(), time(0, 0), LOCAL_TZ)
     if when.tzinfo is None:
         raise ClockError(f"'{text}' has no time zone; write e.g. 2027-01-04T09:00+08:00",
                          f"'{text}' 缺少时区，请写成如 2027-01-04T09:00+08:00")
