@@ -20,6 +20,12 @@ from workflow.rules import paperwork as papers
 
 DataProblem = tuple[str, str, str]
 
+#: Where input enters: no amount, count or text of relief comes near these, and past
+#: them a value would overflow a database column or a report (1e309 yuan was once
+#: stored as 10**311 fen).
+MAX_MAGNITUDE = 10**12          # fen (10 billion yuan), or a whole number
+MAX_TEXT = 20_000               # characters of a text field
+
 _TRUE = {"true", "yes", "y", "1", "是", "对", "已签"}
 _FALSE = {"false", "no", "n", "0", "否", "未签"}
 
@@ -33,11 +39,18 @@ def _check(name: str, spec: FieldSpec, value: Any) -> DataProblem | None:
             return (name, "must not be empty", "不能为空")
         if kind == "string" and len(value) > 200:
             return (name, "is longer than 200 characters", "超过 200 个字符")
+        if len(value) > MAX_TEXT:
+            return (name, f"is longer than {MAX_TEXT:,} characters", f"超过 {MAX_TEXT:,} 个字符")
+        if "\x00" in value:
+            return (name, "contains a NUL character", "含有空字符（NUL）")
         return None
     if kind in ("integer", "money"):
         if isinstance(value, bool) or not isinstance(value, int):
             what = "an amount in integer fen" if kind == "money" else "a whole number"
             return (name, f"must be {what}", "应为以分为单位的整数金额" if kind == "money" else "应为整数")
+        if abs(value) > MAX_MAGNITUDE:
+            return (name, f"is beyond {MAX_MAGNITUDE:,}" + (" fen" if kind == "money" else ""),
+                    f"超出 {MAX_MAGNITUDE:,}" + ("分" if kind == "money" else "") + " 的范围")
         if spec.min is not None and value < spec.min:
             return (name, f"must be at least {spec.min}", f"不能小于 {spec.min}")
         if spec.max is not None and value > spec.max:
@@ -114,12 +127,19 @@ def coerce_text(defn: CompiledDefinition, raw: Mapping[str, str]) -> dict[str, A
         t = text.strip()
         if spec.type == "integer":
             try:
+                if len(t) > 15:  # int() of a long text is slow, and past the bound anyway
+                    raise ValueError
                 out[name] = int(t)
             except ValueError:
-                problems.append((name, f"'{text}' is not a whole number", f"'{text}' 不是整数"))
+                problems.append((name, f"'{text[:40]}' is not a whole number of at most 15 "
+                                 "digits", f"'{text[:40]}' 不是不超过 15 位的整数"))
         elif spec.type == "money":
             try:
                 amount = Decimal(t.removeprefix("\u00a5").removeprefix("\uffe5").replace(",", ""))
+                # compared by exponent first: 1e999999999 * 100 overflows the context
+                if not amount.is_finite() or amount.adjusted() > 12 or \
+                        abs(amount) * 100 > MAX_MAGNITUDE:
+                    raise InvalidOperation
                 fen = amount * 100
                 if fen != fen.to_integral_value():
                     raise InvalidOperation

@@ -113,6 +113,9 @@ def _read_csv(path: Path, is_header: HeaderTest | None) -> Sheet:
     text, encoding = _decode(raw, path.name)
     first = text[:4096].split("\n", 1)[0]
     delimiter = max(",\t;", key=first.count) if any(d in first for d in ",\t;") else ","
+    # A cell past csv's 131,072-character default would abort the whole file; read it,
+    # and let the row's own check refuse it (workflow.core.data.MAX_TEXT), row by row.
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     records = ((n, tuple(_clean(c) for c in cells), frozenset[int]())
                for n, cells in enumerate(reader, start=1))

@@ -1,0 +1,60 @@
+"""Every bound is checked where the input enters, with a message: amounts that are not
+finite or absurdly large, numbers of 30 digits, text past its length or holding NUL,
+a CSV cell past csv's default field limit (it once aborted the whole import)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PROCESS, application
+from workflow import Engine, InvalidData
+from workflow.core.data import MAX_MAGNITUDE, MAX_TEXT, coerce_text
+
+
+@pytest.mark.parametrize("text", ["Infinity", "-Infinity", "NaN", "1e999999999", "1e5000",
+                                  "1e309", "-1e20", "600.505", "10000000001"])
+def test_amounts_that_are_not_sums_of_money_are_refused(engine: Engine, text: str) -> None:
+    defn = engine.definitions.get(PROCESS)
+    with pytest.raises(InvalidData) as ei:
+        coerce_text(defn, {"self_paid_medical_fen": text})
+    assert "self_paid_medical_fen" in str(ei.value) and "金额" in ei.value.localized("zh")
+
+
+def test_an_amount_at_the_bound_is_read_exactly(engine: Engine) -> None:
+    defn = engine.definitions.get(PROCESS)
+    assert coerce_text(defn, {"self_paid_medical_fen": str(MAX_MAGNITUDE // 100)}) == {
+        "self_paid_medical_fen": MAX_MAGNITUDE}
+
+
+def test_a_number_of_thirty_digits_is_refused(engine: Engine) -> None:
+    defn = engine.definitions.get(PROCESS)
+    with pytest.raises(InvalidData):
+        coerce_text(defn, {"household_size": "9" * 30})
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("hardship_reason", "病" * (MAX_TEXT + 1)), ("hardship_reason", "病\x00"),
+    ("household_size", MAX_MAGNITUDE + 1), ("self_paid_medical_fen", 10**311),
+])
+def test_values_past_their_bounds_are_refused_on_submit(
+        engine: Engine, unchanged: object, field: str, value: object) -> None:
+    with unchanged(), pytest.raises(InvalidData) as ei:  # type: ignore[operator]
+        engine.submit(PROCESS, "wang.fang", application(**{field: value}))
+    assert field in str(ei.value)
+
+
+def test_a_csv_cell_past_the_default_field_limit_refuses_only_its_row(
+        engine: Engine, tmp_path: Path) -> None:
+    from workflow.bootstrap import open_bulk_writer
+    from workflow.importing import run_import
+
+    sheet = tmp_path / "big.csv"
+    sheet.write_text("姓名,身份证号,家庭人口,困难类别,困难原因\n"
+                     "张三,331122196001010015,3,general," + "病" * 140_000 + "\n",
+                     encoding="utf-8")
+    report = run_import(engine, sheet, PROCESS, "wang.fang", writer=open_bulk_writer(engine))
+    assert not report.refused
+    assert [(e.row, e.field) for e in report.errors if "20,000" in e.en] == [
+        (2, "hardship_reason")]
