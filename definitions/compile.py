@@ -30,12 +30,21 @@ def body_hash(body: Mapping[str, Any]) -> str:
     """The content hash of a definition's stored body (canonical JSON, the keys of
     LATER_TRANSITION_KEYS left out while unset)."""
     dump = json.loads(json.dumps(body))
+    submit = dump.get("submit")
+    if isinstance(submit, dict) and not submit.get("writes"):
+        submit.pop("writes", None)  # a key the format gained later, like those below
     for transition in dump.get("transitions", ()):
         for key in LATER_TRANSITION_KEYS:
             if transition.get(key) is None:
                 transition.pop(key, None)
     text = json.dumps(dump, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _submit_writable(defn: ProcessDefinition) -> frozenset[str]:
+    claimed = {f for t in defn.transitions for f in (*t.required, *t.writes)}
+    return frozenset({*defn.submit.required, *defn.submit.writes,
+                      *(f for f in defn.fields if f not in claimed)})
 
 
 def content_hash(defn: ProcessDefinition) -> str:
@@ -58,6 +67,9 @@ class CompiledDefinition:
     positions: Mapping[int, int] = field(default_factory=dict)
     #: the fields of type ``documents`` (a case's papers), in declaration order
     documents_fields: tuple[str, ...] = ()
+    #: the fields an application may carry: ``submit.required`` and ``submit.writes``,
+    #: and those no step writes or requires (a step's fields come from that step)
+    submit_writable: frozenset[str] = frozenset()
 
     def position(self, transition: TransitionSpec) -> int:
         return self.positions[id(transition)]
@@ -139,6 +151,7 @@ def compile_definition(defn: ProcessDefinition, source: str | None = None) -> Co
         triggers_from={k: tuple(v) for k, v in from_state.items()},
         positions={id(t): i for i, t in enumerate(defn.transitions)},
         documents_fields=tuple(n for n, f in defn.fields.items() if f.type == "documents"),
+        submit_writable=_submit_writable(defn),
     )
 
 

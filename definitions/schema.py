@@ -213,10 +213,14 @@ class TransitionSpec(_Frozen):
 
 
 class SubmitSpec(_Frozen):
-    """Who may open a case and which fields an application must carry."""
+    """Who may open a case, which fields an application must carry (``required``) and
+    which others it may carry (``writes``). A field no step writes or requires may
+    come with the application too; one that a review step writes or requires comes
+    only from that step, unless ``writes`` names it here as well."""
 
     roles: tuple[Identifier, ...]
     required: tuple[Identifier, ...] = ()
+    writes: tuple[Identifier, ...] = ()
 
 
 class SeparationRule(_Frozen):

@@ -262,6 +262,9 @@ def check_definition(defn: ProcessDefinition, lines: Lines | None = None,
     for k, f in enumerate(defn.submit.required):
         if f not in fields:
             c.unknown(("submit", "required", k), "field", "字段", f, fields)
+    for k, f in enumerate(defn.submit.writes):
+        if f not in fields:
+            c.unknown(("submit", "writes", k), "field", "字段", f, fields)
 
     duties: set[str] = set()
     edges: dict[str, set[str]] = defaultdict(set)

@@ -199,6 +199,9 @@ def decide_submit(defn: CompiledDefinition, org: Org, actor: Actor, command: Sub
     if recorded:
         raise InvalidData([_recorded_elsewhere(defn, f, "submit", "提交申请")
                            for f in recorded])
+    theirs = sorted(f for f in command.data if f not in defn.submit_writable)
+    if theirs:
+        raise InvalidData([_step_field(defn, f) for f in theirs])
     data, proposal, computed = _prepare_application(defn, command.data, now, time)
     missing = _missing(defn, spec.submit.required, data)
     if missing:
@@ -280,6 +283,16 @@ def _authorised(defn: CompiledDefinition, org: Org, case: Case, actor: Actor,
         elif role is not None:
             allowed.append((spec, role))
     return allowed, refusals
+
+
+def _step_field(defn: CompiledDefinition, field: str) -> tuple[str, str, str]:
+    """The refusal of a field an application may not carry, naming the steps that set it."""
+    steps = [t for t in defn.spec.transitions if field in t.writes or field in t.required]
+    names = list(dict.fromkeys(t.trigger for t in steps))
+    zh = "、".join(f"「{defn.trigger_label(s)}」" for s in names)
+    return (field, "an application may not set this field: it is given by "
+            f"{', '.join(repr(s) for s in names)}, by the role that step names",
+            f"申请时不能填写此字段：应由 {zh} 这一步骤的经办角色填写")
 
 
 def _recorded_elsewhere(defn: CompiledDefinition, field: str, trigger: str,
