@@ -6,7 +6,7 @@ from __future__ import annotations
 import getpass
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -66,22 +66,57 @@ def init(
 @handled
 def definitions_list(db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh",
                      as_json: JsonOpt = False) -> None:
-    """列出已加载的流程定义 / list loaded definitions."""
+    """列出已登记的流程定义，及目录中尚未登记的版本 / list the registered definitions, and
+    versions on disk not registered yet."""
     ui = Ui(lang, as_json)
     engine = open_engine(db, definitions)
-    rows = [{"process": d.process, "version": d.version, "label": d.spec.labels.get(lang),
-             "hash": d.content_hash, "states": len(d.spec.states),
-             "transitions": len(d.spec.transitions), "source": d.source}
-            for d in engine.definitions]
+    rows: list[dict[str, Any]] = [
+        {"process": d.process, "version": d.version, "label": d.spec.labels.get(lang),
+         "hash": d.content_hash, "states": len(d.spec.states),
+         "transitions": len(d.spec.transitions), "source": d.source, "registered": registered}
+        for registered, group in ((True, list(engine.definitions)),
+                                  (False, list(engine.unregistered))) for d in group]
     if as_json:
         emit(rows)
         return
     table = Table(ui.t("流程", "Process"), ui.t("版本", "Version"), ui.t("名称", "Name"),
                   ui.t("内容哈希", "Hash"), ui.t("状态数", "States"), ui.t("流转数", "Transitions"))
     for r in rows:
-        table.add_row(r["process"], str(r["version"]), r["label"], r["hash"][:12],
+        version = str(r["version"]) + ("" if r["registered"] else
+                                       ui.t("（未登记）", " (unregistered)"))
+        table.add_row(r["process"], version, r["label"], r["hash"][:12],
                       str(r["states"]), str(r["transitions"]))
     out.print(table)
+    if engine.unregistered:
+        out.print(ui.t("未登记的版本不会被使用；系统管理员可用 'bangfu definitions register' 登记",
+                       "unregistered versions are not used; an administrator registers them "
+                       "with 'bangfu definitions register'"))
+
+
+@definitions_app.command("register")
+@handled
+def definitions_register(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="只列出 / list only")] = False,
+    user: AsOpt = None, db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh",
+    as_json: JsonOpt = False,
+) -> None:
+    """登记目录中尚未登记的流程定义版本（需系统管理员角色）/ register the definition
+    versions of the folder the database does not hold yet (needs the administrator role)."""
+    ui = Ui(lang, as_json)
+    engine = open_engine(db, definitions)
+    done = engine.register_definitions(need_user(user), dry_run=dry_run)
+    rows: list[dict[str, Any]] = [{"process": d.process, "version": d.version,
+                                   "hash": d.content_hash, "source": d.source} for d in done]
+    if as_json:
+        emit({"dry_run": dry_run, "registered": [] if dry_run else rows,
+              "would_register": rows if dry_run else []})
+        return
+    if not rows:
+        out.print(ui.t("没有需要登记的新版本", "no new version to register"))
+    for r in rows:
+        out.print(ui.t(f"{'将登记' if dry_run else '已登记'} {r['process']} 第 {r['version']} 版"
+                       f"（{r['hash'][:12]}）", f"{'would register' if dry_run else 'registered'} "
+                       f"{r['process']} v{r['version']} ({r['hash'][:12]})"))
 
 
 @definitions_app.command("validate")

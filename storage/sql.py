@@ -497,7 +497,7 @@ class SqlStore:
                                                 known, definition.content_hash)
 
     def register_definitions(self, found: Iterable[CompiledDefinition],
-                             at: datetime) -> list[dict[str, Any]]:
+                             at: datetime, registered_by: str = "") -> list[dict[str, Any]]:
         """Register every definition of ``found`` not yet known, in one transaction, and
         return every registered row (the bodies of versions no longer on disk too).
 
@@ -514,7 +514,8 @@ class SqlStore:
                 if stored is None:
                     new.append({"process": d.process, "version": d.version,
                                 "content_hash": d.content_hash,
-                                "body": d.spec.model_dump(mode="json"), "registered_at": at})
+                                "body": d.spec.model_dump(mode="json"), "registered_at": at,
+                                "registered_by": registered_by})
                     known[(d.process, d.version)] = d.content_hash
                 elif stored != d.content_hash:
                     raise DefinitionVersionConflict(d.process, d.version, stored,

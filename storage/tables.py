@@ -90,6 +90,8 @@ class DefinitionRow(SQLModel, table=True):
     content_hash: str = Field(max_length=64)
     body: dict[str, Any] = _json()
     registered_at: datetime = _dt()
+    #: the administrator who registered the version (``init:<os user>`` for the first)
+    registered_by: str = Field(default="", max_length=64)
 
 
 class CaseRow(SQLModel, table=True):

@@ -30,7 +30,7 @@ from definitions.compile import (
     load_definition,
     load_directory,
 )
-from definitions.errors import DefinitionInvalid, Problem
+from definitions.errors import DefinitionInvalid, DefinitionVersionConflict, Problem
 from definitions.loader import load_yaml_file
 from definitions.org import Org, build_org, org_from_text
 from definitions.standards import load_income_rules, load_medical_aid_rules
@@ -207,7 +207,7 @@ def init_database(db: str | None = None, *, org: str | Path | None = None,
         metadata.create_all(store.engine)
         clock: Clock = SimulatedClock(simulated_start) if simulated_start else SystemClock()
         now = clock.now()
-        store.register_definitions(list(defs), now)
+        store.register_definitions(list(defs), now, registered_by=_init_operator())
         store.set_meta("org_yaml", text)
         # the parsed file, read back by every command without parsing YAML again
         store.set_meta("org_json", json.dumps(data, ensure_ascii=False, default=str))
@@ -225,10 +225,10 @@ def init_database(db: str | None = None, *, org: str | Path | None = None,
 
 
 def open_engine(db: str | None = None, *, definitions: str | Path | None = None) -> Engine:
-    """An Engine on an initialised database.
-
-    Registers the definitions on disk (a changed file under an unchanged
-    version is refused) and keeps every version cases are pinned to.
+    """An Engine on an initialised database, with the definition versions registered
+    in it (those on disk read from disk, the others from the database); versions on
+    disk that are not registered wait in ``engine.unregistered`` for an
+    administrator's ``bangfu definitions register``.
 
     Raises:
         StorageError: no database there, or not initialised.
@@ -250,12 +250,22 @@ def open_engine(db: str | None = None, *, definitions: str | Path | None = None)
         clock = SimulatedClock(datetime.fromisoformat(settings.get("clock_now") or ""))
     else:
         clock = SystemClock()
-    on_disk = list(defs)
-    # one transaction: what is on disk is registered, what is only stored is kept
-    known = {d.key for d in defs}
-    for row in store.register_definitions(list(defs), clock.now()):
-        if (row["process"], row["version"]) not in known:
-            defs.add(definition_from_json(row["body"]))
+    # Commands read only registered versions: registering one is an administrator's act
+    # (``bangfu definitions register``); a file on disk under a registered version must
+    # still say what was registered.
+    found = {d.key: d for d in defs}
+    defs = DefinitionSet()
+    on_disk: list[CompiledDefinition] = []
+    for row in store.stored_definitions():
+        key = (row["process"], row["version"])
+        disk = found.pop(key, None)
+        if disk is not None and disk.content_hash != row["content_hash"]:
+            raise DefinitionVersionConflict(key[0], key[1], row["content_hash"],
+                                            disk.content_hash)
+        if disk is not None:
+            on_disk.append(disk)
+        defs.add(disk or definition_from_json(row["body"]))
+    unregistered = sorted(found.values(), key=lambda d: d.key)
     org = _registered_org(settings.get("org_json"), settings.get("org_yaml") or "",
                           settings.get("org_source") or "org", frozenset(_roles(defs)))
     campaigns = _load_campaigns(defs, definitions)
@@ -264,7 +274,17 @@ def open_engine(db: str | None = None, *, definitions: str | Path | None = None)
     income = load_income_rules()
     return Engine(store, defs, org, clock, campaigns=campaigns, calendars=calendars,
                   family_rules=income.family, income_rules=income,
-                  medical_rules=load_medical_aid_rules())
+                  medical_rules=load_medical_aid_rules(), unregistered=unregistered)
+
+
+def _init_operator() -> str:
+    """Who registered the first definitions: whoever ran ``bangfu init``."""
+    import getpass
+
+    try:
+        return f"init:{getpass.getuser()}"
+    except (OSError, KeyError):
+        return "init"
 
 
 @functools.lru_cache(maxsize=8)

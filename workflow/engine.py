@@ -60,6 +60,7 @@ from workflow.errors import (
     MigrationRefused,
     PermissionDenied,
     UnknownUser,
+    UsageError,
 )
 from workflow.ports import CaseStore, FactSource, UnitOfWork
 from workflow.rules.paperwork import DocumentReview
@@ -80,7 +81,8 @@ class Engine:
                  clock: Clock, campaigns: Mapping[str, Any] | None = None,
                  calendars: Mapping[str, WorkingDays] | None = None,
                  family_rules: Any = None, medical_rules: Any = None,
-                 income_rules: Any = None) -> None:
+                 income_rules: Any = None,
+                 unregistered: Sequence[CompiledDefinition] = ()) -> None:
         self.store = store
         self.definitions = definitions
         self.org = org
@@ -97,6 +99,8 @@ class Engine:
         self.income_rules = income_rules
         self._pinned: dict[tuple[str, int, str], CompiledDefinition] = {
             (d.process, d.version, d.content_hash): d for d in definitions}
+        #: versions on disk not registered in the database (commands do not use them)
+        self.unregistered: tuple[CompiledDefinition, ...] = tuple(unregistered)
 
     # -- look-ups -----------------------------------------------------------
 
@@ -338,6 +342,13 @@ class Engine:
         """
         actor = self.actor(user)
         role = platform_role(self.org, actor, "migrate")
+        for version in (from_version, to_version):
+            if any(d.key == (process, version) for d in self.unregistered):
+                raise UsageError(
+                    f"'{process}' v{version} is on disk but not registered; an administrator "
+                    "registers it first with 'bangfu definitions register'",
+                    f"流程定义 '{process}' 第 {version} 版尚未登记；请系统管理员先运行 "
+                    "'bangfu definitions register' 登记")
         source = self.definitions.get(process, from_version)
         target = self.definitions.get(process, to_version)
         mapping = dict(state_map or {})
@@ -480,6 +491,34 @@ class Engine:
         number = case.number if case is not None else str(event.meta.get("number", ""))
         log.info("command.replayed", idempotency_key=key, case=number)
         return CommandResult(event.case_id, number, event.dest, event.seq, event, True, case)
+
+    # -- definition versions -----------------------------------------------
+
+    def register_definitions(self, user: str, *, dry_run: bool = False
+                             ) -> list[CompiledDefinition]:
+        """Register the versions on disk that the database does not hold yet, as
+        ``user`` (a platform role granting ``register``), in one transaction, each
+        recorded with that user and the time. Returns what was (or would be) registered.
+
+        Raises:
+            UnknownUser, PermissionDenied: the user may not register definitions.
+            DefinitionVersionConflict: another process registered a version meanwhile
+                with other content; nothing is registered.
+        """
+        actor = self.actor(user)
+        platform_role(self.org, actor, "register")
+        new = list(self.unregistered)
+        if dry_run or not new:
+            return new
+        self.sync_clock()
+        self.store.register_definitions(new, self.clock.now(), registered_by=actor.id)
+        for d in new:
+            self.definitions.add(d)
+            self._pinned[(d.process, d.version, d.content_hash)] = d
+            log.info("definition.registered", process=d.process, version=d.version,
+                     hash=d.content_hash[:12], actor=actor.id)
+        self.unregistered = ()
+        return new
 
     # -- the simulated clock ------------------------------------------------
 

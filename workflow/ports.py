@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
@@ -110,6 +110,16 @@ class CaseStore(Protocol):
         Raises:
             DefinitionVersionConflict: the same (process, version) is already
                 registered with another content hash.
+        """
+        ...
+
+    def register_definitions(self, found: Iterable[CompiledDefinition], at: datetime,
+                             registered_by: str = "") -> list[dict[str, Any]]:
+        """Register the versions of ``found`` not yet known, in one transaction, each with
+        who registered it; returns every registered row.
+
+        Raises:
+            DefinitionVersionConflict: a version already registered with other content.
         """
         ...
 

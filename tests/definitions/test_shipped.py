@@ -168,6 +168,10 @@ def test_open_engine_accepts_a_change_under_a_new_version(tmp_path: Path) -> Non
                       .replace("en: Public notice}", "en: Public notice period}"),
                       encoding="utf-8")
     engine = open_engine(db, definitions=copy)
+    # on disk, not yet registered: commands keep to version 1 until the administrator acts
+    assert [d.version for d in engine.unregistered] == [2]
+    assert engine.definitions.get("relief_application").version == 1
+    assert [d.version for d in engine.register_definitions("admin")] == [2]
     new = engine.submit("relief_application", "wang.fang",
                         {"applicant_name": "王五", "id_number": "331122196001010015",
                          "household_size": 2, "category": "general", "hardship_reason": "失业",

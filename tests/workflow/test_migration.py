@@ -3,9 +3,12 @@ refused (with nothing changed) when a case's history would not fit the new versi
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,6 +99,7 @@ def prototype_v2(tmp_path_factory: pytest.TempPathFactory, template_db: Path,
     path = tmp_path_factory.mktemp("v2") / "v2.db"
     shutil.copyfile(template_db, path)
     proto = open_engine(str(path), definitions=defs_v2)
+    assert [d.version for d in proto.register_definitions("admin")] == [2]
     assert [d.version for d in proto.definitions if d.process == PROCESS] == [1, 2]
     yield proto
     proto.store.close()  # type: ignore[attr-defined]
@@ -119,6 +123,10 @@ def snapshot(engine: Engine) -> dict[str, Any]:
 
 
 def bangfu(db: str, defs: Path, *args: str) -> Any:
+    """`definitions migrate` from v1 to v2, v2 registered by the administrator first."""
+    registered = CliRunner().invoke(app, ["definitions", "register", "--as", ADMIN, "--db", db,
+                                          "--definitions", str(defs)], env=CLEAN_ENV)
+    assert registered.exit_code == 0, registered.output
     argv = ["definitions", "migrate", PROCESS, "--from", "1", "--to", "2", *args,
             "--db", db, "--definitions", str(defs)]
     return CliRunner().invoke(app, argv, env=CLEAN_ENV)
@@ -315,3 +323,29 @@ def test_cli_migrate_needs_an_acting_user(db_path: str, defs_v2: Path, engine_v2
     """Without --as the migration is refused before anything is read (exit 2, bad command line)."""
     result = bangfu(db_path, defs_v2, "--map", f"{OLD}={NEW}")
     assert result.exit_code == 2 and "--as" in result.output
+
+
+def test_an_unregistered_version_is_not_used_until_the_administrator_registers_it(
+        db_path: str, defs_v2: Path) -> None:
+    """`--definitions DIR` registers nothing: v2 is listed as unregistered, migrating to it
+    says to register it, `register` needs the administrator role and records who did it."""
+    def run(*args: str) -> Any:
+        return CliRunner().invoke(app, [*args, "--db", db_path, "--definitions", str(defs_v2)],
+                                  env=CLEAN_ENV)
+
+    listed = run("definitions", "list", "--json")
+    assert [(r["version"], r["registered"]) for r in json.loads(listed.output)
+            if r["process"] == PROCESS] == [(1, True), (2, False)]
+    refused = run("definitions", "migrate", PROCESS, "--from", "1", "--to", "2", "--as", ADMIN)
+    assert refused.exit_code != 0 and "definitions register" in refused.output
+    denied = run("definitions", "register", "--as", "wang.fang")
+    assert denied.exit_code == 1 and "administrator" in denied.output
+    done = run("definitions", "register", "--as", ADMIN, "--json")
+    assert done.exit_code == 0, done.output
+    assert [(r["process"], r["version"]) for r in json.loads(done.output)["registered"]] == [
+        (PROCESS, 2)]
+    with closing(sqlite3.connect(db_path)) as conn:
+        assert conn.execute("SELECT registered_by FROM definitions WHERE process = ? AND "
+                            "version = 2", (PROCESS,)).fetchone() == (ADMIN,)
+    again = run("definitions", "register", "--as", ADMIN, "--json")
+    assert json.loads(again.output)["registered"] == []
