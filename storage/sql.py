@@ -40,6 +40,7 @@ from storage.tables import (
     outbox,
     timers,
 )
+from workflow.core.effects import SideRows, moment
 from workflow.core.model import Case, Decision, Event, Timer
 from workflow.errors import ConcurrencyConflict, DamagedRecord, StorageError
 
@@ -654,6 +655,26 @@ class SqlStore:
                     found.append(next_event)
                     next_event = next(event_rows, None)
                 yield current, stored, found
+
+    def side_rows(self) -> dict[str, SideRows]:
+        """Every case's timers, outbox messages and ledger rows, for verify to hold
+        to its events (one read of each table)."""
+        found: dict[str, tuple[list[Any], list[Any], list[Any]]] = {}
+        with self.engine.connect() as conn:
+            for r in conn.execute(select(
+                    timers.c.case_id, timers.c.id, timers.c.spec_id, timers.c.kind,
+                    timers.c.due_at, timers.c.status, timers.c.scope, timers.c.state,
+                    timers.c.created_at)):
+                found.setdefault(r[0], ([], [], []))[0].append(
+                    (r[1], r[2], r[3], moment(r[4]), r[5], r[6], r[7], r[8]))
+            for m in conn.execute(select(outbox.c.case_id, outbox.c.event_seq, outbox.c.kind,
+                                         outbox.c.recipient)):
+                found.setdefault(m[0], ([], [], []))[1].append((m[1], m[2], m[3]))
+            for g in conn.execute(select(ledger.c.case_id, ledger.c.event_seq, ledger.c.line,
+                                         ledger.c.kind, ledger.c.amount_fen)
+                                  .where(ledger.c.case_id.is_not(None))):
+                found.setdefault(g[0], ([], [], []))[2].append((g[1], g[2], g[3], g[4]))
+        return {case: SideRows(t, m, lg) for case, (t, m, lg) in found.items()}
 
     def households(self) -> dict[str, str | None]:
         """Every case's stored household key, by case id."""

@@ -37,6 +37,7 @@ from workflow.core.decide import (
     options,
     request_hash,
 )
+from workflow.core.effects import account
 from workflow.core.machine import machine_for
 from workflow.core.model import (
     SYSTEM,
@@ -283,8 +284,9 @@ class Engine:
                     return prior
                 number = f"{prefix}-{uow.next_number(prefix):06d}"
                 facts = self._rival_facts(uow, defn, household_of(defn, typed), campaign_id)
-                decision = decide_submit(defn, self.org, actor, command, self.clock.now(),
-                                         uuid.uuid4().hex, number, time, facts)
+                decision = account(decide_submit(defn, self.org, actor, command,
+                                                 self.clock.now(), uuid.uuid4().hex, number,
+                                                 time, facts))
                 uow.append(decision)
             log.info("case.submitted", case=number, state=decision.case.state)
         return _result(decision.case, decision.event)
@@ -318,6 +320,7 @@ class Engine:
                                        command, self.clock.now(),
                                        self.time_context(current.campaign),
                                        facts=self._facts(uow, defn, current, (trigger,)))
+                decision = account(decision)
                 uow.append(decision)
                 if decision.ledger:
                     uow.add_ledger(str(current.campaign), current.id, decision.event.seq,
@@ -371,9 +374,9 @@ class Engine:
                     current = uow.load_case(listed.id)
                     if current is None:
                         raise CaseNotFound(listed.id)
-                    uow.append(decide_migration(source, target, current, mapping, now,
-                                                actor, role, operator,
-                                                self.time_context(current.campaign)))
+                    uow.append(account(decide_migration(source, target, current, mapping, now,
+                                                        actor, role, operator,
+                                                        self.time_context(current.campaign))))
             log.info("definitions.migrated", cases=len(running), to_version=to_version)
         return [c.number for c in running]
 
@@ -565,6 +568,7 @@ class Engine:
                         uow.fail_timer(timer.id, now, exc.en)
                         failed = (timer, exc)
                     else:
+                        decision = account(decision)
                         uow.append(decision)
                         if decision.ledger:
                             uow.add_ledger(str(case.campaign), case.id, decision.event.seq,

@@ -319,13 +319,54 @@ def edit_definition_body(engine: Engine, path: Path) -> Expect:
     return Expect("definition relief_application v1", None, "stored body was altered")
 
 
+def cancel_pending_timers(engine: Engine, path: Path) -> Expect:
+    """Every pending timer cancelled: deadlines and escalations silently dropped."""
+    with raw(path) as conn:
+        number = conn.execute(
+            "SELECT number FROM cases WHERE id = (SELECT min(case_id) FROM timers "
+            "WHERE status = 'pending')").fetchone()[0]
+        conn.execute("UPDATE timers SET status = 'cancelled' WHERE status = 'pending'")
+    return Expect(number, None, "is stored as cancelled")
+
+
+def delete_decision_messages(engine: Engine, path: Path) -> Expect:
+    """Every 'decision' message deleted from the outbox."""
+    with raw(path) as conn:
+        case_id, seq = conn.execute("SELECT case_id, event_seq FROM outbox WHERE kind = "
+                                    "'decision' ORDER BY case_id LIMIT 1").fetchone()
+        number = conn.execute("SELECT number FROM cases WHERE id = ?", (case_id,)).fetchone()[0]
+        conn.execute("DELETE FROM outbox WHERE kind = 'decision'")
+    return Expect(number, None, f"the outbox messages of event {seq} were altered")
+
+
+def multiply_ledger_amount(engine: Engine, path: Path) -> Expect:
+    """A ledger amount multiplied by ten (only `report budget` noticed it)."""
+    with raw(path) as conn:
+        lid, case_id, seq = conn.execute("SELECT id, case_id, event_seq FROM ledger WHERE "
+                                         "kind = 'spend' ORDER BY id LIMIT 1").fetchone()
+        number = conn.execute("SELECT number FROM cases WHERE id = ?", (case_id,)).fetchone()[0]
+        conn.execute("UPDATE ledger SET amount_fen = amount_fen * 10 WHERE id = ?", (lid,))
+    return Expect(number, None, f"the ledger rows of event {seq} were altered")
+
+
+def revive_a_cancelled_timer(engine: Engine, path: Path) -> Expect:
+    """A cancelled reminder set pending again (it would go out)."""
+    with raw(path) as conn:
+        tid, case_id = conn.execute("SELECT id, case_id FROM timers WHERE status = "
+                                    "'cancelled' ORDER BY id LIMIT 1").fetchone()
+        number = conn.execute("SELECT number FROM cases WHERE id = ?", (case_id,)).fetchone()[0]
+        conn.execute("UPDATE timers SET status = 'pending' WHERE id = ?", (tid,))
+    return Expect(number, None, "is stored as pending")
+
+
 TAMPERINGS: list[Tampering] = [
     edit_payload_byte, break_payload_json, edit_event_time, break_event_time,
     delete_middle_event, delete_last_event, swap_seqs, swap_payloads, delete_whole_case,
     alter_case_state, alter_case_data, alter_case_duties, alter_checkpoint,
     delete_first_checkpoint, rewrite_chain, edit_exported_checkpoint,
     delete_case_and_rewrite_checkpoint, alter_checkpoint_time, alter_checkpoint_event_count,
-    alter_household, edit_definition_body,
+    alter_household, edit_definition_body, cancel_pending_timers, delete_decision_messages,
+    multiply_ledger_amount, revive_a_cancelled_timer,
 ]
 
 
@@ -524,3 +565,13 @@ def test_a_signed_checkpoint_vouches_for_the_unsigned_ones_before_it(demo: Engin
     report = verify(demo, key=key)
     assert [(f.case, "no signed checkpoint follows" in f.en) for f in report.findings] == [
         (f"checkpoint {late['id']}", True)]
+
+
+def test_every_event_records_the_rows_it_wrote_beside_it(demo_path: Path) -> None:
+    """The timers, messages and ledger rows beside an event are in its hashed meta."""
+    with raw(demo_path) as conn:
+        unrecorded = conn.execute("SELECT count(*) FROM events WHERE "
+                                  "json_extract(meta, '$.effects') IS NULL").fetchone()[0]
+        recorded = conn.execute("SELECT count(*) FROM events WHERE "
+                                "json_extract(meta, '$.effects.messages') IS NOT NULL").fetchone()[0]
+    assert unrecorded == 0 and recorded > 1000

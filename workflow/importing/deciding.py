@@ -21,6 +21,7 @@ from definitions.org import Org
 from workflow.core.chain import genesis
 from workflow.core.deadlines import TimeContext
 from workflow.core.decide import decide_submit, seal
+from workflow.core.effects import account
 from workflow.core.model import Actor, Decision, Submit
 from workflow.core.replay import evolve
 from workflow.engine import Engine
@@ -82,7 +83,7 @@ def _decide(job: _Job, item: _Item) -> tuple[bool, Any]:
         return False, (code, reason, exc.en, exc.zh, fields)
     if row.applicant is not None:
         decision = _with_applicant(job.defn, decision, row.applicant)
-    return True, job.encode(replace(decision, household=row.household))
+    return True, job.encode(account(replace(decision, household=row.household)))
 
 
 def _decide_range(bounds: tuple[int, int]) -> list[tuple[bool, Any]]:

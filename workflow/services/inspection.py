@@ -21,6 +21,8 @@ from workflow.core.authz import platform_role
 from workflow.core.chain import checkpoint_hash, checkpoint_signature, export_record
 from workflow.core.data import field_label, pii_kinds
 from workflow.core.decide import household_of
+from workflow.core.effects import SideRows
+from workflow.core.effects import check as check_effects
 from workflow.core.localtime import local
 from workflow.core.model import Case, Event
 from workflow.core.pii import mask_data, mask_text
@@ -273,6 +275,7 @@ def verify(engine: Engine, case_ref: str | None = None,
     report.findings += found
     report.findings += _check_definitions(engine)
     households = store.households()
+    side = store.side_rows()
     if case_ref is not None:
         case = engine.get_case(case_ref)
         items = iter([(case.id, case, store.history(case.id))])
@@ -299,6 +302,8 @@ def verify(engine: Engine, case_ref: str | None = None,
         if stored is not None and not findings:
             want = household_of(resolve(stored.definition_version, stored.definition_hash),
                                 stored.data)
+            for en, zh in check_effects(events, side.get(case_id, SideRows())):
+                report.findings.append(Finding(ref, None, en, zh))
             if households.get(case_id) != want:
                 report.findings.append(Finding(
                     ref, None, f"stored household is {households.get(case_id)!r}, the "
