@@ -149,7 +149,7 @@ def build(db: str, n_cases: int, n_seed: int) -> None:
         engine.fire(number, "approve_second", committee)
         _progress("reviewed", i + 1, n_seed, began)
     copy_cases(engine, db, n_cases - n_seed, began)
-    make_checkpoint(engine)
+    make_checkpoint(engine, "jiang.duban")
     _close(engine)
 
 
@@ -164,6 +164,10 @@ def copy_cases(engine: Engine, db: str, n_copies: int, began: float) -> None:
     stored = {s["id"]: [dict(r) for r in conn.execute(
         "SELECT * FROM events WHERE case_id = ? ORDER BY seq", (s["id"],))] for s in seeds}
     history = {s["id"]: engine.store.history(s["id"]) for s in seeds}
+    # the rows beside each chain, copied with it (verify holds them to the events)
+    side = {table: {s["id"]: [dict(r) for r in conn.execute(
+        f"SELECT * FROM {table} WHERE case_id = ? ORDER BY id", (s["id"],))]  # noqa: S608
+        for s in seeds} for table in ("timers", "outbox", "ledger")}
     prefix = seeds[0]["number"].rsplit("-", 1)[0]
     insert_case = (f"INSERT INTO cases ({', '.join(case_cols)}) "
                    f"VALUES ({', '.join('?' * len(case_cols))})")
@@ -174,11 +178,33 @@ def copy_cases(engine: Engine, db: str, n_copies: int, began: float) -> None:
         seed = seeds[k % len(seeds)]
         case_id, number, person = uuid.uuid4().hex, f"{prefix}-{n + 1:06d}", household(n)
         prev, rows = genesis(case_id), []
+        new_timer: dict[int, int] = {}
+        for timer in side["timers"][seed["id"]]:
+            values = {**timer, "case_id": case_id}
+            del values["id"]
+            cur = conn.execute(f"INSERT INTO timers ({', '.join(values)}) VALUES "  # noqa: S608
+                               f"({', '.join('?' * len(values))})", list(values.values()))
+            new_timer[timer["id"]] = int(cur.lastrowid or 0)
+        for table in ("outbox", "ledger"):
+            for other in side[table][seed["id"]]:
+                values = {**other, "case_id": case_id}
+                del values["id"]
+                if "message_id" in values:
+                    values["message_id"] = values["message_id"].replace(seed["id"], case_id)
+                conn.execute(f"INSERT INTO {table} ({', '.join(values)}) VALUES "  # noqa: S608
+                             f"({', '.join('?' * len(values))})", list(values.values()))
         for event, row in zip(history[seed["id"]], stored[seed["id"]], strict=True):
             changes: dict[str, object] = {"case_id": case_id}
+            meta = dict(event.meta)
+            if "timer_id" in meta:
+                meta["timer_id"] = new_timer[meta["timer_id"]]
+            effects = meta.get("effects")
+            if isinstance(effects, dict) and "consumes" in effects:
+                meta["effects"] = {**effects, "consumes": new_timer[effects["consumes"]]}
+            changes["meta"] = meta
             if event.seq == 1:
                 changes.update(data={**event.data, **person},
-                               meta={**event.meta, "number": number})
+                               meta={**meta, "number": number})
             sealed = seal(replace(event, **changes), prev)  # type: ignore[arg-type]
             prev = sealed.hash
             rows.append([*({**row, "case_id": case_id, "data": json.dumps(dict(sealed.data)),

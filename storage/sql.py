@@ -21,7 +21,18 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    String,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from definitions.compile import CompiledDefinition
@@ -661,12 +672,13 @@ class SqlStore:
         to its events (one read of each table)."""
         found: dict[str, tuple[list[Any], list[Any], list[Any]]] = {}
         with self.engine.connect() as conn:
-            for r in conn.execute(select(
-                    timers.c.case_id, timers.c.id, timers.c.spec_id, timers.c.kind,
-                    timers.c.due_at, timers.c.status, timers.c.scope, timers.c.state,
-                    timers.c.created_at)):
+            # SQLite keeps a time as the UTC ISO text moment() writes: read it as text
+            as_text = not self._stmts.postgresql
+            due: Any = type_coerce(timers.c.due_at, String) if as_text else timers.c.due_at
+            for r in conn.execute(select(timers.c.case_id, timers.c.id, timers.c.spec_id,
+                                         timers.c.kind, due, timers.c.status, timers.c.scope)):
                 found.setdefault(r[0], ([], [], []))[0].append(
-                    (r[1], r[2], r[3], moment(r[4]), r[5], r[6], r[7], r[8]))
+                    (r[1], r[2], r[3], r[4] if as_text else moment(r[4]), r[5], r[6]))
             for m in conn.execute(select(outbox.c.case_id, outbox.c.event_seq, outbox.c.kind,
                                          outbox.c.recipient)):
                 found.setdefault(m[0], ([], [], []))[1].append((m[1], m[2], m[3]))

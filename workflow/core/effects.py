@@ -68,8 +68,8 @@ def account(decision: Decision) -> Decision:
 class SideRows:
     """A case's stored rows beside its events."""
 
-    #: (id, spec, kind, due (UTC ISO), status, scope, state, created_at)
-    timers: Sequence[tuple[int, str, str, str, str, str, str | None, datetime]] = ()
+    #: (id, spec, kind, due (UTC ISO, as ``moment`` writes it), status, scope)
+    timers: Sequence[tuple[int, str, str, str, str, str]] = ()
     #: (event seq, kind, recipient)
     messages: Sequence[tuple[int, str, str]] = ()
     #: (event seq, line, kind, amount in fen)
@@ -127,7 +127,7 @@ def _timer_problems(by_seq: Mapping[int, Mapping[str, Any] | None],
     (created pending; fired by the event that consumes it; cancelled with its scope
     by a later event), against the stored rows. A stored 'failed' timer (set aside
     with no event) stands for one the events leave pending or cancelled."""
-    by_id = {tid: (spec, kind, due, scope) for tid, spec, kind, due, _, scope, *_ in rows.timers}
+    by_id = {tid: (spec, kind, due, scope) for tid, spec, kind, due, _, scope in rows.timers}
     live: list[list[Any]] = []          # [spec, kind, due, scope, status]
     for seq in sorted(by_seq):
         effects = by_seq[seq] or {}
@@ -145,7 +145,7 @@ def _timer_problems(by_seq: Mapping[int, Mapping[str, Any] | None],
         live.extend([*t, "pending"] for t in effects.get("timers", ()))
     want: Counter[tuple[Any, ...]] = Counter(tuple(t) for t in live)
     got: Counter[tuple[Any, ...]] = Counter((spec, kind, due, scope, status)
-                  for _, spec, kind, due, status, scope, *_ in rows.timers)
+                  for _, spec, kind, due, status, scope in rows.timers)
     unexplained = got - want
     missing = want - got
     for key, n in list(unexplained.items()):
