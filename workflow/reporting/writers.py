@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import unicodedata
 from decimal import Decimal
 from pathlib import Path
@@ -90,6 +91,26 @@ def text_of(column: Column, value: Cell, grouping: bool = False) -> str:
     return str(value)
 
 
+#: characters XML 1.0 (so XLSX) cannot hold: control characters other than tab and newlines
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: what a spreadsheet reads as the start of a formula (=cmd|' /C calc'!A0, =HYPERLINK(...))
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def sheet_text(text: str) -> str:
+    """Text for a spreadsheet cell as data, never as a formula: control characters
+    dropped, and a leading =, +, -, @ (or their full-width forms) quoted with an
+    apostrophe, as OWASP advises against CSV injection."""
+    text = _CONTROL.sub("", text)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _sheet_cell(column: Column, value: Cell) -> str:
+    text = text_of(column, value)
+    return text if column.kind in ("money", "count") and isinstance(value, int) \
+        else sheet_text(text)
+
+
 # -- CSV ----------------------------------------------------------------------
 
 def render_csv(table: Table) -> str:
@@ -97,14 +118,14 @@ def render_csv(table: Table) -> str:
     table = masked(table)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([c.label for c in table.columns])
+    writer.writerow([sheet_text(c.label) for c in table.columns])
     for row in table.rows:
-        writer.writerow([text_of(c, row[c.key]) for c in table.columns])
+        writer.writerow([_sheet_cell(c, row[c.key]) for c in table.columns])
     if table.public and table.footer:
         # a notice printed from any format ends with where and how to object
         writer.writerow([])
         for line in table.footer:
-            writer.writerow([line])
+            writer.writerow([sheet_text(line)])
     return buffer.getvalue()
 
 
@@ -159,19 +180,19 @@ def write_xlsx(table: Table, path: Path) -> None:
     box = Border(left=thin, right=thin, top=thin, bottom=thin)
 
     line = 1
-    sheet.cell(line, 1, table.title).font = Font(name=CJK_FONT, size=14, bold=True)
+    sheet.cell(line, 1, sheet_text(table.title)).font = Font(name=CJK_FONT, size=14, bold=True)
     sheet.cell(line, 1).alignment = Alignment(horizontal="center", vertical="center")
     sheet.merge_cells(f"A{line}:{last}{line}")
     sheet.row_dimensions[line].height = 24
     for note in table.notes:
         line += 1
-        sheet.cell(line, 1, note).font = font
+        sheet.cell(line, 1, sheet_text(note)).font = font
         sheet.cell(line, 1).alignment = Alignment(horizontal="left", wrap_text=True)
         sheet.merge_cells(f"A{line}:{last}{line}")
     line += 1
     header = line
     for i, column in enumerate(table.columns, start=1):
-        cell = sheet.cell(header, i, column.label)
+        cell = sheet.cell(header, i, sheet_text(column.label))
         cell.font, cell.border = bold, box
         cell.fill = PatternFill("solid", fgColor="D9D9D9")
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -193,7 +214,7 @@ def write_xlsx(table: Table, path: Path) -> None:
             elif column.kind == "count" and isinstance(value, int):
                 cell.value = value
             else:
-                cell.value = str(value)
+                cell.value = sheet_text(str(value))
                 cell.number_format = "@"
         if signing and row.kind == "data":
             sheet.row_dimensions[line].height = 30
@@ -206,7 +227,7 @@ def write_xlsx(table: Table, path: Path) -> None:
         line += 1
         for text in table.footer:
             line += 1
-            sheet.cell(line, 1, text).font = font
+            sheet.cell(line, 1, sheet_text(text)).font = font
             sheet.merge_cells(f"A{line}:{last}{line}")
     for i, column in enumerate(table.columns, start=1):
         widest = max([display_width(column.label),
