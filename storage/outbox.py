@@ -66,17 +66,19 @@ class OutboxTx:
             self.conn.execute(_insert_ignoring_duplicates(self.conn.dialect.name), fresh)
         return len(fresh)
 
-    def due_channels(self, now: datetime) -> dict[str, int]:
-        """Channel → number of deliveries due by ``now``."""
-        stmt = (select(deliveries.c.channel, func.count()).where(_due(now))
+    def due_channels(self, now: datetime, wall: datetime | None = None) -> dict[str, int]:
+        """Channel → number of deliveries due by ``now`` (leases run out by ``wall``)."""
+        stmt = (select(deliveries.c.channel, func.count()).where(_due(now, wall or now))
                 .group_by(deliveries.c.channel))
         return {r[0]: int(r[1]) for r in self.conn.execute(stmt)}
 
     def claim_due(self, now: datetime, channel: str, limit: int,
-                  lease_until: datetime) -> list[dict[str, Any]]:
+                  lease_until: datetime, wall: datetime | None = None) -> list[dict[str, Any]]:
         """Take up to ``limit`` due deliveries of ``channel``: they become
-        ``sending`` until ``lease_until``, with one more attempt counted."""
-        stmt = (select(deliveries).where(_due(now), deliveries.c.channel == channel)
+        ``sending`` until ``lease_until`` (real time, like ``wall``), with one more
+        attempt counted."""
+        stmt = (select(deliveries).where(_due(now, wall or now),
+                                         deliveries.c.channel == channel)
                 .order_by(deliveries.c.next_attempt_at, deliveries.c.id).limit(limit)
                 .with_for_update(skip_locked=True))
         rows = [dict(r._mapping) for r in self.conn.execute(stmt)]
@@ -130,10 +132,12 @@ class OutboxTx:
         return [dict(r._mapping) for r in self.conn.execute(stmt)]
 
 
-def _due(now: datetime) -> Any:
+def _due(now: datetime, wall: datetime) -> Any:
+    """Due by the business clock ``now``; a lease runs out by the real clock ``wall``
+    (on a simulated database the business clock may not move for days)."""
     return or_(and_(deliveries.c.status.in_(("pending", "failed")),
                     deliveries.c.next_attempt_at <= now),
-               and_(deliveries.c.status == "sending", deliveries.c.lease_until <= now))
+               and_(deliveries.c.status == "sending", deliveries.c.lease_until <= wall))
 
 
 class OutboxStore:
@@ -207,7 +211,7 @@ class OutboxStore:
 
     # -- operator actions ---------------------------------------------------
 
-    def requeue(self, ref: str, now: datetime) -> list[str]:
+    def requeue(self, ref: str, now: datetime, wall: datetime | None = None) -> list[str]:
         """Put deliveries back in the queue, due now, attempts counted afresh.
 
         ``ref`` is a delivery's number, its delivery id, a message id (all its
@@ -223,7 +227,8 @@ class OutboxStore:
             cond = or_(deliveries.c.delivery_id == ref, deliveries.c.message_id == ref)
         # A delivery in flight only once its lease ran out (its sender died).
         movable = or_(deliveries.c.status.in_([s for s in REQUEUEABLE if s != "sending"]),
-                      and_(deliveries.c.status == "sending", deliveries.c.lease_until <= now))
+                      and_(deliveries.c.status == "sending",
+                           deliveries.c.lease_until <= (wall or now)))
         with self.transaction() as tx:
             ids = list(tx.conn.execute(select(deliveries.c.delivery_id).where(
                 cond, movable)).scalars())

@@ -180,13 +180,14 @@ class OutboxTransaction(Protocol):
         """Insert deliveries whose ``delivery_id`` is new; how many were new."""
         ...
 
-    def due_channels(self, now: datetime) -> dict[str, int]:
-        """Channel → number of deliveries due by ``now``."""
+    def due_channels(self, now: datetime, wall: datetime | None = None) -> dict[str, int]:
+        """Channel → number of deliveries due by ``now`` (leases run out by ``wall``)."""
         ...
 
     def claim_due(self, now: datetime, channel: str, limit: int,
-                  lease_until: datetime) -> list[dict[str, Any]]:
-        """Take up to ``limit`` due deliveries of ``channel`` until ``lease_until``."""
+                  lease_until: datetime, wall: datetime | None = None) -> list[dict[str, Any]]:
+        """Take up to ``limit`` due deliveries of ``channel`` until ``lease_until``;
+        a lease runs on the real clock (``wall``), due times on the business clock."""
         ...
 
     def finish(self, row_id: int, attempts: int, values: Mapping[str, Any]) -> bool:
@@ -246,6 +247,6 @@ class Outbox(Protocol):
         """The highest event id (0 if none)."""
         ...
 
-    def requeue(self, ref: str, now: datetime) -> list[str]:
+    def requeue(self, ref: str, now: datetime, wall: datetime | None = None) -> list[str]:
         """Put deliveries back in the queue, due now; the delivery ids re-queued."""
         ...

@@ -8,7 +8,7 @@ import io
 import json
 import random
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from notifications import (
 from notifications.config import Retry
 from tests.conftest import LI_ID, application, household_id
 from tests.notifications.conftest import HttpServer, SmtpServer
-from workflow import Engine
+from workflow import Engine, SimulatedClock
 from workflow.bootstrap import open_outbox
 
 MakeConfig = Callable[[str], NotifyConfig]
@@ -219,17 +219,24 @@ def test_group_robot_gets_one_message_per_event(
 def test_a_claim_lost_to_a_crash_is_sent_again_after_its_lease(
         engine: Engine, new_case: Callable[..., str], make_config: MakeConfig,
         make_dispatcher: MakeDispatcher, console: io.StringIO) -> None:
-    """Killed between send and mark: after the lease the same delivery id goes again."""
+    """Killed between send and mark: after the lease the same delivery id goes again.
+    The lease runs on the real clock: a simulated clock that stands still (or jumps)
+    neither keeps the delivery stuck nor frees it early."""
     new_case()
     d = make_dispatcher(make_config(CONSOLE))
+    wall = SimulatedClock(datetime(2026, 12, 4, 9, 0, tzinfo=UTC))
+    d.wall = wall
     report = DispatchReport()
     d.expand(report)
     assert report.expanded == 1
     now = engine.clock.now()
     with d.store.transaction() as tx:
-        (claimed,) = tx.claim_due(now, "console", 10, now + timedelta(minutes=5))
+        (claimed,) = tx.claim_due(now, "console", 10, wall.now() + timedelta(minutes=5),
+                                  wall.now())
     assert d.run_once().sent == 0  # still leased to the dead process
-    engine.clock.advance(timedelta(minutes=5))  # type: ignore[attr-defined]
+    engine.clock.advance(timedelta(days=3))  # type: ignore[attr-defined]
+    assert d.run_once().sent == 0  # the business clock does not end a real lease
+    wall.advance(timedelta(minutes=5))
     assert d.run_once().sent == 1
     assert claimed["delivery_id"] in console.getvalue()
     (row,) = rows(d)
