@@ -28,7 +28,10 @@ DEFAULT_DB = "bangfu.db"
 
 def resolve_url(db: str | None) -> str:
     """``--db``/``BANGFU_DB`` to an SQLAlchemy URL; a plain path means a SQLite file."""
-    value = db or os.environ.get("BANGFU_DB") or DEFAULT_DB
+    value = os.environ.get("BANGFU_DB") or DEFAULT_DB if db is None else db
+    if not value.strip():
+        raise StorageError("--db is empty; give a file path or a database URL",
+                           "--db 为空；请给出文件路径或数据库地址")
     if "://" in value:
         return value
     return f"sqlite:///{Path(value).expanduser().resolve()}"

@@ -345,6 +345,9 @@ class Engine:
         """
         actor = self.actor(user)
         role = platform_role(self.org, actor, "migrate")
+        if from_version == to_version:
+            raise UsageError(f"--from and --to are both {from_version}: nothing to migrate",
+                             f"--from 与 --to 都是 {from_version}，无需迁移")
         for version in (from_version, to_version):
             if any(d.key == (process, version) for d in self.unregistered):
                 raise UsageError(

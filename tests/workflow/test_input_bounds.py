@@ -58,3 +58,35 @@ def test_a_csv_cell_past_the_default_field_limit_refuses_only_its_row(
     assert not report.refused
     assert [(e.row, e.field) for e in report.errors if "20,000" in e.en] == [
         (2, "hardship_reason")]
+
+
+@pytest.mark.parametrize("reason", ["\u200b", " \u200b\u200c\ufeff ", "\u3000", "\t\n"])
+def test_an_invisible_reason_is_no_reason(engine: Engine, walk: object, unchanged: object,
+                                         reason: str) -> None:
+    from workflow.errors import CommentRequired
+
+    case = walk("application")  # type: ignore[operator]
+    with unchanged(case.number), pytest.raises(CommentRequired):  # type: ignore[operator]
+        engine.fire(case.number, "request_evidence", "wang.fang", comment=reason)
+    assert engine.fire(case.number, "request_evidence", "wang.fang",
+                       comment="\u200b请补充材料").state == "evidence_requested"
+
+
+def test_an_empty_db_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`init --db ""` once created ./bangfu.db."""
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["init", "--db", ""])
+    assert result.exit_code == 1 and "--db 为空" in result.output, result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_migrating_a_version_to_itself_is_refused(engine: Engine) -> None:
+    """`migrate --from 1 --to 1` once wrote two migration events per case."""
+    from workflow.errors import UsageError
+
+    with pytest.raises(UsageError):
+        engine.migrate(PROCESS, 1, 1, "admin")

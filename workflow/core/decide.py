@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -85,6 +86,14 @@ def request_hash(command: Submit | Fire, case_id: str | None = None) -> str:
     body.update(actor=command.actor, data=dict(command.data), comment=command.comment)
     text = json.dumps(body, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def has_words(text: str | None) -> bool:
+    """Whether a reason says anything: blanks and invisible characters (a zero-width
+    space, a joiner, a byte-order mark: Unicode's format and control characters) are
+    not a reason."""
+    return any(not ch.isspace() and unicodedata.category(ch) not in ("Cf", "Cc", "Zs")
+               for ch in text or "")
 
 
 def seal(event: Event, prev_hash: str) -> Event:
@@ -334,7 +343,7 @@ def decide_fire(defn: CompiledDefinition, machine: CompiledMachine, org: Org, ca
     if taken is None:
         raise GuardFailed(case.number, command.trigger, adapter.failures or [
             ("no transition's conditions hold", "没有满足条件的流转")])
-    if taken.comment == "required" and not (command.comment or "").strip():
+    if taken.comment == "required" and not has_words(command.comment):
         raise CommentRequired(case.number, command.trigger)
     writable = set(taken.required) | set(taken.writes)
     refused = sorted(set(command.data) - writable)
