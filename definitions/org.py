@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import Field
 
 from definitions.errors import DefinitionInvalid, Problem
-from definitions.idnumber import id_key
+from definitions.idnumber import check_digit, id_key, plain_id
 from definitions.loader import Lines, dotted, line_of, load_yaml_file, load_yaml_text
 from definitions.parse import parse_model
 from definitions.schema import Identifier, Labels, _Frozen
@@ -71,6 +71,12 @@ PLATFORM_ROLES: Mapping[str, tuple[Mapping[str, str], frozenset[str]]] = {
 PLATFORM_ACTS: Mapping[str, Mapping[str, str]] = {
     "migrate": {"zh": "迁移案件到新版本定义", "en": "migrate cases to a new definition version"},
 }
+
+
+def mask_id(number: str) -> str:
+    """An ID number in a message: region and last four, as everywhere."""
+    return number[:6] + "*" * max(0, len(number) - 10) + number[-4:] if len(number) > 10 \
+        else "*" * len(number)
 
 
 def normalise_id_number(value: str) -> str:
@@ -167,12 +173,30 @@ def build_org(data: Any, lines: Lines | None = None, source: str | None = None,
                 close = get_close_matches(r, list(known_roles), n=1)
                 hint = f"; did you mean '{close[0]}'?" if close else ""
                 add(("users", i, "roles", k), f"unknown role '{r}'{hint}", f"未知的角色 '{r}'")
+        for k, rel in enumerate(usr.relations):
+            number = plain_id(rel.id_number)
+            well = (len(number) == 18 and number[:17].isdigit() and number[:17].isascii()
+                    and check_digit(number[:17]) == number[17]) or \
+                (len(number) == 15 and number.isdigit() and number.isascii())
+            if not well:
+                add(("users", i, "relations", k, "id_number"),
+                    f"'{mask_id(number)}' is not a resident ID number (18 characters with a "
+                    "right check character, or an old 15-digit one)",
+                    f"'{mask_id(number)}' 不是有效的居民身份证号码（应为校验位正确的 18 位，或 15 位旧号码）")
         relations[usr.id] = frozenset(normalise_id_number(r.id_number) for r in usr.relations)
     for i, u in enumerate(spec.units):
         for k, who in enumerate(u.first_responsible):
-            if who not in {x.id for x in spec.users}:
+            person = users.get(who)
+            if person is None:
                 add(("units", i, "first_responsible", k), f"unknown user '{who}'",
                     f"未知的用户 '{who}'")
+            elif person.unit != u.id and person.unit not in ancestors.get(u.id, ()):
+                # the first responsible person of a unit works there or above it, not
+                # in a unit below (a township's is no village clerk)
+                add(("units", i, "first_responsible", k),
+                    f"user '{who}' of '{person.unit}' cannot be the first responsible person "
+                    f"of '{u.id}': they work neither there nor above it",
+                    f"用户 '{who}'（{person.unit}）不在「{u.id}」或其上级单位工作，不能担任其第一责任人")
     if problems:
         raise DefinitionInvalid(problems, source)
     return Org(spec, units, users, ancestors, relations)

@@ -248,6 +248,10 @@ def check_definition(defn: ProcessDefinition, lines: Lines | None = None,
         for v in spec.value_labels:
             if v not in spec.values:
                 c.unknown(("fields", f, "value_labels", v), "value", "取值", v, spec.values)
+        if spec.min is not None and spec.max is not None and spec.min > spec.max:
+            c.add(("fields", f, "min"), f"field '{f}' has min {spec.min} above its max "
+                  f"{spec.max}: no value fits", f"字段 '{f}' 的最小值 {spec.min} 大于最大值 "
+                  f"{spec.max}，没有任何取值符合")
     if defn.applicant_id_field is not None:
         spec0 = defn.fields.get(defn.applicant_id_field)
         if spec0 is None:
@@ -371,5 +375,21 @@ def check_definition(defn: ProcessDefinition, lines: Lines | None = None,
         if sure and not s.final and not edges.get(s.id) and seen.get(s.id) == i:
             c.add(("states", i, "id"), f"state '{s.id}' is not final but has no way out",
                   f"状态 '{s.id}' 不是终止状态，却没有任何流出的流转")
+    if sure and finals:
+        # every state must lead to an end: a cycle of states with no way to a final
+        # one would keep its cases open for good
+        ending = set(finals)
+        grew = True
+        while grew:
+            grew = False
+            for src, outs in edges.items():
+                if src not in ending and outs & ending:
+                    ending.add(src)
+                    grew = True
+        for i, s in enumerate(defn.states):
+            if s.id not in ending and edges.get(s.id) and seen.get(s.id) == i:
+                c.add(("states", i, "id"), f"state '{s.id}' never leads to a final state (its "
+                      "transitions only go round)",
+                      f"状态 '{s.id}' 无法到达任何终止状态（流转只在几个状态间循环）")
 
     return c.problems

@@ -423,3 +423,58 @@ def test_a_state_set_aside_is_not_an_unknown_name() -> None:
                 "    labels: {zh: 审核, en: Review}\n    final: maybe\n")
     found = problems(text)
     assert [p.path for p in found] == ["states[1].final"], [p.render("en") for p in found]
+
+
+# -- what the validator once let through ----------------------------------------------
+
+
+def test_a_cycle_with_no_way_to_a_final_state_is_refused() -> None:
+    """review ↔ recheck, with the way to 'done' gone: cases would stay open for good."""
+    text = edit("""  - trigger: approve
+    labels: {zh: 批准, en: Approve}
+    source: review
+    dest: done
+    roles: [boss]
+""", """  - trigger: recheck
+    labels: {zh: 复核, en: Recheck}
+    source: review
+    dest: recheck
+    roles: [boss]
+  - trigger: back
+    labels: {zh: 退回, en: Back}
+    source: recheck
+    dest: review
+    roles: [boss]
+""", edit("""  - id: done""", """  - id: recheck
+    labels: {zh: 复核, en: Recheck}
+  - id: done"""))
+    found = [p for p in problems(text) if "never leads to a final state" in p.en]
+    assert {p.path for p in found} >= {"states[1].id", "states[2].id"}, found
+
+
+def test_a_field_whose_min_is_above_its_max_is_refused() -> None:
+    text = edit("amount: {type: integer, labels:", "amount: {type: integer, min: 31, max: 1, labels:")
+    (found,) = [p for p in problems(text) if "min 31 above its max 1" in p.en]
+    assert found.path == "fields.amount.min"
+
+
+def test_an_org_relation_with_a_bad_check_digit_is_refused() -> None:
+    from definitions import SHIPPED_ORG, org_from_text
+
+    text = SHIPPED_ORG.read_text(encoding="utf-8").replace(
+        '{id_number: "331122195803120422", relation: 姨母}',
+        '{id_number: "331122195803120423", relation: 姨母}')
+    with pytest.raises(DefinitionInvalid) as ei:
+        org_from_text(text)
+    assert any("not a resident ID number" in p.en and "120423" not in p.en
+               for p in ei.value.problems)
+
+
+def test_a_townships_first_responsible_person_works_at_the_township_or_above() -> None:
+    from definitions import SHIPPED_ORG, org_from_text
+
+    text = SHIPPED_ORG.read_text(encoding="utf-8").replace(
+        "first_responsible: [he.shuji]", "first_responsible: [luo.yan]")
+    with pytest.raises(DefinitionInvalid) as ei:
+        org_from_text(text)
+    assert any("luo.yan" in p.en and "first responsible" in p.en for p in ei.value.problems)
