@@ -31,8 +31,10 @@ Identifiers = Annotated[tuple[Identifier, ...], BeforeValidator(_listify), _one_
 Conditions = Annotated[tuple[str, ...], BeforeValidator(_listify),
                        _one_or_many({"type": "string"})]
 
+#: at most 4 digits: 9,999 days, hours, working days or months stay within the calendar
+#: (a timer 'after: 99999999999d' once passed and broke every later firing)
 DURATION_RE = re.compile(
-    r"^\s*(?P<n>\d+)\s*(?P<unit>d|h|m|days?|hours?|minutes?|wd|working[ _]days?|months?)\s*$")
+    r"^\s*(?P<n>\d{1,4})\s*(?P<unit>d|h|m|days?|hours?|minutes?|wd|working[ _]days?|months?)\s*$")
 #: who an escalation goes to besides roles: the first responsible persons
 #: （党委书记 and 镇长） of the township above the case
 FIRST_RESPONSIBLE = "first_responsible"
@@ -118,7 +120,8 @@ class TimerSpec(_Frozen):
     @classmethod
     def _duration(cls, v: str | None) -> str | None:
         if v is not None and not DURATION_RE.match(v):
-            raise ValueError(f"'{v}' is not a duration such as '3d', '2 working days' or '12h'")
+            raise ValueError(f"'{v}' is not a duration of at most 4 digits such as '3d', "
+                             "'2 working days' or '12h'")
         return v
 
     @field_validator("remind")
@@ -234,7 +237,7 @@ class ProcessDefinition(_Frozen):
     """A whole process: the root of a ``processes/*.yaml`` file."""
 
     process: Identifier
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=999_999)
     labels: Labels
     case_prefix: str = Field(pattern=r"^[A-Z][A-Z0-9]{0,7}$")
     roles: dict[Identifier, RoleSpec]

@@ -26,7 +26,7 @@ from definitions.validate import timer_refs
 from workflow.clock import Clock, SimulatedClock, local
 from workflow.core.authz import may_see_personal_data, platform_role
 from workflow.core.budget import Balance, BudgetFacts
-from workflow.core.data import coerce_text, with_papers
+from workflow.core.data import MAX_TEXT, coerce_text, with_papers
 from workflow.core.deadlines import TimeContext, WorkingDays
 from workflow.core.decide import (
     decide_fire,
@@ -58,6 +58,7 @@ from workflow.errors import (
     CaseNotFound,
     ClockError,
     IdempotencyKeyReused,
+    InvalidData,
     MigrationRefused,
     PermissionDenied,
     UnknownUser,
@@ -266,6 +267,7 @@ class Engine:
         ``data`` is typed; ``text`` holds ``name=value`` texts and ``papers``
         ``type=ref@date`` texts, coerced by the definition's fields.
         """
+        _check_command_text(idempotency_key, comment)
         defn = self.definitions.get(process, process_version)
         typed = {**(data or {}), **self._coerced(defn, text, papers)}
         command = Submit(process, user, typed, unit, comment, idempotency_key,
@@ -302,6 +304,7 @@ class Engine:
         command changes only this case: timers that fall due are the
         scheduler's work (``fire_due``).
         """
+        _check_command_text(idempotency_key, comment)
         actor = self.actor(user)
         self.sync_clock()
         with structlog.contextvars.bound_contextvars(case=case, actor=user, trigger=trigger):
@@ -707,6 +710,24 @@ class Deadline:
     deadline_at: datetime
     overdue: bool
     escalations: int
+
+
+#: an idempotency key is at most this long (the column's width on every database)
+MAX_KEY = 128
+
+
+def _check_command_text(key: str | None, comment: str | None) -> None:
+    """The key and the comment bounded where they enter (a key past the column's width
+    failed only on PostgreSQL, with raw SQL)."""
+    problems = []
+    if key is not None and (len(key) > MAX_KEY or not key.strip() or "\x00" in key):
+        problems.append(("idempotency_key", f"must be 1 to {MAX_KEY} characters, without NUL",
+                         f"幂等键应为 1 至 {MAX_KEY} 个字符，且不含空字符"))
+    if comment is not None and (len(comment) > MAX_TEXT or "\x00" in comment):
+        problems.append(("comment", f"must be at most {MAX_TEXT:,} characters, without NUL",
+                         f"意见最多 {MAX_TEXT:,} 个字符，且不含空字符"))
+    if problems:
+        raise InvalidData(problems)
 
 
 def _too_far(asked_en: str, asked_zh: str) -> NoReturn:

@@ -90,3 +90,29 @@ def test_migrating_a_version_to_itself_is_refused(engine: Engine) -> None:
 
     with pytest.raises(UsageError):
         engine.migrate(PROCESS, 1, 1, "admin")
+
+
+def test_an_idempotency_key_past_the_column_is_refused_on_every_database(
+        engine: Engine, new_case: object) -> None:
+    """A key over 128 characters once failed only on PostgreSQL, with raw SQL."""
+    number = new_case()  # type: ignore[operator]
+    with pytest.raises(InvalidData) as ei:
+        engine.fire(number, "accept", "wang.fang", idempotency_key="k" * 129)
+    assert [p[0] for p in ei.value.problems] == ["idempotency_key"]
+    assert engine.fire(number, "accept", "wang.fang", idempotency_key="k" * 128).version == 2
+
+
+@pytest.mark.parametrize(("old", "new", "words"), [
+    ("version: 1", "version: 99999999999999999999999", "less than or equal to 999999"),
+    ("after: 3d", "after: 99999999999d", "at most 4 digits"),
+])
+def test_absurd_figures_in_a_definition_are_refused_at_load(
+        old: str, new: str, words: str) -> None:
+    from definitions import SHIPPED_PROCESSES, DefinitionInvalid, definition_from_text
+    from workflow.core.registry import REGISTRY
+
+    text = (SHIPPED_PROCESSES / "relief_application.yaml").read_text(encoding="utf-8")
+    assert old in text
+    with pytest.raises(DefinitionInvalid) as ei:
+        definition_from_text(text.replace(old, new, 1), "r.yaml", known_guards=REGISTRY)
+    assert words in str(ei.value)
