@@ -22,6 +22,7 @@ from cli_commands.definitions import definitions_app, init, org_show, schema_tex
 from cli_commands.demo import demo
 from cli_commands.notify import notify_app
 from cli_commands.reports import report_app
+from cli_commands.serve import serve, users_app
 from cli_commands.time import clock_app, deadlines, scheduler_app
 
 __all__ = ["app", "schema_text"]
@@ -62,6 +63,8 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(report_app, name="report")
 app.command()(demo)
 app.add_typer(notify_app, name="notify")
+app.command()(serve)
+app.add_typer(users_app, name="users")
 
 
 def main() -> None:  # pragma: no cover - console entry for python -m

@@ -61,7 +61,7 @@ class OrgSpec(_Frozen):
 #: role id → (labels, the administrative acts it permits). No process names them.
 PLATFORM_ROLES: Mapping[str, tuple[Mapping[str, str], frozenset[str]]] = {
     "administrator": ({"zh": "系统管理员", "en": "administrator"},
-                      frozenset({"migrate", "register"})),
+                      frozenset({"migrate", "register", "tokens"})),
     # seals the record for the inspectors; not the administrator, who could then
     # rewrite history and its checkpoints together
     "auditor": ({"zh": "审计员", "en": "auditor"}, frozenset({"checkpoint"})),

@@ -181,6 +181,24 @@ class CheckpointRow(SQLModel, table=True):
     signature: str | None = Field(default=None, max_length=64)
 
 
+class TokenRow(SQLModel, table=True):
+    """An API token of one user: only its SHA-256 is kept (the token is shown once)."""
+
+    __tablename__ = "tokens"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(max_length=64, index=True)
+    digest: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    #: the first characters, to tell tokens apart in a list
+    prefix: str = Field(max_length=16)
+    label: str | None = Field(default=None, max_length=200)
+    created_at: datetime = _dt()
+    created_by: str = Field(max_length=64)
+    expires_at: datetime = _dt()
+    revoked_at: datetime | None = _dt(nullable=True)
+    revoked_by: str | None = Field(default=None, max_length=64)
+    last_used_at: datetime | None = _dt(nullable=True)
+
+
 class TimerRow(SQLModel, table=True):
     """A durable timer: written with the transition that creates it, cancelled
     with the one that makes it moot, and marked fired in the same transaction
@@ -273,4 +291,5 @@ timers = TimerRow.__table__  # type: ignore[attr-defined]
 outbox = OutboxRow.__table__  # type: ignore[attr-defined]
 checkpoints = CheckpointRow.__table__  # type: ignore[attr-defined]
 ledger = LedgerRow.__table__  # type: ignore[attr-defined]
+tokens = TokenRow.__table__  # type: ignore[attr-defined]
 deliveries = DeliveryRow.__table__  # type: ignore[attr-defined]

@@ -39,6 +39,7 @@ from storage.db import make_engine, resolve_url
 from storage.outbox import OutboxStore
 from storage.sql import SqlStore
 from storage.tables import SCHEMA_VERSION, metadata
+from storage.tokens import TokenStore
 from workflow.clock import Clock, SimulatedClock, SystemClock
 from workflow.core.calendar import WorkingCalendar
 from workflow.core.registry import REGISTRY
@@ -315,6 +316,17 @@ def open_bulk_writer(engine: Engine) -> BulkWriter:
     from storage.bulk_writer import BulkWriter
 
     return BulkWriter(engine.store)
+
+
+def open_tokens(engine: Engine) -> TokenStore:
+    """The API token store of the engine's database.
+
+    Raises:
+        StorageError: the engine's store is not an SQL store.
+    """
+    if not isinstance(engine.store, SqlStore):
+        raise StorageError("tokens need an SQL database", "令牌需要 SQL 数据库")
+    return TokenStore(engine.store.engine)
 
 
 def open_outbox(engine: Engine) -> OutboxStore:

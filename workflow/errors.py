@@ -17,6 +17,7 @@ the rest are defined below.
     │   └── UnknownSubgroup           (definitions.standards)
     ├── UnknownUser
     ├── UserRequired                  a command that acts, without --as
+    ├── NotAuthenticated              a request with no token, or one unknown, expired or revoked
     ├── CaseNotFound
     ├── UsageError                    options that do not go together, an unknown choice
     ├── FileError                     a file that cannot be read or written as asked
@@ -85,6 +86,17 @@ class UsageError(BangfuError):
     """Options of a command that do not go together, or an unknown choice."""
 
     code = "usage"
+
+
+class NotAuthenticated(BangfuError):
+    """A request that names no user it can prove: no token, or one that is unknown,
+    expired or revoked (which of these is not said: it would help a guesser)."""
+
+    code = "not_authenticated"
+
+    def __init__(self, en: str = "a valid token is required (Authorization: Bearer TOKEN)",
+                 zh: str = "需要有效的令牌（Authorization: Bearer 令牌）") -> None:
+        super().__init__(en, zh)
 
 
 class FileError(BangfuError):

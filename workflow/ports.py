@@ -250,3 +250,28 @@ class Outbox(Protocol):
     def requeue(self, ref: str, now: datetime, wall: datetime | None = None) -> list[str]:
         """Put deliveries back in the queue, due now; the delivery ids re-queued."""
         ...
+
+
+class TokenStore(Protocol):
+    """Where API tokens are kept: by their SHA-256 only."""
+
+    def add(self, *, user_id: str, digest: str, prefix: str, label: str | None,
+            created_at: datetime, created_by: str, expires_at: datetime) -> int:
+        """Store a new token; returns its id."""
+        ...
+
+    def by_digest(self, digest: str) -> dict[str, Any] | None:
+        """The token whose SHA-256 is ``digest``, or None."""
+        ...
+
+    def listed(self, user_id: str | None = None) -> list[dict[str, Any]]:
+        """Every token (of one user), oldest first."""
+        ...
+
+    def revoke(self, token_id: int, at: datetime, by: str) -> bool:
+        """Revoke a token; False if there is no such live token."""
+        ...
+
+    def used(self, token_id: int, at: datetime) -> None:
+        """Note when a token was last used."""
+        ...

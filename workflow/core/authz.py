@@ -118,6 +118,16 @@ def conflicted(defn: CompiledDefinition, org: Org, case: Case, actor: Actor) -> 
     return isinstance(value, str) and org.related(actor.id, value)
 
 
+def may_read(defn: CompiledDefinition, org: Org, case: Case, actor: Actor) -> bool:
+    """Deny by default: a case is read by its own applicant, and by holders of a
+    jurisdiction role whose unit contains the case's (the county's inspectors reach
+    every case). A role any member of the public holds reaches only the notices."""
+    if actor.is_system or (case.applicant_user is not None and case.applicant_user == actor.id):
+        return True
+    return org.in_subtree(case.unit, actor.unit) and any(
+        defn.spec.roles[r].scope == "jurisdiction" for r in actor.roles if r in defn.spec.roles)
+
+
 def may_see_personal_data(defn: CompiledDefinition, org: Org, case: Case, actor: Actor) -> bool:
     """Full ID and phone numbers are for holders of a jurisdiction role over the case."""
     return org.in_subtree(case.unit, actor.unit) and any(

@@ -9,9 +9,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from workflow.core.authz import may_read
 from workflow.core.model import Case, CommandResult
 from workflow.engine import Engine
-from workflow.errors import InvalidData, UserRequired
+from workflow.errors import CaseNotFound, InvalidData, UserRequired
 from workflow.views import (
     View,
     case_view,
@@ -115,3 +116,37 @@ def queue(engine: Engine, user: str, lang: str) -> Page:
 def result(engine: Engine, res: CommandResult, lang: str) -> dict[str, Any]:
     """The answer of a command as a view."""
     return result_view(engine, res, lang)
+
+
+# -- reads as one user (the HTTP API's; deny by default) ------------------------------
+
+
+def readable(engine: Engine, user: str, ref: str) -> Case:
+    """The case, if ``user`` may read it.
+
+    Raises:
+        UnknownUser; CaseNotFound: no such case, or one ``user`` may not read (its
+            existence is not told to those outside its units).
+    """
+    actor = engine.actor(user)
+    case = engine.get_case(ref)
+    if not may_read(engine.definition_for(case), engine.org, case, actor):
+        raise CaseNotFound(ref)
+    return case
+
+
+def list_readable(engine: Engine, user: str, lang: str, *, process: str | None = None,
+                  states: Sequence[str] | None = None, limit: int = 50,
+                  offset: int = 0) -> Page:
+    """The cases ``user`` may read, oldest first, one page of them, with the total."""
+    actor = engine.actor(user)
+    units = engine.subtree(actor.unit) if actor.unit in engine.org.units else []
+    found = [c for c in engine.store.list_cases(process=process, states=states, units=units)
+             if may_read(engine.definition_for(c), engine.org, c, actor)]
+    seen = {c.id for c in found}
+    found += [c for c in engine.store.list_cases(process=process, states=states,
+                                                 applicant_user=actor.id) if c.id not in seen]
+    found.sort(key=lambda c: (c.created_at, c.number))
+    page = found[offset:offset + limit]
+    return Page([case_view(engine, c, lang) for c in page],
+                [list_cells(engine, c, lang) for c in page], len(found), offset, limit)

@@ -1,0 +1,148 @@
+"""The app factory: one Engine and token store per app, a bearer token per request,
+the routes of ``/v1`` calling the services the CLI calls."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.problems import bangfu_error, invalid_request, language, problem
+from definitions.errors import BangfuError
+from workflow.engine import Engine
+from workflow.errors import UsageError
+from workflow.ports import TokenStore
+
+#: the largest request body taken (a bulk fire of a village's list fits many times)
+MAX_BODY = 1024 * 1024
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SubmitBody(_Body):
+    process: str = Field(max_length=64)
+    data: dict[str, Any] = Field(default_factory=dict, description="typed field values; "
+                                 "money in fen")
+    comment: str | None = Field(default=None, max_length=20_000)
+    unit: str | None = Field(default=None, max_length=64)
+    campaign: str | None = Field(default=None, max_length=64)
+
+
+class FireBody(_Body):
+    trigger: str = Field(max_length=64)
+    data: dict[str, Any] = Field(default_factory=dict, description="typed field values; "
+                                 "money in fen")
+    comment: str | None = Field(default=None, max_length=20_000)
+
+
+Key = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)]
+Match = Annotated[str | None, Header(alias="If-Match", max_length=32)]
+
+
+def _version(if_match: str | None) -> int | None:
+    """The expected case version of an ``If-Match`` header ('7' or the ETag '"7"')."""
+    if if_match is None:
+        return None
+    text = if_match.strip().removeprefix("W/").strip('"')
+    if not text.isdigit() or len(text) > 9:
+        raise UsageError(f"If-Match must be the case's version, not '{if_match[:32]}'",
+                         f"If-Match 应为案件的版本号，而不是 '{if_match[:32]}'")
+    return int(text)
+
+
+def create_app(engine: Engine, tokens: TokenStore) -> FastAPI:
+    """The HTTP API on ``engine``; requests authenticate with tokens of ``tokens``."""
+    from workflow.services import cases as svc
+    from workflow.services.identity import authenticate
+
+    app = FastAPI(title="Bangfu 帮扶", version="1", summary="Hardship-relief approval "
+                  "workflows: cases, reviews, the audit trail",
+                  openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
+    app.add_exception_handler(BangfuError, bangfu_error)
+    app.add_exception_handler(RequestValidationError, invalid_request)
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next: Any) -> Any:
+        size = request.headers.get("content-length")
+        if size is not None and (not size.isdigit() or int(size) > MAX_BODY):
+            zh = language(request) == "zh"
+            return problem(413, "too_large", "request too large",
+                           f"请求体超过 {MAX_BODY:,} 字节" if zh else
+                           f"the request body is over {MAX_BODY:,} bytes")
+        return await call_next(request)
+
+    def user(authorization: Annotated[str | None, Header(max_length=200)] = None) -> str:
+        scheme, _, token = (authorization or "").partition(" ")
+        return authenticate(engine, tokens, token.strip() if scheme.lower() == "bearer"
+                            else None)
+
+    def lang(request: Request) -> str:
+        return language(request)
+
+    User = Annotated[str, Depends(user)]
+    Lang = Annotated[str, Depends(lang)]
+
+    @app.get("/health", tags=["operations"])
+    def health() -> dict[str, Any]:
+        """The server answers (no login)."""
+        return {"ok": True}
+
+    @app.get("/v1/me", tags=["identity"])
+    def me(who: User, lng: Lang) -> dict[str, Any]:
+        """The token's user."""
+        actor = engine.actor(who)
+        return {"id": actor.id, "name": actor.name, "unit": actor.unit,
+                "unit_path": engine.org.unit_path(actor.unit, lng), "roles": list(actor.roles)}
+
+    @app.get("/v1/cases", tags=["cases"])
+    def list_cases(who: User, lng: Lang, process: Annotated[str | None, Query(max_length=64)]
+                   = None, state: Annotated[list[str] | None, Query()] = None,
+                   limit: Annotated[int, Query(ge=1, le=500)] = 50,
+                   offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> dict[str, Any]:
+        """The cases the user may read, one page, with the total."""
+        page = svc.list_readable(engine, who, lng, process=process, states=state, limit=limit,
+                                 offset=offset)
+        nxt = offset + limit if offset + limit < page.total else None
+        return {"total": page.total, "offset": offset, "limit": limit, "next_offset": nxt,
+                "cases": page.rows}
+
+    @app.get("/v1/cases/{ref}", tags=["cases"])
+    def show_case(ref: str, who: User, lng: Lang) -> dict[str, Any]:
+        """A case with its papers, timers and what the user may do now (and why not)."""
+        case = svc.readable(engine, who, ref)
+        return svc.show(engine, who, case.id, lng)
+
+    @app.get("/v1/cases/{ref}/history", tags=["cases"])
+    def case_history(ref: str, who: User, lng: Lang) -> dict[str, Any]:
+        """The case's events, masked."""
+        case = svc.readable(engine, who, ref)
+        _, events = svc.history(engine, case.id, lng)
+        return {"case": case.number, "events": events}
+
+    @app.post("/v1/cases", tags=["cases"], status_code=201)
+    def submit(body: SubmitBody, who: User, lng: Lang, key: Key = None) -> dict[str, Any]:
+        """Open a case; a retry with the same ``Idempotency-Key`` answers the first result."""
+        res = engine.submit(body.process, who, body.data, unit=body.unit, comment=body.comment,
+                            idempotency_key=key, campaign=body.campaign)
+        return svc.result(engine, res, lng)
+
+    @app.post("/v1/cases/{ref}/fire", tags=["cases"])
+    def fire(ref: str, body: FireBody, who: User, lng: Lang, key: Key = None,
+             if_match: Match = None) -> dict[str, Any]:
+        """Fire a trigger; ``If-Match`` names the version the user saw (412 if stale)."""
+        case = svc.readable(engine, who, ref)
+        res = engine.fire(case.id, body.trigger, who, data=body.data, comment=body.comment,
+                          expected_version=_version(if_match), idempotency_key=key)
+        return svc.result(engine, res, lng)
+
+    @app.get("/v1/queue", tags=["cases"])
+    def queue(who: User, lng: Lang) -> dict[str, Any]:
+        """The cases on which the user can act now, with what they can do."""
+        page = svc.queue(engine, who, lng)
+        return {"total": page.total, "cases": page.rows}
+
+    return app

@@ -1,0 +1,123 @@
+"""``bangfu serve`` (the HTTP API under uvicorn) and ``bangfu users token …`` (API
+tokens: made by an administrator, shown once, listed, revoked)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from cli_commands.common import (
+    AsOpt,
+    DbOpt,
+    DefsOpt,
+    JsonOpt,
+    LangOpt,
+    Ui,
+    emit,
+    handled,
+    need_user,
+    open_engine,
+    out,
+)
+
+users_app = typer.Typer(help="用户与令牌 / users and their API tokens", no_args_is_help=True)
+token_app = typer.Typer(help="API 令牌 / API tokens", no_args_is_help=True)
+users_app.add_typer(token_app, name="token")
+
+
+@handled
+def serve(
+    host: Annotated[str, typer.Option("--host", help="监听地址 / address")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="端口 / port")] = 8000,
+    db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh",
+    as_json: JsonOpt = False,
+) -> None:
+    """运行 HTTP API（令牌登录）/ run the HTTP API (token login)."""
+    import uvicorn
+
+    from api import create_app
+    from workflow.bootstrap import open_tokens
+
+    engine = open_engine(db, definitions)
+    app = create_app(engine, open_tokens(engine))
+    ui = Ui(lang, as_json)
+    out.print(ui.t(f"帮扶 HTTP API：http://{host}:{port}（文档 /docs，OpenAPI /openapi.json）",
+                   f"Bangfu HTTP API: http://{host}:{port} (docs /docs, OpenAPI /openapi.json)"))
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+@token_app.command("create")
+@handled
+def token_create(
+    owner: Annotated[str, typer.Argument(help="令牌所属用户 / the token's user")],
+    expires: Annotated[str, typer.Option("--expires", help="有效期，如 90d / life, e.g. 90d")]
+    = "90d",
+    label: Annotated[str | None, typer.Option("--label", help="备注 / label")] = None,
+    user: AsOpt = None, db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh",
+    as_json: JsonOpt = False,
+) -> None:
+    """为用户新建令牌（仅显示一次；需系统管理员角色）/ make a token for a user (shown once;
+    needs the administrator role)."""
+    from workflow.bootstrap import open_tokens
+    from workflow.services.identity import create_token
+    from workflow.services.time import parse_advance
+
+    ui = Ui(lang, as_json)
+    engine = open_engine(db, definitions)
+    made = create_token(engine, open_tokens(engine), need_user(user), owner,
+                        parse_advance(expires), label)
+    if as_json:
+        emit({"id": made.id, "user": made.user, "token": made.token,
+              "expires_at": made.expires_at})
+        return
+    out.print(made.token)
+    out.print(ui.t(f"令牌 {made.id} 属于 {made.user}，{made.expires_at} 到期；只显示这一次，请妥善保存",
+                   f"token {made.id} of {made.user}, expires {made.expires_at}; shown only "
+                   "this once: keep it safe"))
+
+
+@token_app.command("list")
+@handled
+def token_list(
+    owner: Annotated[str | None, typer.Option("--user", help="只列此用户 / one user's")] = None,
+    user: AsOpt = None, db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh",
+    as_json: JsonOpt = False,
+) -> None:
+    """列出令牌（不显示令牌本身）/ list tokens (never the token itself)."""
+    from workflow.bootstrap import open_tokens
+    from workflow.services.identity import list_tokens
+
+    ui = Ui(lang, as_json)
+    engine = open_engine(db, definitions)
+    rows = list_tokens(engine, open_tokens(engine), need_user(user), owner)
+    if as_json:
+        emit(rows)
+        return
+    table = Table("#", ui.t("用户", "User"), ui.t("前缀", "Prefix"), ui.t("状态", "State"),
+                  ui.t("到期", "Expires"), ui.t("最近使用", "Last used"), ui.t("备注", "Label"))
+    for r in rows:
+        table.add_row(str(r["id"]), r["user"], r["prefix"] + "…", r["state"], r["expires_at"],
+                      r["last_used_at"] or "", r["label"] or "")
+    out.print(table)
+
+
+@token_app.command("revoke")
+@handled
+def token_revoke(
+    token_id: Annotated[int, typer.Argument(help="令牌编号 / token id")],
+    user: AsOpt = None, db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh",
+    as_json: JsonOpt = False,
+) -> None:
+    """吊销令牌 / revoke a token."""
+    from workflow.bootstrap import open_tokens
+    from workflow.services.identity import revoke_token
+
+    ui = Ui(lang, as_json)
+    engine = open_engine(db, definitions)
+    revoke_token(engine, open_tokens(engine), need_user(user), token_id)
+    if as_json:
+        emit({"revoked": token_id})
+    else:
+        out.print(ui.t(f"已吊销令牌 {token_id}", f"token {token_id} revoked"))
