@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app, schema_text
+from tests.helpers.engines import NEEDS_PROC_FD, handles_on, no_collector
 
 ROOT = Path(__file__).resolve().parent.parent
 START = "2027-01-04T09:00+08:00"
@@ -310,3 +311,16 @@ def test_shipped_definitions_validate_against_the_published_schema(path: Path) -
     data, _, _ = load_yaml_file(path)
     schema = json.loads((ROOT / "definitions" / "schema.json").read_text("utf-8"))
     jsonschema.validate(data, schema)
+
+
+@NEEDS_PROC_FD
+@pytest.mark.parametrize("argv", [("case", "list"), ("case", "show", "CF27-999999"),
+                                  ("audit", "verify"), ("demo",)],
+                         ids=["done", "refused", "streamed", "demo refused"])
+def test_a_command_leaves_no_database_file_open(db: Path, argv: tuple[str, ...]) -> None:
+    """A command run in-process (the tests, a server's console) closes its database
+    connections when it ends, done or refused: none is left for the collector."""
+    submit(db)
+    with no_collector():
+        bangfu(db, *argv, ok=False)
+        assert handles_on(db) == 0

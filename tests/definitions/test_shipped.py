@@ -23,7 +23,7 @@ from definitions import (
 )
 from definitions.loader import load_yaml_file
 from definitions.org import PLATFORM_ROLES
-from tests.conftest import ALL_PAPERS
+from tests.helpers.cases import ALL_PAPERS
 from workflow.bootstrap import init_database, open_engine
 from workflow.core.registry import REGISTRY
 

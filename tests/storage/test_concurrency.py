@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PROCESS, application, count_rows
+from tests.helpers.cases import PROCESS, application, count_rows
+from tests.helpers.engines import opened
 from workflow import (
     Case,
     ConcurrencyConflict,
@@ -17,7 +18,6 @@ from workflow import (
     IdempotencyKeyReused,
     InvalidTrigger,
 )
-from workflow.bootstrap import open_engine
 
 Walk = Callable[..., Case]
 NewCase = Callable[..., str]
@@ -57,8 +57,8 @@ def test_second_engine_on_the_same_file_conflicts(engine: Engine, db_path: str,
                                                   new_case: NewCase) -> None:
     """Two engines (e.g. the CLI and the portal) on one file see each other's versions."""
     number = new_case()
-    other = open_engine(db_path)
-    other.fire(number, "accept", "wang.fang", expected_version=1)
+    with opened(db_path) as other:
+        other.fire(number, "accept", "wang.fang", expected_version=1)
     with pytest.raises(ConcurrencyConflict):
         engine.fire(number, "accept", "wang.fang", expected_version=1)
     assert engine.get_case(number).version == 2

@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 
 from definitions import SHIPPED_ORG, org_from_text
-from tests.conftest import LI_ID, PROCESS, VILLAGES, application
+from tests.helpers.cases import LI_ID, PROCESS, VILLAGES, application
 from workflow import (
     Case,
     Engine,

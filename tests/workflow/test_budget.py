@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from cli import app
 from definitions import SHIPPED
-from tests.conftest import DISBURSE, START, application, household_id, move, standard_fen
+from tests.helpers.cases import DISBURSE, START, application, household_id, move, standard_fen
 from workflow import Engine
 from workflow.bootstrap import init_database, open_engine
 from workflow.core.budget import BudgetExceeded

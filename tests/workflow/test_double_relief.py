@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import LI_ID, application
+from tests.helpers.cases import LI_ID, application
 from workflow import Engine, GuardFailed
 from workflow.core.decide import decide_fire
 from workflow.core.machine import machine_for

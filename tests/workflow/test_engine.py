@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from definitions import UnknownDefinition
-from tests.conftest import (
+from tests.helpers.cases import (
     DISBURSE,
     FINAL,
     NON_FINAL,

@@ -17,22 +17,20 @@ from typer.testing import CliRunner
 from cli import app
 from definitions import SHIPPED_PROCESSES, load_definition
 from definitions.standards import load_medical_aid_rules
+from tests.helpers.union import CHEN_ID, WORKER, medical_application
 from workflow import Engine, GuardFailed, InvalidData, PermissionDenied
 from workflow.core.decide import decide_fire
 from workflow.core.machine import machine_for
 from workflow.core.model import Case, Decision, Fire
 from workflow.core.registry import REGISTRY
 from workflow.errors import DoubleRelief
-from workflow.rules.idcard import check_digit
 
 ARCHIVE = SHIPPED_PROCESSES / "hardship_archive.yaml"
 MEDICAL = SHIPPED_PROCESSES / "medical_aid.yaml"
 RULES = load_medical_aid_rules()
 
-WORKER, ENTERPRISE, DISTRICT = "chen.guoqiang", "xie.hong", "pan.wei"
+ENTERPRISE, DISTRICT = "xie.hong", "pan.wei"
 COUNTY, PROVINCE, NATIONAL = "cao.min", "yuan.jie", "du.ning"
-#: chen.guoqiang's ID number (fictitious, with its check digit)
-CHEN_ID = "33112219790815003" + check_digit("33112219790815003")
 NOTICE = timedelta(days=5)
 YEAR_FEN = {"deep": 790000, "relative": 630000}
 
@@ -253,16 +251,6 @@ def test_quarterly_payments_tell_nobody(engine: Engine) -> None:
 
 
 # -- medical aid -----------------------------------------------------------------
-
-
-def medical_application(kind: str, costs_yuan: int | Decimal,
-                        losses_yuan: int | None = None) -> dict[str, Any]:
-    data: dict[str, Any] = {"worker_name": "陈国强", "id_number": CHEN_ID, "aid_kind": kind,
-                            "compliant_costs_fen": int(costs_yuan * 100),
-                            "diagnosis_note": "县人民医院诊断证明及票据"}
-    if losses_yuan is not None:
-        data["accident_losses_fen"] = losses_yuan * 100
-    return data
 
 
 def decide_approve(engine: Engine, case: Case, amount_yuan: int | None,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.workflow.test_audit import bangfu
+from tests.helpers.cli import bangfu
 from workflow import Engine
 from workflow.core.chain import heads_hash
 from workflow.core.decide import seal
