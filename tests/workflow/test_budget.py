@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from cli import app
 from definitions import SHIPPED
 from tests.helpers.cases import DISBURSE, START, application, household_id, move, standard_fen
 from workflow import Engine
-from workflow.bootstrap import init_database, open_engine
+from workflow.bootstrap import close_engine, init_database, open_engine
 from workflow.core.budget import BudgetExceeded
 
 PROCESS = "relief_application"
@@ -38,11 +39,25 @@ def small_budget(tmp_path: Path, general: int, fallback: int | None) -> Path:
     return root / "processes"
 
 
-def engine_on(tmp_path: Path, general: int, fallback: int | None) -> Engine:
-    defs = small_budget(tmp_path, general, fallback)
-    db = str(tmp_path / "b.db")
-    init_database(db, definitions=defs, simulated_start=START)
-    return open_engine(db, definitions=defs)
+EngineOn = Callable[[Path, int, int | None], Engine]
+
+
+@pytest.fixture
+def engine_on() -> Iterator[EngineOn]:
+    """``engine_on(tmp_path, general, fallback)``: an engine on a new database with
+    ``small_budget``'s definitions, closed after the test."""
+    made: list[Engine] = []
+
+    def build(folder: Path, general: int, fallback: int | None) -> Engine:
+        defs = small_budget(folder, general, fallback)
+        db = str(folder / "b.db")
+        init_database(db, definitions=defs, simulated_start=START)
+        made.append(open_engine(db, definitions=defs))
+        return made[-1]
+
+    yield build
+    for engine in made:
+        close_engine(engine)
 
 
 def general_case(engine: Engine, n: int, target: str) -> str:
@@ -56,7 +71,7 @@ def lines(engine: Engine) -> dict[str, dict[str, int]]:
     return engine.store.budget_report("spring_festival_2027")  # type: ignore[attr-defined]
 
 
-def test_approval_reserves_and_disbursement_spends(tmp_path: Path) -> None:
+def test_approval_reserves_and_disbursement_spends(tmp_path: Path, engine_on: EngineOn) -> None:
     """Passing the second review reserves the standard; paying it moves it to spent."""
     engine = engine_on(tmp_path, 1200, None)
     number = general_case(engine, 1, "disbursement")
@@ -67,7 +82,7 @@ def test_approval_reserves_and_disbursement_spends(tmp_path: Path) -> None:
     assert lines(engine)["general"] == {"reserve": 60000, "spend": 60000}
 
 
-def test_overspending_falls_back_to_the_named_fund(tmp_path: Path) -> None:
+def test_overspending_falls_back_to_the_named_fund(tmp_path: Path, engine_on: EngineOn) -> None:
     """When the general line is used up, the temporary relief fund pays, and it shows."""
     engine = engine_on(tmp_path, 600, 600)
     general_case(engine, 1, "disbursement")
@@ -77,7 +92,8 @@ def test_overspending_falls_back_to_the_named_fund(tmp_path: Path) -> None:
     assert report["temporary_relief"] == {"reserve": 60000}
 
 
-def test_overspending_without_a_fallback_is_refused_and_nothing_written(tmp_path: Path) -> None:
+def test_overspending_without_a_fallback_is_refused_and_nothing_written(
+        tmp_path: Path, engine_on: EngineOn) -> None:
     """An approval beyond the line is refused, the case stays in second review."""
     engine = engine_on(tmp_path, 600, None)
     general_case(engine, 1, "disbursement")
@@ -90,7 +106,8 @@ def test_overspending_without_a_fallback_is_refused_and_nothing_written(tmp_path
     assert lines(engine)["general"] == {"reserve": 60000}
 
 
-def test_withdrawal_after_approval_releases_the_reservation(tmp_path: Path) -> None:
+def test_withdrawal_after_approval_releases_the_reservation(tmp_path: Path,
+                                                            engine_on: EngineOn) -> None:
     """A withdrawal gives the reserved money back to the line."""
     engine = engine_on(tmp_path, 600, None)
     number = general_case(engine, 1, "disbursement")
@@ -99,7 +116,7 @@ def test_withdrawal_after_approval_releases_the_reservation(tmp_path: Path) -> N
     general_case(engine, 2, "disbursement")  # the line has room again
 
 
-def test_report_budget_reconciles_with_the_cases(tmp_path: Path) -> None:
+def test_report_budget_reconciles_with_the_cases(tmp_path: Path, engine_on: EngineOn) -> None:
     """`bangfu report budget` shows each line and its total paid equals the completed cases."""
     engine = engine_on(tmp_path, 1200, None)
     number = general_case(engine, 1, "disbursement")
