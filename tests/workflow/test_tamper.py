@@ -18,9 +18,11 @@ from tests.helpers.cli import bangfu
 from workflow import Engine
 from workflow.core.chain import heads_hash
 from workflow.core.decide import seal
+from workflow.errors import DamagedRecord
 from workflow.services.inspection import (
     GENESIS_CHECKPOINT,
     checkpoint_json,
+    export_trail,
     make_checkpoint,
     verify,
 )
@@ -399,3 +401,16 @@ def test_reading_a_damaged_case_row_names_it(demo: Engine, demo_path: Path) -> N
     result = bangfu("case", "show", number, "--db", str(demo_path), "--lang", "en")
     assert result.exit_code == 1  # type: ignore[attr-defined]
     assert f"record of case '{number}' is damaged" in result.output  # type: ignore[attr-defined]
+
+
+def test_an_export_stopped_by_a_damaged_case_gives_its_connections_back(
+        demo: Engine, demo_path: Path, tmp_path: Path) -> None:
+    """The export streams every history; a damaged case stops it, and the stream's
+    connections go back to the pool then, not once the refusal (kept here, as the CLI
+    keeps it to print it) is forgotten."""
+    expect = break_payload_json(demo, demo_path)
+    pool = demo.store.engine.pool  # type: ignore[attr-defined]
+    with pytest.raises(DamagedRecord) as ei:
+        export_trail(demo, tmp_path / "export")
+    assert pool.checkedout() == 0
+    assert expect.case in str(ei.value)

@@ -8,7 +8,8 @@ from __future__ import annotations
 import csv
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -197,27 +198,28 @@ def verify(engine: Engine, case_ref: str | None = None,
         items = store.iter_histories()
         total = store.counts()[0]
     seen: set[str] = set()
-    for case_id, stored, events in items:
-        report.cases += 1
-        report.events += len(events)
-        seen.add(case_id)
-        ref = stored.number if stored is not None else case_id
-        process = _process_of(stored, events)
-        if process is None:
-            report.findings.append(Finding(ref, None, "the case's process is unknown (no "
-                                           "submission event and no case row)",
-                                           "无法确定案件所属流程（缺少提交记录和案件本身）"))
-            continue
-        report.findings += check_case(_resolver(engine, process), stored, events, ref)
-        head = expected.get(case_id)
-        if head is not None:
-            seq, digest, name, _ = head
-            if seq > len(events) or events[seq - 1].hash != digest:
-                report.findings.append(Finding(
-                    ref, seq, f"event {seq} is not the one {name} recorded",
-                    f"第 {seq} 条记录与{name.replace('checkpoint', '检查点')}记录的不一致"))
-        if progress is not None:
-            progress(report.cases, total)
+    with _closed_after(items):
+        for case_id, stored, events in items:
+            report.cases += 1
+            report.events += len(events)
+            seen.add(case_id)
+            ref = stored.number if stored is not None else case_id
+            process = _process_of(stored, events)
+            if process is None:
+                report.findings.append(Finding(ref, None, "the case's process is unknown (no "
+                                               "submission event and no case row)",
+                                               "无法确定案件所属流程（缺少提交记录和案件本身）"))
+                continue
+            report.findings += check_case(_resolver(engine, process), stored, events, ref)
+            head = expected.get(case_id)
+            if head is not None:
+                seq, digest, name, _ = head
+                if seq > len(events) or events[seq - 1].hash != digest:
+                    report.findings.append(Finding(
+                        ref, seq, f"event {seq} is not the one {name} recorded",
+                        f"第 {seq} 条记录与{name.replace('checkpoint', '检查点')}记录的不一致"))
+            if progress is not None:
+                progress(report.cases, total)
     for case_id, (seq, _, name, number) in expected.items():
         if case_id not in seen:
             report.findings.append(Finding(
@@ -225,6 +227,18 @@ def verify(engine: Engine, case_ref: str | None = None,
                 f"案件缺失：{name.replace('checkpoint', '检查点')}记录该案件有 {seq} 条记录"))
     report.seconds = time.perf_counter() - began
     return report
+
+
+@contextmanager
+def _closed_after(items: Any) -> Iterator[Any]:
+    """``items`` for the block, closed after it however it ends: a stream of every
+    history holds its connections until it is read to the end or closed."""
+    try:
+        yield items
+    finally:
+        close = getattr(items, "close", None)
+        if close is not None:
+            close()
 
 
 # -- export -------------------------------------------------------------------
@@ -270,7 +284,9 @@ def export_trail(engine: Engine, out_dir: Path, case_ref: str | None = None,
     events_tmp = events_file.with_name(events_file.name + ".part")
     timeline_tmp = timeline_file.with_name(timeline_file.name + ".part")
     try:
-        n_cases, n_events = _write_trail(engine, items, events_tmp, timeline_tmp, masked, lang)
+        with _closed_after(items):
+            n_cases, n_events = _write_trail(engine, items, events_tmp, timeline_tmp, masked,
+                                             lang)
     except BaseException:
         events_tmp.unlink(missing_ok=True)
         timeline_tmp.unlink(missing_ok=True)
