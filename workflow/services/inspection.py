@@ -198,28 +198,27 @@ def verify(engine: Engine, case_ref: str | None = None,
         items = store.iter_histories()
         total = store.counts()[0]
     seen: set[str] = set()
-    with _closed_after(items):
-        for case_id, stored, events in items:
-            report.cases += 1
-            report.events += len(events)
-            seen.add(case_id)
-            ref = stored.number if stored is not None else case_id
-            process = _process_of(stored, events)
-            if process is None:
-                report.findings.append(Finding(ref, None, "the case's process is unknown (no "
-                                               "submission event and no case row)",
-                                               "无法确定案件所属流程（缺少提交记录和案件本身）"))
-                continue
-            report.findings += check_case(_resolver(engine, process), stored, events, ref)
-            head = expected.get(case_id)
-            if head is not None:
-                seq, digest, name, _ = head
-                if seq > len(events) or events[seq - 1].hash != digest:
-                    report.findings.append(Finding(
-                        ref, seq, f"event {seq} is not the one {name} recorded",
-                        f"第 {seq} 条记录与{name.replace('checkpoint', '检查点')}记录的不一致"))
-            if progress is not None:
-                progress(report.cases, total)
+    for case_id, stored, events in items:
+        report.cases += 1
+        report.events += len(events)
+        seen.add(case_id)
+        ref = stored.number if stored is not None else case_id
+        process = _process_of(stored, events)
+        if process is None:
+            report.findings.append(Finding(ref, None, "the case's process is unknown (no "
+                                           "submission event and no case row)",
+                                           "无法确定案件所属流程（缺少提交记录和案件本身）"))
+            continue
+        report.findings += check_case(_resolver(engine, process), stored, events, ref)
+        head = expected.get(case_id)
+        if head is not None:
+            seq, digest, name, _ = head
+            if seq > len(events) or events[seq - 1].hash != digest:
+                report.findings.append(Finding(
+                    ref, seq, f"event {seq} is not the one {name} recorded",
+                    f"第 {seq} 条记录与{name.replace('checkpoint', '检查点')}记录的不一致"))
+        if progress is not None:
+            progress(report.cases, total)
     for case_id, (seq, _, name, number) in expected.items():
         if case_id not in seen:
             report.findings.append(Finding(
