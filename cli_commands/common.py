@@ -48,6 +48,8 @@ DocOpt = Annotated[list[str] | None, typer.Option(
     "type=ref@date (repeatable)")]
 
 F = TypeVar("F", bound=Callable[..., Any])
+#: the engines the running command opened, closed when it ends
+_opened: list[Engine] = []
 
 
 @dataclass
@@ -116,6 +118,8 @@ def handled(fn: F) -> F:
                            f"Internal error: {type(exc).__name__}: {mask_text(str(exc))} "
                            "(set BANGFU_DEBUG=1 for details)"))
             raise typer.Exit(70) from None
+        finally:
+            _release_opened()
 
     return wrapper  # type: ignore[return-value]
 
@@ -160,6 +164,22 @@ def need_user(user: str | None) -> str:
 
 
 def open_engine(db: str | None, defs: Path | None = None) -> Engine:
+    """The engine on ``--db``, its connections released when the command ends."""
     from workflow.bootstrap import open_engine as open_db
 
-    return open_db(db, definitions=defs)
+    return released_at_exit(open_db(db, definitions=defs))
+
+
+def released_at_exit(engine: Engine) -> Engine:
+    """``engine``, closed when the running command ends (however it ends, see
+    ``handled``): a command run in-process (tests, a server's console) leaves no
+    connection behind."""
+    _opened.append(engine)
+    return engine
+
+
+def _release_opened() -> None:
+    from workflow.bootstrap import close_engine
+
+    while _opened:
+        close_engine(_opened.pop())

@@ -6,7 +6,17 @@ import time
 
 from rich.table import Table
 
-from cli_commands.common import DbOpt, JsonOpt, LangOpt, Ui, emit, err, handled, out
+from cli_commands.common import (
+    DbOpt,
+    JsonOpt,
+    LangOpt,
+    Ui,
+    emit,
+    err,
+    handled,
+    out,
+    released_at_exit,
+)
 
 
 @handled
@@ -26,7 +36,7 @@ def demo(db: DbOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False) -> No
     ui = Ui(lang, as_json)
     began = time.perf_counter()
     target = db or fresh_demo_path()
-    engine = open_demo_engine(target)
+    engine = released_at_exit(open_demo_engine(target))
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=err, disable=as_json, transient=False) as bar:
         task = bar.add_task(ui.t("春节帮扶活动", "Spring Festival campaign"), total=None)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -602,12 +602,16 @@ class SqlStore:
         event_columns = [events.c[name] for name in _EVENT_FIELDS]
         event_stmt = Prepared(select(*event_columns).order_by(events.c.case_id, events.c.seq),
                               self.engine.dialect)
-        with self.engine.connect() as c1, self.engine.connect() as c2:
+        with self.engine.connect() as c1, self.engine.connect() as c2, ExitStack() as stack:
             # PostgreSQL: server-side cursors, or the driver would fetch every
             # row before the first one is handed over.
             server_side = self._stmts.postgresql
-            case_cur = case_stmt.execute(c1, {}, server_side=server_side)
-            event_cur = event_stmt.execute(c2, {}, server_side=server_side)
+            # closed however the stream ends: a reader that stops early (or drops
+            # the generator) must not leave a server-side cursor open
+            case_cur = stack.enter_context(closing(
+                case_stmt.execute(c1, {}, server_side=server_side)))
+            event_cur = stack.enter_context(closing(
+                event_stmt.execute(c2, {}, server_side=server_side)))
 
             def rows(cur: Any, stmt: Prepared) -> Iterator[dict[str, Any]]:
                 # the statement's readers: json_loads and utc_from_text on SQLite

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app, schema_text
+from tests.helpers.engines import NEEDS_PROC_FD, handles_on, no_collector
 
 ROOT = Path(__file__).resolve().parent.parent
 START = "2027-01-04T09:00+08:00"
@@ -403,3 +404,16 @@ def test_initialised_database_hint_names_no_missing_command(db: Path) -> None:
     res = bangfu(db, "init", ok=False)
     assert res.exit_code == 1 and "org load" not in res.output
     assert "--db" in res.output and "--org" in res.output
+
+
+@NEEDS_PROC_FD
+@pytest.mark.parametrize("argv", [("case", "list"), ("case", "show", "CF27-999999"),
+                                  ("audit", "verify"), ("demo",)],
+                         ids=["done", "refused", "streamed", "demo refused"])
+def test_a_command_leaves_no_database_file_open(db: Path, argv: tuple[str, ...]) -> None:
+    """A command run in-process (the tests, a server's console) closes its database
+    connections when it ends, done or refused: none is left for the collector."""
+    submit(db)
+    with no_collector():
+        bangfu(db, *argv, ok=False)
+        assert handles_on(db) == 0

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from tests.conftest import PROCESS, application
+from tests.helpers.cases import PROCESS, application
 from workflow import Engine
 
 MARKUP = "[/]"

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import select
 
 from storage.tables import events
-from tests.conftest import ALL_PAPERS, household_id
+from tests.helpers.cases import ALL_PAPERS, household_id
 from workflow import Engine
 from workflow.bootstrap import init_database, open_engine
 

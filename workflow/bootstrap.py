@@ -51,8 +51,8 @@ if TYPE_CHECKING:
     from notifications.dispatcher import Dispatcher
     from storage.bulk_writer import BulkWriter
 
-__all__ = ["calendars_dir", "campaigns_dir", "definitions_dir", "init_database", "open_bulk_writer",
-           "open_engine"]
+__all__ = ["calendars_dir", "campaigns_dir", "close_engine", "definitions_dir", "init_database",
+           "open_bulk_writer", "open_engine"]
 
 
 def definitions_dir(given: str | Path | None = None) -> Path:
@@ -221,7 +221,7 @@ def init_database(db: str | None = None, *, org: str | Path | None = None,
         raise StorageError(f"cannot initialise '{_shown(url)}': {exc}",
                            f"无法初始化数据库 '{_shown(url)}':{exc}") from None
     finally:
-        store.engine.dispose()
+        store.close()
     return url
 
 
@@ -241,6 +241,22 @@ def open_engine(db: str | None = None, *, definitions: str | Path | None = None)
         raise StorageError(f"no database at '{path}'; create one with 'bangfu init'",
                            f"'{path}' 处没有数据库；请先运行 'bangfu init' 创建")
     store = SqlStore(make_engine(url))
+    try:
+        return _wire(store, url, definitions)
+    except BaseException:
+        store.close()  # a refused open leaves no connection behind
+        raise
+
+
+def close_engine(engine: Engine) -> None:
+    """Release the connections of an engine ``open_engine`` made (its pool, and the
+    command connection of this thread)."""
+    close = getattr(engine.store, "close", None)
+    if close is not None:
+        close()
+
+
+def _wire(store: SqlStore, url: str, definitions: str | Path | None) -> Engine:
     settings = _settings(store)
     if settings is None or settings.get("schema_version") is None:
         raise StorageError(f"database '{_shown(url)}' is not initialised; run 'bangfu init'",

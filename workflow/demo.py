@@ -350,7 +350,7 @@ def open_demo_engine(target: str) -> Engine:
         ClockError: it runs on the real clock.
     """
     from storage import resolve_url
-    from workflow.bootstrap import init_database, open_engine
+    from workflow.bootstrap import close_engine, init_database, open_engine
 
     url = resolve_url(target)
     path = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
@@ -362,11 +362,15 @@ def open_demo_engine(target: str) -> Engine:
     elif not path.exists():
         init_database(target, simulated_start=DEMO_START)
     engine = open_engine(target)
-    if engine.store.count_cases():
-        raise UsageError(
-            f"database '{target}' already holds cases; the demo needs a fresh database",
-            f"数据库 '{target}' 中已有案件；演示需要一个新的数据库")
-    if not engine.clock.simulated:
-        raise ClockError(f"database '{target}' runs on the real clock; the demo needs a "
-                         "simulated one", f"数据库 '{target}' 使用真实时钟，演示需要模拟时钟")
+    try:
+        if engine.store.count_cases():
+            raise UsageError(
+                f"database '{target}' already holds cases; the demo needs a fresh database",
+                f"数据库 '{target}' 中已有案件；演示需要一个新的数据库")
+        if not engine.clock.simulated:
+            raise ClockError(f"database '{target}' runs on the real clock; the demo needs a "
+                             "simulated one", f"数据库 '{target}' 使用真实时钟，演示需要模拟时钟")
+    except BaseException:
+        close_engine(engine)  # refused: no connection left behind
+        raise
     return engine

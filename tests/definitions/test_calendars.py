@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import holidays
 import pytest
+from chinese_calendar import constants
 
 from definitions.calendars import (
     SHIPPED_CALENDARS,
@@ -65,7 +67,6 @@ def test_shipped_file_is_official_and_cites_its_notice(path: Path) -> None:
 @pytest.mark.parametrize("path", SHIPPED_FILES, ids=lambda p: p.name)
 def test_shipped_days_off_match_chinesecalendar(path: Path) -> None:
     """The weekdays off and the make-up days are exactly those of chinesecalendar."""
-    constants = pytest.importorskip("chinese_calendar").constants
     cal = shipped(path)
     weekdays_off = {d for d in cal.holiday_dates() if d.weekday() < 5}
     assert weekdays_off == {d for d in constants.holidays
@@ -76,7 +77,6 @@ def test_shipped_days_off_match_chinesecalendar(path: Path) -> None:
 @pytest.mark.parametrize("path", SHIPPED_FILES, ids=lambda p: p.name)
 def test_shipped_days_off_match_holidays_package(path: Path) -> None:
     """The weekdays off and the make-up days are exactly those of holidays.China."""
-    holidays = pytest.importorskip("holidays")
     cal = shipped(path)
     china = holidays.China(years=cal.year)
     weekdays_off = {d for d in cal.holiday_dates() if d.weekday() < 5}

@@ -86,7 +86,7 @@ def test_init_refuses_a_campaign_that_will_not_load(tmp_path: Path) -> None:
 def test_validate_cli_reports_each_problem_of_a_process_once(tmp_path: Path) -> None:
     """The seven mistakes of a process file come out of the command seven times, the
     repeated key once."""
-    from tests.definitions.test_validate import SEVEN
+    from tests.helpers.samples import SEVEN
 
     path = tmp_path / "seven.yaml"
     path.write_text(SEVEN, encoding="utf-8")

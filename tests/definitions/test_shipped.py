@@ -23,7 +23,8 @@ from definitions import (
 )
 from definitions.loader import load_yaml_file
 from definitions.org import PLATFORM_ROLES
-from tests.conftest import ALL_PAPERS
+from tests.helpers.cases import ALL_PAPERS
+from tests.helpers.engines import opened
 from workflow.bootstrap import init_database, open_engine
 from workflow.core.registry import REGISTRY
 
@@ -144,7 +145,8 @@ def test_open_engine_refuses_a_changed_file_under_the_same_version(tmp_path: Pat
     copy = _copy_processes(tmp_path)
     db = str(tmp_path / "t.db")
     init_database(db, definitions=copy, simulated_start=START)
-    assert open_engine(db, definitions=copy).definitions.get("relief_application").version == 1
+    with opened(db, definitions=copy) as engine:
+        assert engine.definitions.get("relief_application").version == 1
     target = copy / "relief_application.yaml"
     target.write_text(target.read_text(encoding="utf-8").replace(
         "en: Public notice}", "en: Public notice period}"), encoding="utf-8")
@@ -159,24 +161,25 @@ def test_open_engine_accepts_a_change_under_a_new_version(tmp_path: Path) -> Non
     copy = _copy_processes(tmp_path)
     db = str(tmp_path / "t.db")
     init_database(db, definitions=copy, simulated_start=START)
-    old = open_engine(db, definitions=copy).submit(
-        "relief_application", "wang.fang",
-        {"applicant_name": "李秀兰", "id_number": "331122195803120422", "household_size": 3,
-         "category": "general", "hardship_reason": "重病", "documents": ALL_PAPERS})
+    with opened(db, definitions=copy) as first:
+        old = first.submit(
+            "relief_application", "wang.fang",
+            {"applicant_name": "李秀兰", "id_number": "331122195803120422", "household_size": 3,
+             "category": "general", "hardship_reason": "重病", "documents": ALL_PAPERS})
     target = copy / "relief_application.yaml"
     target.write_text(target.read_text(encoding="utf-8").replace("version: 1", "version: 2")
                       .replace("en: Public notice}", "en: Public notice period}"),
                       encoding="utf-8")
-    engine = open_engine(db, definitions=copy)
-    # on disk, not yet registered: commands keep to version 1 until the administrator acts
-    assert [d.version for d in engine.unregistered] == [2]
-    assert engine.definitions.get("relief_application").version == 1
-    assert [d.version for d in engine.register_definitions("admin")] == [2]
-    new = engine.submit("relief_application", "wang.fang",
-                        {"applicant_name": "王五", "id_number": "331122196001010015",
-                         "household_size": 2, "category": "general", "hardship_reason": "失业",
-                         "documents": ALL_PAPERS})
-    assert engine.get_case(new.case_number).definition_version == 2
-    assert engine.get_case(old.case_number).definition_version == 1
-    assert engine.fire(old.case_number, "accept", "wang.fang").state == "deliberation"
-    assert engine.definition_for(engine.get_case(old.case_number)).version == 1
+    with opened(db, definitions=copy) as engine:
+        # on disk, not yet registered: commands keep to version 1 until the administrator acts
+        assert [d.version for d in engine.unregistered] == [2]
+        assert engine.definitions.get("relief_application").version == 1
+        assert [d.version for d in engine.register_definitions("admin")] == [2]
+        new = engine.submit("relief_application", "wang.fang",
+                            {"applicant_name": "王五", "id_number": "331122196001010015",
+                             "household_size": 2, "category": "general",
+                             "hardship_reason": "失业", "documents": ALL_PAPERS})
+        assert engine.get_case(new.case_number).definition_version == 2
+        assert engine.get_case(old.case_number).definition_version == 1
+        assert engine.fire(old.case_number, "accept", "wang.fang").state == "deliberation"
+        assert engine.definition_for(engine.get_case(old.case_number)).version == 1

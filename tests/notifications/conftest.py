@@ -1,159 +1,40 @@
-"""Local servers for the channel tests: an SMTP server (aiosmtpd) and an HTTP
-server that records every request and answers as told. Both listen on
-127.0.0.1 on a free port; no traffic leaves the machine.
-"""
+"""Fixtures of the channel and dispatcher tests: local SMTP and HTTP servers (from
+``tests.helpers.servers``), checked notification files, and dispatchers with a seeded
+random source printing to a buffer."""
 
 from __future__ import annotations
 
 import io
-import json
 import random
-import socket
-import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from email import message_from_bytes
-from email.message import EmailMessage
-from email.policy import default as default_policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from notifications import Dispatcher, NotifyConfig, config_from_text
+from tests.helpers.servers import HttpServer, SmtpServer, serve_http, serve_smtp
 from workflow import Engine
 from workflow.bootstrap import open_outbox
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Request:
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-    body: bytes
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.body.decode("utf-8"))
-
-
-@dataclass
-class HttpServer:
-    """Records requests; answers with ``answers`` in turn (the last one repeats)."""
-
-    url: str = ""
-    requests: list[Request] = field(default_factory=list)
-    answers: list[tuple[int, Any]] = field(default_factory=lambda: [(200, {"errcode": 0,
-                                                                          "errmsg": "ok"})])
-    #: while set, requests wait (up to 5 s) before being answered: a server that hangs
-    hang: threading.Event = field(default_factory=threading.Event)
-    release: threading.Event = field(default_factory=threading.Event)
-
-    def answer(self) -> tuple[int, Any]:
-        return self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
-
-
 @pytest.fixture
 def http_server() -> Iterator[HttpServer]:
-    state = HttpServer()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
-            length = int(self.headers.get("Content-Length", "0"))
-            body = self.rfile.read(length)
-            parts = urlsplit(self.path)
-            state.requests.append(Request(parts.path, parse_qs(parts.query),
-                                          {k.lower(): v for k, v in self.headers.items()}, body))
-            if state.hang.is_set():
-                state.release.wait(5)
-            status, payload = state.answer()
-            raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-            except OSError:
-                pass  # the client gave up (timeout test)
-
-        def log_message(self, *args: Any) -> None:
-            return None
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
-    thread.start()
-    yield state
-    state.release.set()
-    server.shutdown()
-    server.server_close()
-
-
-class _Collect:
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.envelopes: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        self.envelopes.append(envelope)
-        self.messages.append(message_from_bytes(  # type: ignore[arg-type]
-            envelope.original_content or envelope.content, policy=default_policy))
-        return "250 OK"
-
-
-@dataclass
-class SmtpServer:
-    host: str
-    port: int
-    handler: _Collect
-    logins: list[tuple[str, str]]
-
-    @property
-    def messages(self) -> list[EmailMessage]:
-        return self.handler.messages
-
-
-def _smtp(**kwargs: Any) -> Iterator[SmtpServer]:
-    handler = _Collect()
-    logins: list[tuple[str, str]] = []
-    port = free_port()
-    if kwargs.pop("auth", False):
-        def authenticator(server: Any, session: Any, envelope: Any, mechanism: str,
-                          data: Any) -> AuthResult:
-            if isinstance(data, LoginPassword):
-                logins.append((data.login.decode(), data.password.decode()))
-                return AuthResult(success=True)
-            return AuthResult(success=False)
-
-        kwargs.update(authenticator=authenticator, auth_require_tls=False, auth_required=True)
-    controller = Controller(handler, hostname="127.0.0.1", port=port, **kwargs)
-    controller.start()
-    try:
-        yield SmtpServer("127.0.0.1", port, handler, logins)
-    finally:
-        controller.stop()
+    """An HTTP server that records every request and answers as told."""
+    with serve_http() as server:
+        yield server
 
 
 @pytest.fixture
 def smtp_server() -> Iterator[SmtpServer]:
-    yield from _smtp()
+    """An SMTP server that keeps every message."""
+    with serve_smtp() as server:
+        yield server
 
 
 @pytest.fixture
 def smtp_auth_server() -> Iterator[SmtpServer]:
-    yield from _smtp(auth=True)
+    """An SMTP server that requires a login and records it."""
+    with serve_smtp(auth=True) as server:
+        yield server
 
 
 @pytest.fixture

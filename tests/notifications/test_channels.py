@@ -22,7 +22,7 @@ from notifications.config import SmsChannel as SmsSpec
 from notifications.config import SmtpChannel as SmtpSpec
 from notifications.config import WebhookChannel as WebhookSpec
 from notifications.config import WecomChannel as WecomSpec
-from tests.notifications.conftest import HttpServer, SmtpServer, free_port
+from tests.helpers.servers import HttpServer, SmtpServer, free_port
 
 NOW = datetime(2027, 1, 17, 1, 30, tzinfo=UTC)
 SUBJECT = "【督办】案件 CF27-000007 已超过「名单报送乡镇时限」"

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from notifications import Dispatcher, NotifyConfig
-from tests.conftest import household_id
-from tests.notifications.conftest import SmtpServer
+from tests.helpers.cases import household_id
+from tests.helpers.servers import SmtpServer
 from workflow import Engine
 from workflow.bootstrap import open_outbox
 

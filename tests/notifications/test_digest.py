@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from notifications import NotifyConfig, plan_digests, queues
-from tests.notifications.conftest import SmtpServer
+from tests.helpers.servers import SmtpServer
 from workflow import Engine
 
 MakeConfig = Callable[[str], NotifyConfig]

@@ -25,8 +25,8 @@ from notifications import (
     backoff,
 )
 from notifications.config import Retry
-from tests.conftest import LI_ID, application, household_id
-from tests.notifications.conftest import HttpServer, SmtpServer
+from tests.helpers.cases import LI_ID, application, household_id
+from tests.helpers.servers import HttpServer, SmtpServer
 from workflow import Engine, SimulatedClock
 from workflow.bootstrap import open_outbox
 

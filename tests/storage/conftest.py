@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,14 +31,17 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from definitions import SHIPPED_ORG, SHIPPED_PROCESSES
-from storage.tables import metadata
-from tests.conftest import START
+from tests.helpers.cases import START
+from tests.helpers.postgres import (
+    BACKENDS,
+    PG_URL,
+    copy_schema,
+    create_schema,
+    drop_schema,
+    drop_session_schemas,
+    schema_url,
+)
 from workflow.bootstrap import init_database
-
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-BACKENDS = ("sqlite", "postgresql")
-#: this session's schemas start with it: parallel sessions on one database do not meet
-SCHEMA_PREFIX = f"bangfu_test_{os.getpid()}_"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -65,16 +67,6 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-def schema_url(base: str, schema: str) -> str:
-    """``base`` with ``schema`` first on the search path of every connection."""
-    url = make_url(base)
-    # kept: options the server URL already carries (BANGFU_TEST_PG_URL)
-    given = url.query.get("options", "")
-    options = " ".join([*([given] if isinstance(given, str) else given), f"-csearch_path={schema}"])
-    return url.update_query_dict({"options": options.strip()}).render_as_string(
-        hide_password=False)
-
-
 @pytest.fixture(scope="session")
 def pg_admin() -> Iterator[SAEngine]:
     """An engine on the test server's database (schemas are made and dropped through it).
@@ -95,41 +87,17 @@ def pg_admin() -> Iterator[SAEngine]:
         if "BANGFU_REQUIRE_PG" in os.environ:
             pytest.fail(f"{reason}; failing because BANGFU_REQUIRE_PG is set", pytrace=False)
         pytest.skip(f"{reason}; set BANGFU_REQUIRE_PG=1 to fail instead of skipping")
-    yield engine
-    # Whatever a failed teardown left behind.
-    with engine.begin() as conn:
-        left = conn.exec_driver_sql(
-            "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, %(p)s)",
-            {"p": SCHEMA_PREFIX}).scalars().all()
-        for name in left:
-            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
-    engine.dispose()
+    try:
+        yield engine
+        drop_session_schemas(engine)  # whatever a failed teardown left behind
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture(scope="session")
 def pg_url(pg_admin: SAEngine) -> str:
     """The test server's URL (the test skips if it is unreachable)."""
     return pg_admin.url.render_as_string(hide_password=False)
-
-
-def create_schema(admin: SAEngine, tables: bool = False) -> str:
-    """A new empty schema (with Bangfu's empty tables if ``tables``); returns its name."""
-    name = f"{SCHEMA_PREFIX}{uuid.uuid4().hex[:10]}"
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{name}"')
-        if tables:
-            # SET LOCAL: the pooled connection forgets it at commit
-            conn.exec_driver_sql(f'SET LOCAL search_path TO "{name}"')
-            metadata.create_all(conn, checkfirst=False)
-    return name
-
-
-def drop_schema(admin: SAEngine, name: str) -> None:
-    with admin.begin() as conn:
-        # A connection someone forgot inside a transaction must not hang the
-        # session: the schema is then dropped with the others at the end.
-        conn.exec_driver_sql("SET LOCAL lock_timeout = '5s'")
-        conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
 
 
 @pytest.fixture
@@ -156,10 +124,7 @@ def pg_template(pg_admin: SAEngine, pg_url: str) -> str:
 def pg_db(pg_admin: SAEngine, pg_url: str, pg_template: str) -> Iterator[str]:
     """The URL of a fresh initialised schema of this test's own."""
     name = create_schema(pg_admin, tables=True)
-    with pg_admin.begin() as conn:
-        for table in metadata.sorted_tables:
-            conn.exec_driver_sql(f'INSERT INTO "{name}"."{table.name}" '
-                                 f'SELECT * FROM "{pg_template}"."{table.name}"')
+    copy_schema(pg_admin, pg_template, name)
     yield schema_url(pg_url, name)
     try:
         drop_schema(pg_admin, name)

@@ -19,7 +19,7 @@ from storage.bulk_writer import BulkWriter
 from storage.db import make_engine, resolve_url
 from storage.outbox import OutboxStore
 from storage.sql import SqlStore
-from tests.conftest import (
+from tests.helpers.cases import (
     ALL_PAPERS,
     LI_ID,
     NOTICE_DAYS,

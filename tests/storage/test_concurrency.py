@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PROCESS, application, count_rows
+from tests.helpers.cases import PROCESS, application, count_rows
+from tests.helpers.engines import opened
 from workflow import (
     Case,
     ConcurrencyConflict,
@@ -17,7 +18,6 @@ from workflow import (
     IdempotencyKeyReused,
     InvalidTrigger,
 )
-from workflow.bootstrap import open_engine
 
 Walk = Callable[..., Case]
 NewCase = Callable[..., str]
@@ -57,8 +57,8 @@ def test_second_engine_on_the_same_file_conflicts(engine: Engine, db_path: str,
                                                   new_case: NewCase) -> None:
     """Two engines (e.g. the CLI and the portal) on one file see each other's versions."""
     number = new_case()
-    other = open_engine(db_path)
-    other.fire(number, "accept", "wang.fang", expected_version=1)
+    with opened(db_path) as other:
+        other.fire(number, "accept", "wang.fang", expected_version=1)
     with pytest.raises(ConcurrencyConflict):
         engine.fire(number, "accept", "wang.fang", expected_version=1)
     assert engine.get_case(number).version == 2
@@ -237,20 +237,18 @@ def test_two_processes_firing_without_expected_version(racers: Racers, engine: E
 def _advance_hours(db: str, times: int, start: Any) -> None:
     from datetime import timedelta
 
-    engine = open_engine(db)
-    start.wait(60)
-    for _ in range(times):
-        engine.set_clock(advance=timedelta(hours=1))
-    engine.store.close()  # type: ignore[attr-defined]
+    with opened(db) as engine:
+        start.wait(60)
+        for _ in range(times):
+            engine.set_clock(advance=timedelta(hours=1))
 
 
 def test_concurrent_clock_advances_lose_no_hour(db_path: str) -> None:
     """4 processes × 25 `clock advance 1h` move the clock 100 h: every move is counted."""
     from datetime import timedelta
 
-    before = open_engine(db_path)
-    was = before.clock.now()
-    before.store.close()  # type: ignore[attr-defined]
+    with opened(db_path) as before:
+        was = before.clock.now()
     ctx = multiprocessing.get_context("spawn")
     start = ctx.Event()
     workers = [ctx.Process(target=_advance_hours, args=(db_path, 25, start)) for _ in range(4)]
@@ -260,6 +258,5 @@ def test_concurrent_clock_advances_lose_no_hour(db_path: str) -> None:
     for w in workers:
         w.join(120)
     assert [w.exitcode for w in workers] == [0, 0, 0, 0]
-    after = open_engine(db_path)
-    assert after.clock.now() - was == timedelta(hours=100)
-    after.store.close()  # type: ignore[attr-defined]
+    with opened(db_path) as after:
+        assert after.clock.now() - was == timedelta(hours=100)

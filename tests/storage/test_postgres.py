@@ -23,8 +23,8 @@ from cli import app
 from storage import SqlStore
 from storage.db import make_engine
 from storage.outbox import OutboxStore
-from tests.conftest import LI_ID, PROCESS, START, application, move
-from tests.storage.conftest import schema_url
+from tests.helpers.cases import LI_ID, PROCESS, START, application, move
+from tests.helpers.postgres import schema_url
 from workflow import Case, Engine, StorageError
 from workflow.bootstrap import init_database, open_engine
 
@@ -256,12 +256,11 @@ def test_sessions_wait_30s_for_a_lock_unless_the_url_says_otherwise(pg_url: str,
     """Every session gets a 30 s lock timeout (as SQLite's busy timeout); a URL that
     sets its own keeps it."""
     url = schema_url(pg_url, pg_schema)
-    with make_engine(url).connect() as conn:
-        assert conn.execute(text("SHOW lock_timeout")).scalar() == "30s"
     own = make_url(url)
     own = own.update_query_dict({"options": own.query["options"] + " -clock_timeout=250ms"})
-    with make_engine(own.render_as_string(hide_password=False)).connect() as conn:
-        assert conn.execute(text("SHOW lock_timeout")).scalar() == "250ms"
+    for given, expected in ((url, "30s"), (own.render_as_string(hide_password=False), "250ms")):
+        with second_store(given) as store, store.engine.connect() as conn:
+            assert conn.execute(text("SHOW lock_timeout")).scalar() == expected
 
 
 def test_a_command_behind_a_held_lock_gives_up_with_a_storage_error(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 from datetime import UTC, timedelta
 from pathlib import Path
 
@@ -22,7 +23,8 @@ from storage import resolve_url
 from storage.db import make_engine
 from storage.sql import SqlStore
 from storage.tables import events
-from tests.conftest import PREFIX, PROCESS, START, application, count_rows
+from tests.helpers.cases import PREFIX, PROCESS, START, application, count_rows
+from tests.helpers.engines import NEEDS_PROC_FD, handles_on, no_collector, opened
 from workflow import Case, ConcurrencyConflict, Engine, InvalidData, StorageError
 from workflow.bootstrap import init_database, open_engine
 from workflow.core.decide import decide_fire
@@ -85,13 +87,27 @@ def test_open_engine_on_a_file_that_is_no_database(tmp_path: Path) -> None:
     assert "not a database" in str(ei.value)
 
 
+@NEEDS_PROC_FD
+def test_a_refused_open_leaves_no_file_open(tmp_path: Path) -> None:
+    """open_engine refusing a database without Bangfu's tables closes the connection it
+    opened on the file."""
+    path = tmp_path / "refused.db"
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("CREATE TABLE things (id INTEGER)")
+    with no_collector():
+        with pytest.raises(StorageError):
+            open_engine(str(path))
+        assert handles_on(path) == 0
+
+
 def test_init_twice_is_refused(db_path: str, engine: Engine, new_case: NewCase) -> None:
     """Initialising an initialised database is StorageError and keeps its cases."""
     number = new_case()
     with pytest.raises(StorageError) as ei:
         init_database(db_path)
     assert "already initialised" in str(ei.value) and ei.value.localized("zh")
-    assert open_engine(db_path).get_case(number).number == number
+    with opened(db_path) as again:
+        assert again.get_case(number).number == number
 
 
 def test_init_in_a_missing_folder(tmp_path: Path) -> None:
@@ -105,10 +121,10 @@ def test_init_records_the_clock_and_the_org(tmp_path: Path) -> None:
     """A new database remembers its simulated start and opens with the sample org."""
     db = str(tmp_path / "new.db")
     assert init_database(db, simulated_start=START) == resolve_url(db)
-    engine = open_engine(db)
-    assert engine.clock.simulated and engine.clock.now() == START
-    assert "wang.fang" in engine.org.users
-    assert engine.definitions.get(PROCESS).version == 1
+    with opened(db) as engine:
+        assert engine.clock.simulated and engine.clock.now() == START
+        assert "wang.fang" in engine.org.users
+        assert engine.definitions.get(PROCESS).version == 1
 
 
 @pytest.mark.parametrize("url", ["nonsense://", "postgres://u:secret@h/db"])

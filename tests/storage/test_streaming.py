@@ -4,13 +4,16 @@ streamed are the ones ``history`` loads, JSON edited by hand included."""
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import sqlite3
+import warnings
 from collections.abc import Callable
 from contextlib import closing
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text as sql_text
@@ -118,3 +121,22 @@ def test_streamed_events_are_the_loaded_ones(engine: Engine,
         assert stored == case
         assert events == engine.store.history(case.id)
     assert streamed[edited][1][0].data == json.loads(text)
+
+
+@pytest.mark.parametrize("read", ["all", "first"])
+def test_a_stream_read_to_the_end_or_dropped_closes_its_cursors(
+        engine: Engine, new_case: Callable[..., str], read: str) -> None:
+    """Read to the end, or dropped after the first case: the stream's cursors
+    (server-side ones on PostgreSQL) are closed, not left for the collector."""
+    new_case(), new_case()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        stream = engine.store.iter_histories(batch=1)  # type: ignore[attr-defined]
+        if read == "all":
+            assert len(list(stream)) == 2
+        else:
+            assert next(stream)[0]
+        stream.close()
+        del stream
+        gc.collect()
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []

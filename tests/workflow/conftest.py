@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.workflow.test_audit import copy_demo, demo_template, engine_on
+from tests.helpers.demo import copy_demo, demo_template
+from tests.helpers.engines import close_store, engine_on
 from workflow import Engine
 
 
@@ -26,4 +27,4 @@ def demo_path(tmp_path: Path, demo_db: Path) -> Path:
 def demo(demo_path: Path, prototype: Engine) -> Iterator[Engine]:
     eng = engine_on(demo_path, prototype)
     yield eng
-    eng.store.close()  # type: ignore[attr-defined]
+    close_store(eng.store)

@@ -3,23 +3,16 @@ clean verify, on the demo campaign's database (played once per session, copied p
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
-import shutil
-import sqlite3
-from contextlib import closing
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from cli import app
-from storage.db import make_engine, resolve_url
-from storage.sql import SqlStore
-from workflow import CaseNotFound, Engine, Event, SimulatedClock
+from tests.helpers.cli import bangfu
+from workflow import CaseNotFound, Engine, Event
 from workflow.core.chain import canonical, canonical_time, event_body, event_hash, genesis
 from workflow.services.inspection import (
     AuditError,
@@ -29,47 +22,7 @@ from workflow.services.inspection import (
     verify,
 )
 
-#: the environment a CLI run sees: no developer settings leak in
-CLEAN_ENV: dict[str, str | None] = {
-    "BANGFU_DB": None, "BANGFU_DEFINITIONS": None, "BANGFU_CAMPAIGNS": None,
-    "BANGFU_CALENDARS": None, "BANGFU_USER": None, "BANGFU_LANG": None, "COLUMNS": "200"}
 BEIJING = timezone(timedelta(hours=8))
-_DEMO: list[Path] = []
-
-
-def bangfu(*args: str) -> object:
-    """Run the CLI in-process (exit code and output checked by the caller)."""
-    return CliRunner().invoke(app, list(args), env=CLEAN_ENV)
-
-
-def demo_template(factory: pytest.TempPathFactory) -> Path:
-    """The demo campaign's database, played once per session, its WAL folded into the file.
-
-    Shared by the audit, tamper and export tests (each module's fixture calls this).
-    """
-    if not _DEMO:
-        path = factory.mktemp("demo") / "demo.db"
-        result = bangfu("demo", "--db", str(path), "--json")
-        assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
-        with closing(sqlite3.connect(path)) as conn:
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        _DEMO.append(path)
-    return _DEMO[0]
-
-
-def copy_demo(template: Path, target: Path) -> Path:
-    """A private copy of the demo database (the main file only: the WAL is empty)."""
-    shutil.copyfile(template, target)
-    return target
-
-
-def engine_on(path: Path, prototype: Engine) -> Engine:
-    """An Engine on ``path`` wired like the session's prototype (as conftest's ``engine``)."""
-    store = SqlStore(make_engine(resolve_url(str(path))))
-    eng = copy.copy(prototype)
-    eng.store = store
-    eng.clock = SimulatedClock(datetime.fromisoformat(store.get_meta("clock_now") or ""))
-    return eng
 
 
 def sample_event(**changes: object) -> Event:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 
 from definitions import SHIPPED_ORG, org_from_text
-from tests.conftest import LI_ID, PROCESS, VILLAGES, application
+from tests.helpers.cases import LI_ID, PROCESS, VILLAGES, application
 from workflow import (
     Case,
     Engine,
@@ -297,4 +297,5 @@ def test_related_staff_may_not_file_the_application(engine: Engine, unchanged: C
     with unchanged(), pytest.raises(PermissionDenied) as ei:
         related.submit(PROCESS, "wang.fang", application())
     assert ei.value.reason == "conflict_of_interest"
-    assert related.submit(PROCESS, "wang.fang", application(id_number="331122196001010015"))
+    assert related.submit(PROCESS, "wang.fang",
+                          application(id_number="331122196001010015")).state == "application"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -15,52 +15,41 @@ from typer.testing import CliRunner
 
 from cli import app
 from definitions import SHIPPED
-from tests.conftest import DISBURSE, START, application, household_id, move, standard_fen
+from tests.helpers.budget import general_case, small_budget
+from tests.helpers.cases import DISBURSE, START, application, household_id, move, standard_fen
 from workflow import Engine
-from workflow.bootstrap import init_database, open_engine
+from workflow.bootstrap import close_engine, init_database, open_engine
 from workflow.core.budget import BudgetExceeded
 
 PROCESS = "relief_application"
 
 
-def small_budget(tmp_path: Path, general: int, fallback: int | None) -> Path:
-    """Definitions with the general line cut to ``general`` yuan (and a fallback fund)."""
-    root = tmp_path / "defs"
-    shutil.copytree(SHIPPED / "processes", root / "processes")
-    shutil.copytree(SHIPPED / "campaigns", root / "campaigns")
-    shutil.copytree(SHIPPED / "calendars", root / "calendars")
-    path = root / "campaigns" / "spring_festival_2027.yaml"
-    text = path.read_text("utf-8")
-    fallback_text = ", fallback: temporary_relief" if fallback is not None else ""
-    line = ("{id: general, labels: {zh: \u4e00\u822c\u56f0\u96be\u6237, en: General hardship}, "
-            f"amount: {general}, categories: [general]{fallback_text}}}")
-    text = re.sub(r"\{id: general, labels: .*?categories: \[general\][^}]*\}", line, text)
-    text = re.sub(r"(\{id: temporary_relief, [^}]*amount: )\d+", rf"\g<1>{fallback or 0}", text)
-    # a line cut below the plan's figure no longer adds up to the plan's stated total
-    text = re.sub(r"^budget_total: .*\n", "", text, flags=re.M)
-    path.write_text(text, "utf-8")
-    return root / "processes"
+EngineOn = Callable[[Path, int, int | None], Engine]
 
 
-def engine_on(tmp_path: Path, general: int, fallback: int | None) -> Engine:
-    defs = small_budget(tmp_path, general, fallback)
-    db = str(tmp_path / "b.db")
-    init_database(db, definitions=defs, simulated_start=START)
-    return open_engine(db, definitions=defs)
+@pytest.fixture
+def engine_on() -> Iterator[EngineOn]:
+    """``engine_on(tmp_path, general, fallback)``: an engine on a new database with
+    ``small_budget``'s definitions, closed after the test."""
+    made: list[Engine] = []
 
+    def build(folder: Path, general: int, fallback: int | None) -> Engine:
+        defs = small_budget(folder, general, fallback)
+        db = str(folder / "b.db")
+        init_database(db, definitions=defs, simulated_start=START)
+        made.append(open_engine(db, definitions=defs))
+        return made[-1]
 
-def general_case(engine: Engine, n: int, target: str) -> str:
-    number = engine.submit(PROCESS, "wang.fang", application(
-        id_number=household_id(900 + n), category="general")).case_number
-    move(engine, number, target)
-    return number
+    yield build
+    for engine in made:
+        close_engine(engine)
 
 
 def lines(engine: Engine) -> dict[str, dict[str, int]]:
     return engine.store.budget_report("spring_festival_2027")  # type: ignore[attr-defined]
 
 
-def test_approval_reserves_and_disbursement_spends(tmp_path: Path) -> None:
+def test_approval_reserves_and_disbursement_spends(tmp_path: Path, engine_on: EngineOn) -> None:
     """Passing the second review reserves the standard; paying it moves it to spent."""
     engine = engine_on(tmp_path, 1200, None)
     number = general_case(engine, 1, "disbursement")
@@ -71,7 +60,7 @@ def test_approval_reserves_and_disbursement_spends(tmp_path: Path) -> None:
     assert lines(engine)["general"] == {"reserve": 60000, "spend": 60000}
 
 
-def test_overspending_falls_back_to_the_named_fund(tmp_path: Path) -> None:
+def test_overspending_falls_back_to_the_named_fund(tmp_path: Path, engine_on: EngineOn) -> None:
     """When the general line is used up, the temporary relief fund pays, and it shows."""
     engine = engine_on(tmp_path, 600, 600)
     general_case(engine, 1, "disbursement")
@@ -81,7 +70,8 @@ def test_overspending_falls_back_to_the_named_fund(tmp_path: Path) -> None:
     assert report["temporary_relief"] == {"reserve": 60000}
 
 
-def test_overspending_without_a_fallback_is_refused_and_nothing_written(tmp_path: Path) -> None:
+def test_overspending_without_a_fallback_is_refused_and_nothing_written(
+        tmp_path: Path, engine_on: EngineOn) -> None:
     """An approval beyond the line is refused, the case stays in second review."""
     engine = engine_on(tmp_path, 600, None)
     general_case(engine, 1, "disbursement")
@@ -94,7 +84,8 @@ def test_overspending_without_a_fallback_is_refused_and_nothing_written(tmp_path
     assert lines(engine)["general"] == {"reserve": 60000}
 
 
-def test_withdrawal_after_approval_releases_the_reservation(tmp_path: Path) -> None:
+def test_withdrawal_after_approval_releases_the_reservation(tmp_path: Path,
+                                                            engine_on: EngineOn) -> None:
     """A withdrawal gives the reserved money back to the line."""
     engine = engine_on(tmp_path, 600, None)
     number = general_case(engine, 1, "disbursement")
@@ -103,7 +94,7 @@ def test_withdrawal_after_approval_releases_the_reservation(tmp_path: Path) -> N
     general_case(engine, 2, "disbursement")  # the line has room again
 
 
-def test_report_budget_reconciles_with_the_cases(tmp_path: Path) -> None:
+def test_report_budget_reconciles_with_the_cases(tmp_path: Path, engine_on: EngineOn) -> None:
     """`bangfu report budget` shows each line and its total paid equals the completed cases."""
     engine = engine_on(tmp_path, 1200, None)
     number = general_case(engine, 1, "disbursement")
@@ -308,7 +299,7 @@ def test_a_union_visit_is_listed_outside_the_township_budget(engine: Engine,
                                                              db_path: str) -> None:
     """The union's visits book nothing on the township's lines (union funds): the report
     lists what they paid apart, and the township's ledger still reconciles."""
-    from tests.workflow.test_double_relief import COUNTY, UNION, visit
+    from tests.helpers.union import COUNTY, UNION, visit
 
     number = engine.submit("union_visit", UNION, visit()).case_number
     engine.fire(number, "forward", UNION, data={"review_note": "属实"})

@@ -16,7 +16,15 @@ import pytest
 from definitions.compile import definition_from_json
 from storage.bulk_writer import BulkWriter
 from storage.sql import SqlStore
-from tests.conftest import ALL_PAPERS, LI_ID, PREFIX, PROCESS, application, count_rows, household_id
+from tests.helpers.cases import (
+    ALL_PAPERS,
+    LI_ID,
+    PREFIX,
+    PROCESS,
+    application,
+    count_rows,
+    household_id,
+)
 from workflow import Engine
 from workflow.errors import DoubleRelief, PermissionDenied
 from workflow.importing import (

@@ -8,6 +8,8 @@ import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import chinese_calendar
+import holidays
 import pytest
 
 import workflow.core.calendar as calendar_module
@@ -40,7 +42,6 @@ def at(text: str) -> datetime:
 @pytest.mark.parametrize("path", SHIPPED_FILES, ids=lambda p: p.name)
 def test_every_day_agrees_with_chinesecalendar(path: Path) -> None:
     """Working day or not, every date of each shipped year matches chinesecalendar."""
-    chinese_calendar = pytest.importorskip("chinese_calendar")
     year = shipped(path)
     cal = WorkingCalendar(year.calendar, [year])
     differ = [d for d in days_of(year.year)
@@ -51,7 +52,6 @@ def test_every_day_agrees_with_chinesecalendar(path: Path) -> None:
 @pytest.mark.parametrize("path", SHIPPED_FILES, ids=lambda p: p.name)
 def test_every_day_agrees_with_holidays_package(path: Path) -> None:
     """Working day or not, every date of each shipped year matches holidays.China."""
-    holidays = pytest.importorskip("holidays")
     year = shipped(path)
     cal = WorkingCalendar(year.calendar, [year])
     china = holidays.China(years=year.year)
@@ -62,7 +62,6 @@ def test_every_day_agrees_with_holidays_package(path: Path) -> None:
 @pytest.mark.parametrize("path", SHIPPED_FILES, ids=lambda p: p.name)
 def test_holidays_package_dates_are_days_off(path: Path) -> None:
     """Every date holidays.China names as a holiday of a shipped year is a day off here."""
-    holidays = pytest.importorskip("holidays")
     year = shipped(path)
     cal = WorkingCalendar(year.calendar, [year])
     named = [d for d in holidays.China(years=year.year) if d.year == year.year]

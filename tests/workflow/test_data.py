@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from definitions import CompiledDefinition, DefinitionSet, Org
-from tests.conftest import DISBURSE, PROCESS, application
+from tests.helpers.cases import DISBURSE, PROCESS, application
 from workflow import Case, Engine, InvalidData, MissingData
 from workflow.core.data import check_data, coerce_text
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from definitions import SHIPPED_PROCESSES, CompiledDefinition, DefinitionSet, Org, load_definition
-from tests.conftest import DISBURSE, NOTICE_DAYS, PROCESS, START, application
+from tests.helpers.cases import DISBURSE, NOTICE_DAYS, PROCESS, START, application
 from workflow import (
     Actor,
     Case,

@@ -18,7 +18,7 @@ from cli import app
 from definitions import DefinitionInvalid
 from definitions.campaign import SHIPPED_CAMPAIGNS, campaign_from_text, load_campaign
 from definitions.checklist import DateWindowSpec, DocumentsSpec, check_documents
-from tests.conftest import ALL_PAPERS, PROCESS, START, application, count_rows
+from tests.helpers.cases import ALL_PAPERS, PROCESS, START, application, count_rows
 from workflow import Engine, InvalidData
 from workflow.errors import MissingDocuments
 from workflow.rules import paperwork as papers
@@ -226,7 +226,7 @@ def test_replay_of_a_case_with_papers_equals_the_stored_case(engine: Engine) -> 
 
 def test_processes_without_a_campaign_checklist_are_not_checked(engine: Engine) -> None:
     """Medical aid runs without a campaign: no checklist, no refusal, no review."""
-    from tests.workflow.test_more_processes import WORKER, medical_application
+    from tests.helpers.union import WORKER, medical_application
 
     number = engine.submit("medical_aid", WORKER, medical_application("deep", 1000)).case_number
     assert engine.papers(engine.get_case(number)) is None

@@ -5,25 +5,15 @@ other, naming the case, and checked again when the union delivers."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from tests.conftest import LI_ID, application
+from tests.helpers.cases import LI_ID, application
+from tests.helpers.union import COUNTY, UNION, visit
 from workflow import Engine, GuardFailed
 from workflow.core.decide import decide_fire
 from workflow.core.machine import machine_for
 from workflow.core.model import Fire
 from workflow.errors import DoubleRelief
-
-UNION, COUNTY = "xie.hong", "cao.min"
-
-
-def visit(**overrides: Any) -> dict[str, Any]:
-    data = {"worker_name": "李秀兰", "id_number": LI_ID, "employer": "青山纺织有限公司",
-            "hardship_reason": "丈夫重病，本人下岗"}
-    data.update(overrides)
-    return data
 
 
 def test_the_union_cannot_visit_a_household_the_township_holds(engine: Engine) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.workflow.test_more_processes import ENTERPRISE, WORKER, archive_application
+from tests.helpers.union import ENTERPRISE, WORKER, archive_application
 from workflow import Engine, GuardFailed
 from workflow.rules.idcard import check_digit
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from definitions import UnknownDefinition
-from tests.conftest import (
+from tests.helpers.cases import (
     DISBURSE,
     FINAL,
     NON_FINAL,
@@ -22,6 +22,7 @@ from tests.conftest import (
     move,
     open_notice_window,
 )
+from tests.helpers.engines import opened
 from workflow import (
     Case,
     CaseClosed,
@@ -35,7 +36,7 @@ from workflow import (
     MissingData,
     PermissionDenied,
 )
-from workflow.bootstrap import init_database, open_engine
+from workflow.bootstrap import init_database
 
 Walk = Callable[..., Case]
 NewCase = Callable[..., str]
@@ -726,15 +727,16 @@ def test_set_clock_needs_a_time_zone(engine: Engine) -> None:
 def test_set_clock_is_persisted(engine: Engine, db_path: str) -> None:
     """The moved clock is where a newly opened engine finds it."""
     engine.set_clock(advance=timedelta(days=2))
-    assert open_engine(db_path).clock.now() == engine.clock.now() == START + timedelta(days=2)
+    with opened(db_path) as again:
+        assert again.clock.now() == engine.clock.now() == START + timedelta(days=2)
 
 
 def test_set_clock_refused_on_a_real_clock(tmp_path: Path) -> None:
     """A database on the real clock refuses clock commands."""
     db = str(tmp_path / "real.db")
     init_database(db)
-    engine = open_engine(db)
-    assert not engine.clock.simulated
-    with pytest.raises(ClockError) as ei:
-        engine.set_clock(advance=timedelta(days=1))
+    with opened(db) as engine:
+        assert not engine.clock.simulated
+        with pytest.raises(ClockError) as ei:
+            engine.set_clock(advance=timedelta(days=1))
     assert_bilingual(ei.value)

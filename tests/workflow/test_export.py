@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.workflow.test_audit import bangfu
+from tests.helpers.cli import bangfu
 from workflow import Engine, PermissionDenied
 from workflow.core.chain import genesis
 from workflow.services.inspection import export_trail

@@ -11,7 +11,7 @@ import pytest
 
 from definitions import definition_from_text
 from definitions.errors import DefinitionInvalid
-from tests.conftest import DISBURSE, SHIPPED_PROCESSES, application, standard_fen
+from tests.helpers.cases import DISBURSE, SHIPPED_PROCESSES, application, standard_fen
 from workflow import Case, Engine
 from workflow.errors import GuardFailed, InvalidData, PermissionDenied
 

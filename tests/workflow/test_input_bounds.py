@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROCESS, application
+from tests.helpers.cases import PROCESS, application
 from workflow import Engine, InvalidData
 from workflow.core.data import MAX_MAGNITUDE, MAX_TEXT, coerce_text
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from definitions import SHIPPED, SHIPPED_PROCESSES, DefinitionInvalid, load_definition
-from tests.workflow.test_more_processes import (
+from tests.helpers.union import (
     COUNTY,
     ENTERPRISE,
     WORKER,

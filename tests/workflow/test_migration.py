@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 
 from cli import app
 from definitions.compile import SHIPPED, SHIPPED_PROCESSES
-from tests.conftest import PROCESS, count_rows, move
-from tests.workflow.test_audit import engine_on
+from tests.helpers.cases import PROCESS, count_rows, move
+from tests.helpers.engines import engine_on
 from workflow import Engine
 from workflow.bootstrap import open_engine
 from workflow.errors import AuditError, MigrationRefused

@@ -17,24 +17,31 @@ from typer.testing import CliRunner
 from cli import app
 from definitions import SHIPPED_PROCESSES, load_definition
 from definitions.standards import load_medical_aid_rules
+from tests.helpers.union import (
+    COUNTY,
+    DISTRICT,
+    ENTERPRISE,
+    NATIONAL,
+    NOTICE,
+    PROVINCE,
+    WORKER,
+    archive_application,
+    education_application,
+    medical_application,
+    to_assisted,
+    to_district_review,
+)
 from workflow import Engine, GuardFailed, InvalidData, PermissionDenied
 from workflow.core.decide import decide_fire
 from workflow.core.machine import machine_for
 from workflow.core.model import Case, Decision, Fire
 from workflow.core.registry import REGISTRY
 from workflow.errors import DoubleRelief
-from workflow.rules.idcard import check_digit
 
 ARCHIVE = SHIPPED_PROCESSES / "hardship_archive.yaml"
 MEDICAL = SHIPPED_PROCESSES / "medical_aid.yaml"
 RULES = load_medical_aid_rules()
 
-WORKER, ENTERPRISE, DISTRICT = "chen.guoqiang", "xie.hong", "pan.wei"
-COUNTY, PROVINCE, NATIONAL = "cao.min", "yuan.jie", "du.ning"
-#: chen.guoqiang's ID number (fictitious, with its check digit)
-CHEN_ID = "33112219790815003" + check_digit("33112219790815003")
-NOTICE = timedelta(days=5)
-YEAR_FEN = {"deep": 790000, "relative": 630000}
 
 
 def at(text: str) -> datetime:
@@ -89,35 +96,6 @@ def test_union_units_and_users_are_in_the_sample_org(shipped: tuple[Any, Any]) -
 
 
 # -- the hardship archive --------------------------------------------------------
-
-
-def archive_application(**overrides: Any) -> dict[str, Any]:
-    # 1,200 yuan a person a month (under 200 % of 780) with a child in school:
-    # eligible under the union's income lines
-    data: dict[str, Any] = {"worker_name": "陈国强", "id_number": CHEN_ID,
-                            "employer": "青山纺织有限公司", "household_size": 3,
-                            "hardship_level": "deep", "hardship_reason": "妻子重病，孩子上学",
-                            "per_capita_monthly_income_fen": 120000, "child_in_school": True}
-    data.update(overrides)
-    return data
-
-
-def to_district_review(engine: Engine, **overrides: Any) -> str:
-    """A worker's application walked to the district union's approval."""
-    number = engine.submit("hardship_archive", WORKER, archive_application(**overrides)).case_number
-    engine.fire(number, "pass_enterprise_review", ENTERPRISE, data={"review_note": "情况属实"})
-    engine.set_clock(advance=NOTICE)
-    assert engine.get_case(number).state == "district_review"
-    return number
-
-
-def to_assisted(engine: Engine, level: str = "deep") -> str:
-    number = to_district_review(engine, hardship_level=level)
-    engine.fire(number, "approve", DISTRICT,
-                data={"hardship_level": level, "living_aid_year_fen": YEAR_FEN[level]})
-    engine.fire(number, "start_assistance", DISTRICT, data={"assistance_plan": "生活救助、医疗救助"})
-    assert engine.get_case(number).state == "assisted"
-    return number
 
 
 def test_archive_walks_from_application_to_assisted(engine: Engine) -> None:
@@ -258,16 +236,6 @@ def test_quarterly_payments_tell_nobody(engine: Engine) -> None:
 # -- medical aid -----------------------------------------------------------------
 
 
-def medical_application(kind: str, costs_yuan: int | Decimal,
-                        losses_yuan: int | None = None) -> dict[str, Any]:
-    data: dict[str, Any] = {"worker_name": "陈国强", "id_number": CHEN_ID, "aid_kind": kind,
-                            "compliant_costs_fen": int(costs_yuan * 100),
-                            "diagnosis_note": "县人民医院诊断证明及票据"}
-    if losses_yuan is not None:
-        data["accident_losses_fen"] = losses_yuan * 100
-    return data
-
-
 def decide_approve(engine: Engine, case: Case, amount_yuan: int | None,
                    facts: dict[str, Any] | None = None) -> Decision:
     """The county union's approval of ``case`` judged with the rules as facts."""
@@ -405,12 +373,6 @@ def test_an_open_medical_case_does_not_block_an_archive(engine: Engine) -> None:
 
 
 # -- education aid (金秋助学) ------------------------------------------------------
-
-
-def education_application() -> dict[str, Any]:
-    return {"worker_name": "陈国强", "id_number": CHEN_ID, "student_name": "陈晓雨",
-            "school": "浙江大学", "stage": "university_entrant",
-            "admission_note": "2027 年录取通知书复印件"}
 
 
 def test_education_aid_walks_to_granted_and_counts_in_the_aid_report(engine: Engine) -> None:

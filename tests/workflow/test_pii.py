@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 import pytest
 import structlog
 
-from tests.conftest import LI_ID, LI_PHONE, PROCESS, application
+from tests.helpers.cases import LI_ID, LI_PHONE, PROCESS, application
 from workflow import Case, Engine, logs
 from workflow.core.pii import mask_data, mask_id_number, mask_name, mask_phone, mask_text, scrub
 

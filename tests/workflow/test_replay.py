@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.conftest import FINAL, NON_FINAL, move
+from tests.helpers.cases import FINAL, NON_FINAL, move
 from workflow import Case, Engine, evolve, replay
 
 Walk = Callable[..., Case]

@@ -20,8 +20,9 @@ import openpyxl
 import pytest
 
 from definitions import SHIPPED
-from tests.conftest import standard_fen
-from tests.workflow.test_audit import copy_demo
+from tests.helpers.cases import standard_fen
+from tests.helpers.cli import bangfu
+from tests.helpers.demo import copy_demo
 from workflow import Case, Engine
 from workflow.clock import LOCAL_TZ, local
 from workflow.reporting import (
@@ -465,26 +466,12 @@ def test_control_characters_do_not_stop_an_xlsx_report(tmp_path: Path) -> None:
     assert "张三" in read_back(tmp_path / "t.xlsx")
 
 
-# -- the command line (once cli.py registers `bangfu report`) ---------------------
-
-def _has_report_notice() -> bool:
-    from cli import app
-
-    return any(command.name == "notice" for group in app.registered_groups
-               if group.name == "report" and group.typer_instance is not None
-               for command in group.typer_instance.registered_commands)
+# -- the command line ------------------------------------------------------------
 
 
-needs_cli = pytest.mark.skipif(not _has_report_notice(),
-                               reason="cli.py has no 'bangfu report notice' yet")
-
-
-@needs_cli
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_cli_notice_writes_a_masked_list(demo_db: Path, tmp_path: Path, fmt: str) -> None:
     """`bangfu report notice --level county --unit qingshan --format F --out FILE`."""
-    from tests.workflow.test_audit import bangfu
-
     db = copy_demo(demo_db, tmp_path / "demo.db")
     target = tmp_path / "notice.out"
     result: Any = bangfu("report", "notice", "--level", "county", "--unit", "qingshan",
@@ -495,12 +482,9 @@ def test_cli_notice_writes_a_masked_list(demo_db: Path, tmp_path: Path, fmt: str
     assert not ID_NUMBER.search(text) and not MOBILE.search(text)
 
 
-@needs_cli
 def test_cli_population_prints_the_plan_figures() -> None:
     """`bangfu report population FILE --json` gives 110,800 / 215,400 / 226,000."""
     import json
-
-    from tests.workflow.test_audit import bangfu
 
     result: Any = bangfu("report", "population", str(POPULATION), "--json")
     assert result.exit_code == 0, result.output

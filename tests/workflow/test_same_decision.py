@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from definitions import CompiledDefinition
-from tests.conftest import application, household_id, standard_fen
-from tests.workflow.test_audit import engine_on
+from tests.helpers.cases import application, household_id, standard_fen
+from tests.helpers.engines import engine_on
 from workflow import Case, Engine
 from workflow.errors import CommandRejected
 from workflow.rules.medical import medical_aid
@@ -231,11 +231,21 @@ def test_every_trigger_is_offered_exactly_when_firing_it_is_accepted(
 def test_an_approval_the_budget_cannot_cover_is_not_offered(tmp_path: Path) -> None:
     """With the general line used up and no fallback, the second review of another general
     case is not offered (saying how much is left), as firing it is refused."""
-    from tests.workflow.test_budget import engine_on as budget_engine
-    from tests.workflow.test_budget import general_case
+    from tests.helpers.budget import small_budget
+    from tests.helpers.cases import START
+    from tests.helpers.engines import opened
+    from workflow.bootstrap import init_database
+
+    defs = small_budget(tmp_path, 600, None)
+    init_database(str(tmp_path / "b.db"), definitions=defs, simulated_start=START)
+    with opened(tmp_path / "b.db", definitions=defs) as engine:
+        _budget_refusal(engine)
+
+
+def _budget_refusal(engine: Engine) -> None:
+    from tests.helpers.budget import general_case
     from workflow.core.budget import BudgetExceeded
 
-    engine = budget_engine(tmp_path, 600, None)
     general_case(engine, 1, "disbursement")
     number = general_case(engine, 2, "second_review")
     opts = {o.trigger: o for o in engine.options(number, "zhu.tao", lang="en")}

@@ -14,13 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.workflow.test_audit import bangfu
+from tests.helpers.cli import bangfu
 from workflow import Engine
 from workflow.core.chain import checkpoint_hash
 from workflow.core.decide import seal
+from workflow.errors import DamagedRecord
 from workflow.services.inspection import (
     GENESIS_CHECKPOINT,
     checkpoint_json,
+    export_trail,
     make_checkpoint,
     verify,
 )
@@ -575,3 +577,16 @@ def test_every_event_records_the_rows_it_wrote_beside_it(demo_path: Path) -> Non
         recorded = conn.execute("SELECT count(*) FROM events WHERE "
                                 "json_extract(meta, '$.effects.messages') IS NOT NULL").fetchone()[0]
     assert unrecorded == 0 and recorded > 1000
+
+
+def test_an_export_stopped_by_a_damaged_case_gives_its_connections_back(
+        demo: Engine, demo_path: Path, tmp_path: Path) -> None:
+    """The export streams every history; a damaged case stops it, and the stream's
+    connections go back to the pool then, not once the refusal (kept here, as the CLI
+    keeps it to print it) is forgotten."""
+    expect = break_payload_json(demo, demo_path)
+    pool = demo.store.engine.pool  # type: ignore[attr-defined]
+    with pytest.raises(DamagedRecord) as ei:
+        export_trail(demo, tmp_path / "export")
+    assert pool.checkedout() == 0
+    assert expect.case in str(ei.value)

@@ -19,7 +19,7 @@ import storage.sql
 from cli import app
 from definitions import SHIPPED_PROCESSES
 from storage.tables import events, outbox, timers
-from tests.conftest import NOTICE_DAYS, PROCESS, START, application, count_rows, household_id
+from tests.helpers.cases import NOTICE_DAYS, PROCESS, START, application, count_rows, household_id
 from workflow import (
     Case,
     CommandRejected,

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from cli import app
 from definitions import SHIPPED_PROCESSES, load_directory
-from tests.conftest import PROCESS, application
+from tests.helpers.cases import PROCESS, application
 from workflow import Case, Engine, InvalidData
 from workflow.core.registry import REGISTRY
 

@@ -10,7 +10,8 @@ import hmac
 import json
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -327,6 +328,18 @@ def verify(engine: Engine, case_ref: str | None = None,
     return report
 
 
+@contextmanager
+def _closed_after(items: Any) -> Iterator[Any]:
+    """``items`` for the block, closed after it however it ends: a stream of every
+    history holds its connections until it is read to the end or closed."""
+    try:
+        yield items
+    finally:
+        close = getattr(items, "close", None)
+        if close is not None:
+            close()
+
+
 # -- export -------------------------------------------------------------------
 
 @dataclass
@@ -370,7 +383,9 @@ def export_trail(engine: Engine, out_dir: Path, case_ref: str | None = None,
     events_tmp = events_file.with_name(events_file.name + ".part")
     timeline_tmp = timeline_file.with_name(timeline_file.name + ".part")
     try:
-        n_cases, n_events = _write_trail(engine, items, events_tmp, timeline_tmp, masked, lang)
+        with _closed_after(items):
+            n_cases, n_events = _write_trail(engine, items, events_tmp, timeline_tmp, masked,
+                                             lang)
     except BaseException:
         events_tmp.unlink(missing_ok=True)
         timeline_tmp.unlink(missing_ok=True)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.conftest import LI_ID
+from tests.helpers.cases import LI_ID
 from workflow.demo import _id_number
 from workflow.rules import (
     InvalidIdNumber,
