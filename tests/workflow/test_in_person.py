@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from definitions import definition_from_text
+from definitions import SHIPPED_PROCESSES, definition_from_text
 from definitions.errors import DefinitionInvalid
-from tests.helpers.cases import DISBURSE, SHIPPED_PROCESSES, application, standard_fen
+from tests.helpers.cases import DISBURSE, application, standard_fen
 from workflow import Case, Engine
 from workflow.errors import GuardFailed, InvalidData, PermissionDenied
 
