@@ -54,14 +54,39 @@ def _version(if_match: str | None) -> int | None:
     return int(text)
 
 
+def _engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def _user(request: Request,
+          authorization: Annotated[str | None, Header(max_length=200)] = None) -> str:
+    """The token's user (401 otherwise)."""
+    from workflow.services.identity import authenticate
+
+    scheme, _, token = (authorization or "").partition(" ")
+    return authenticate(request.app.state.engine, request.app.state.tokens,
+                        token.strip() if scheme.lower() == "bearer" else None)
+
+
+def _lang(request: Request) -> str:
+    return language(request)
+
+
+Eng = Annotated[Engine, Depends(_engine)]
+User = Annotated[str, Depends(_user)]
+Lang = Annotated[str, Depends(_lang)]
+
+
 def create_app(engine: Engine, tokens: TokenStore) -> FastAPI:
     """The HTTP API on ``engine``; requests authenticate with tokens of ``tokens``."""
     from workflow.services import cases as svc
-    from workflow.services.identity import authenticate
 
     app = FastAPI(title="Bangfu 帮扶", version="1", summary="Hardship-relief approval "
                   "workflows: cases, reviews, the audit trail",
                   openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
+    app.state.engine = engine
+    app.state.tokens = tokens
     app.add_exception_handler(BangfuError, bangfu_error)
     app.add_exception_handler(RequestValidationError, invalid_request)
 
@@ -74,17 +99,6 @@ def create_app(engine: Engine, tokens: TokenStore) -> FastAPI:
                            f"请求体超过 {MAX_BODY:,} 字节" if zh else
                            f"the request body is over {MAX_BODY:,} bytes")
         return await call_next(request)
-
-    def user(authorization: Annotated[str | None, Header(max_length=200)] = None) -> str:
-        scheme, _, token = (authorization or "").partition(" ")
-        return authenticate(engine, tokens, token.strip() if scheme.lower() == "bearer"
-                            else None)
-
-    def lang(request: Request) -> str:
-        return language(request)
-
-    User = Annotated[str, Depends(user)]
-    Lang = Annotated[str, Depends(lang)]
 
     @app.get("/health", tags=["operations"])
     def health() -> dict[str, Any]:

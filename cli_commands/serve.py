@@ -31,6 +31,8 @@ users_app.add_typer(token_app, name="token")
 def serve(
     host: Annotated[str, typer.Option("--host", help="监听地址 / address")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="端口 / port")] = 8000,
+    openapi: Annotated[bool, typer.Option("--openapi", help="只输出 OpenAPI 文档 / print the "
+                                          "OpenAPI document and stop")] = False,
     db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh",
     as_json: JsonOpt = False,
 ) -> None:
@@ -42,6 +44,11 @@ def serve(
 
     engine = open_engine(db, definitions)
     app = create_app(engine, open_tokens(engine))
+    if openapi:
+        import json
+
+        typer.echo(json.dumps(app.openapi(), ensure_ascii=False, indent=1))
+        return
     ui = Ui(lang, as_json)
     out.print(ui.t(f"帮扶 HTTP API：http://{host}:{port}（文档 /docs，OpenAPI /openapi.json）",
                    f"Bangfu HTTP API: http://{host}:{port} (docs /docs, OpenAPI /openapi.json)"))

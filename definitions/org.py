@@ -70,6 +70,9 @@ PLATFORM_ROLES: Mapping[str, tuple[Mapping[str, str], frozenset[str]]] = {
 #: what each administrative act of a platform role is called
 PLATFORM_ACTS: Mapping[str, Mapping[str, str]] = {
     "migrate": {"zh": "迁移案件到新版本定义", "en": "migrate cases to a new definition version"},
+    "register": {"zh": "登记流程定义的新版本", "en": "register definition versions"},
+    "checkpoint": {"zh": "制作审计检查点", "en": "take audit checkpoints"},
+    "tokens": {"zh": "管理 API 令牌", "en": "manage API tokens"},
 }
 
 
