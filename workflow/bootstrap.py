@@ -102,6 +102,23 @@ def _load_campaigns(defs: DefinitionSet, definitions: str | Path | None) -> dict
     return campaigns
 
 
+def _check_calendars(campaigns: Mapping[str, Campaign],
+                     calendars: Mapping[str, WorkingCalendar]) -> None:
+    """Refuse a campaign that names a working-day calendar no file provides.
+
+    Raises:
+        DefinitionInvalid: every such campaign, with its file.
+    """
+    problems = [Problem("calendar", f"campaign '{c.id}' names the calendar "
+                        f"'{c.spec.calendar}', which no calendar file provides (known: "
+                        f"{', '.join(sorted(calendars)) or 'none'})",
+                        f"活动 '{c.id}' 使用的工作日历 '{c.spec.calendar}' 没有对应的日历文件"
+                        f"（已有：{'、'.join(sorted(calendars)) or '无'}）", None, c.source)
+                for c in campaigns.values() if c.spec.calendar not in calendars]
+    if problems:
+        raise DefinitionInvalid(problems, problems[0].file or "campaigns")
+
+
 def _check_windows(defs: Iterable[CompiledDefinition], campaigns: Mapping[str, Campaign],
                    calendars: Mapping[str, WorkingCalendar],
                    source: str = "definitions") -> None:
@@ -134,7 +151,9 @@ def check_definition_file(path: str | Path) -> CompiledDefinition:
     defn = load_definition(path, known_guards=REGISTRY)
     folder = Path(path).parent
     campaigns = load_campaigns(campaigns_dir(folder))
-    _check_windows([defn], campaigns, _load_calendars(folder), str(path))
+    calendars = _load_calendars(folder)
+    _check_calendars(campaigns, calendars)
+    _check_windows([defn], campaigns, calendars, str(path))
     return defn
 
 
@@ -184,7 +203,9 @@ def init_database(db: str | None = None, *, org: str | Path | None = None,
     """
     url = resolve_url(db)
     defs = _load_definitions(definitions)
-    _check_windows(defs, _load_campaigns(defs, definitions), _load_calendars(definitions))
+    campaigns, calendars = _load_campaigns(defs, definitions), _load_calendars(definitions)
+    _check_calendars(campaigns, calendars)
+    _check_windows(defs, campaigns, calendars)
     org_path = Path(org) if org else SHIPPED_ORG
     data, lines, text = load_yaml_file(org_path)
     build_org(data, lines, str(org_path), _roles(defs))
@@ -287,6 +308,7 @@ def _wire(store: SqlStore, url: str, definitions: str | Path | None) -> Engine:
                           settings.get("org_source") or "org", frozenset(_roles(defs)))
     campaigns = _load_campaigns(defs, definitions)
     calendars = _load_calendars(definitions)
+    _check_calendars(campaigns, calendars)
     _check_windows(on_disk, campaigns, calendars)  # a stored version stays readable
     income = load_income_rules()
     return Engine(store, defs, org, clock, campaigns=campaigns, calendars=calendars,

@@ -116,3 +116,20 @@ def test_absurd_figures_in_a_definition_are_refused_at_load(
     with pytest.raises(DefinitionInvalid) as ei:
         definition_from_text(text.replace(old, new, 1), "r.yaml", known_guards=REGISTRY)
     assert words in str(ei.value)
+
+
+def test_a_campaign_naming_an_unknown_calendar_is_refused_at_init(tmp_path: Path) -> None:
+    import shutil
+
+    from definitions import SHIPPED, DefinitionInvalid
+    from workflow.bootstrap import init_database
+
+    for part in ("processes", "campaigns", "calendars"):
+        shutil.copytree(SHIPPED / part, tmp_path / part)
+    campaign = tmp_path / "campaigns" / "spring_festival_2027.yaml"
+    text = campaign.read_text(encoding="utf-8")
+    assert "\ncalendar: cn\n" in text
+    campaign.write_text(text.replace("\ncalendar: cn\n", "\ncalendar: cnx\n"), encoding="utf-8")
+    with pytest.raises(DefinitionInvalid) as ei:
+        init_database(str(tmp_path / "x.db"), definitions=tmp_path / "processes")
+    assert "'cnx'" in str(ei.value) and not (tmp_path / "x.db").exists()
