@@ -239,3 +239,36 @@ def test_checkpoint_then_verify(engine: Engine, walk: Walk, new_case: NewCase) -
     assert second["prev_hash"] == first["hash"]
     report = verify(engine)
     assert report.ok and report.checkpoints == 2 and report.cases == 2
+
+
+#: hand edits of rows beside the chain, each with words of the finding it must produce
+EDITS: list[tuple[str, str, str]] = [
+    ("cancelled timers", "UPDATE timers SET status = 'cancelled' WHERE status = 'pending'",
+     "is stored as cancelled"),
+    ("deleted messages", "DELETE FROM outbox", "outbox messages of event"),
+    ("ledger times ten", "UPDATE ledger SET amount_fen = amount_fen * 10 WHERE kind = 'spend'",
+     "the ledger rows of event"),
+    ("household moved", "UPDATE cases SET household = '110101199001011234'",
+     "stored household is"),
+    ("definition edited", "UPDATE definitions SET content_hash = 'x' || substr(content_hash, 2) "
+     "WHERE process = 'relief_application'", "stored body was altered"),
+    ("checkpoint time", "UPDATE checkpoints SET events = events - 1", "were altered"),
+]
+
+
+@pytest.mark.parametrize(("what", "sql", "words"), EDITS, ids=[e[0] for e in EDITS])
+def test_verify_catches_edits_beside_the_chain(engine: Engine, walk: Walk, what: str,
+                                              sql: str, words: str) -> None:
+    """On SQLite and PostgreSQL: timers, outbox, ledger, the household column, a stored
+    definition and a checkpoint's fields, each edited by hand, are named by verify."""
+    case = walk("disbursement")
+    engine.fire(case.number, "disburse", "xu.lei", data={
+        "amount_fen": standard_fen(engine, case), "photo_ref": "P-1", "recipient_signed": True,
+        "cadre_signed": True, "collected_by_recipient": True})
+    walk("publicity", "wang.fang", id_number=household_id(3))  # a case with pending timers
+    make_checkpoint(engine, "jiang.duban")
+    assert verify(engine).ok
+    with engine.store.engine.begin() as conn:  # type: ignore[attr-defined]
+        assert conn.exec_driver_sql(sql).rowcount >= 1
+    report = verify(engine)
+    assert any(words in f.en for f in report.findings), [f.en for f in report.findings]
