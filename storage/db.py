@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,9 @@ def _dumps(obj: Any) -> str:
 _FLOAT_SEARCH_DEPTH = 64
 
 
+_NUMBER_SHAPES = re.compile(r"[0-9][.eE]|[0-9]{19}")
+
+
 def _has_float(value: Any, depth: int = 0) -> bool:
     """Whether a decoded JSON value holds a float (or is too deep to tell)."""
     kind = type(value)
@@ -82,6 +86,11 @@ def json_loads(text: Any) -> Any:
             value = orjson.loads(text)
         except orjson.JSONDecodeError:
             return json.loads(text)
+        # A float (or an integer orjson reads as one: beyond 64 bits, so over 19
+        # digits) needs a digit then '.', 'e' or 'E', or a long run of digits: text
+        # without them holds none, and no walk is needed (most rows).
+        if not _NUMBER_SHAPES.search(text):
+            return value
         # (most data and meta are {}: no call for those)
         if (not value and type(value) is dict) or not _has_float(value):
             return value
