@@ -186,7 +186,11 @@ def _print_import(report: Any, file: Path, ui: Ui) -> None:
 def case_show(
     case: Annotated[str, typer.Argument(help="案件编号 / case number")],
     reveal: Annotated[bool, typer.Option(
-        "--reveal", help="显示完整身份证号和电话（需有管辖权）/ show full ID and phone")] = False,
+        "--reveal", help="显示完整身份证号和电话（需有管辖权，并填写理由，记入案件记录）/ show "
+        "full ID and phone (jurisdiction and a reason needed; recorded in the case's "
+        "history)")] = False,
+    reason: Annotated[str | None, typer.Option(
+        "--reason", help="查看完整个人信息的理由 / why the personal data is revealed")] = None,
     user: AsOpt = None, db: DbOpt = None, definitions: DefsOpt = None,
     lang: LangOpt = "zh", as_json: JsonOpt = False,
 ) -> None:
@@ -198,7 +202,7 @@ def case_show(
 
     ui = Ui(lang, as_json)
     engine = open_engine(db, definitions)
-    info = cases.show(engine, user, case, lang, reveal=reveal)
+    info = cases.show(engine, user, case, lang, reveal=reveal, reason=reason)
     if as_json:
         emit(info)
         return

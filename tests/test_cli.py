@@ -100,10 +100,37 @@ def test_case_show_masks_personal_numbers_unless_revealed_by_a_reviewer(db: Path
     plain = bangfu(db, "case", "show", case).output
     assert "331122195803120422" not in plain and "13900001111" not in plain
     assert "331122********0422" in plain
-    revealed = bangfu(db, "case", "show", case, "--reveal", user="wang.fang").output
+    revealed = bangfu(db, "case", "show", case, "--reveal", "--reason", "入户核对身份",
+                      user="wang.fang").output
     assert "331122195803120422" in revealed
-    refused = bangfu(db, "case", "show", case, "--reveal", user="ma.hui", ok=False)
+    refused = bangfu(db, "case", "show", case, "--reveal", "--reason", "看看", user="ma.hui",
+                     ok=False)
     assert refused.exit_code == 1 and "331122195803120422" not in refused.output
+
+
+@pytest.mark.parametrize("reason", [None, "", "\u200b "])
+def test_a_reveal_without_a_reason_is_refused(db: Path, reason: str | None) -> None:
+    case = submit(db)
+    args = ["--reason", reason] if reason is not None else []
+    res = bangfu(db, "case", "show", case, "--reveal", *args, user="wang.fang", ok=False)
+    assert res.exit_code == 1 and "必须填写理由" in res.output
+    assert "331122195803120422" not in res.output
+    events = json.loads(bangfu(db, "case", "history", case, "--json").output)
+    assert [e["kind"] for e in events["events"]] == ["submitted"]
+
+
+def test_a_reveal_is_in_the_case_history_with_who_and_why(db: Path) -> None:
+    """Who saw the full numbers, when and why is an event of the case's trail (and the
+    trail still verifies)."""
+    case = submit(db)
+    bangfu(db, "case", "show", case, "--reveal", "--reason", "入户核对身份", user="wang.fang")
+    history = json.loads(bangfu(db, "case", "history", case, "--json").output)
+    last = history["events"][-1]
+    assert (last["kind"], last["actor"], last["comment"]) == ("reveal", "wang.fang", "入户核对身份")
+    text = bangfu(db, "case", "history", case).output
+    assert "查看完整身份证号和电话" in text and "入户核对身份" in text
+    assert "331122195803120422" not in text
+    assert bangfu(db, "audit", "verify").exit_code == 0
 
 
 def test_wrong_village_is_refused_in_chinese_and_english(db: Path) -> None:

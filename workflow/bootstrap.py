@@ -152,8 +152,8 @@ def check_definition_file(path: str | Path) -> CompiledDefinition:
     folder = Path(path).parent
     campaigns = load_campaigns(campaigns_dir(folder))
     calendars = _load_calendars(folder)
-    _check_calendars(campaigns, calendars)
     _check_windows([defn], campaigns, calendars, str(path))
+    _check_calendars(campaigns, calendars)
     return defn
 
 
@@ -204,8 +204,8 @@ def init_database(db: str | None = None, *, org: str | Path | None = None,
     url = resolve_url(db)
     defs = _load_definitions(definitions)
     campaigns, calendars = _load_campaigns(defs, definitions), _load_calendars(definitions)
-    _check_calendars(campaigns, calendars)
     _check_windows(defs, campaigns, calendars)
+    _check_calendars(campaigns, calendars)
     org_path = Path(org) if org else SHIPPED_ORG
     data, lines, text = load_yaml_file(org_path)
     build_org(data, lines, str(org_path), _roles(defs))
@@ -308,8 +308,8 @@ def _wire(store: SqlStore, url: str, definitions: str | Path | None) -> Engine:
                           settings.get("org_source") or "org", frozenset(_roles(defs)))
     campaigns = _load_campaigns(defs, definitions)
     calendars = _load_calendars(definitions)
-    _check_calendars(campaigns, calendars)
     _check_windows(on_disk, campaigns, calendars)  # a stored version stays readable
+    _check_calendars(campaigns, calendars)
     income = load_income_rules()
     return Engine(store, defs, org, clock, campaigns=campaigns, calendars=calendars,
                   family_rules=income.family, income_rules=income,

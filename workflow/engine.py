@@ -31,6 +31,7 @@ from workflow.core.deadlines import TimeContext, WorkingDays
 from workflow.core.decide import (
     decide_fire,
     decide_migration,
+    decide_reveal,
     decide_submit,
     decide_timer,
     household_of,
@@ -500,6 +501,27 @@ class Engine:
         number = case.number if case is not None else str(event.meta.get("number", ""))
         log.info("command.replayed", idempotency_key=key, case=number)
         return CommandResult(event.case_id, number, event.dest, event.seq, event, True, case)
+
+    def reveal(self, ref: str, user: str, reason: str | None) -> Case:
+        """Record that ``user`` is shown the case's full ID and phone numbers, with the
+        reason, as an event of the case (its version moves on); returns the case.
+
+        Raises:
+            UnknownUser, CaseNotFound; PermissionDenied: no jurisdiction, or a declared
+                relation; CommentRequired: no reason.
+        """
+        actor = self.actor(user)
+        _check_command_text(None, reason)
+        self.sync_clock()
+        with self.store.unit_of_work() as uow:
+            current = uow.load_case(ref)
+            if current is None:
+                raise CaseNotFound(ref)
+            decision = account(decide_reveal(self.definition_for(current), self.org, current,
+                                             actor, reason, self.clock.now()))
+            uow.append(decision)
+        log.info("case.revealed", case=current.number, actor=actor.id)
+        return decision.case
 
     # -- definition versions -----------------------------------------------
 

@@ -118,6 +118,7 @@ EVENT_KIND_LABELS: dict[str, tuple[str, str]] = {
     "reminder": ("提醒", "Reminder"),
     "escalation": ("督办", "Escalation"),
     "migration": ("迁移版本", "Migration"),
+    "reveal": ("查看完整个人信息", "Personal data revealed"),
 }
 
 
@@ -155,6 +156,8 @@ def event_label(defn: CompiledDefinition, event: Event, lang: str) -> str:
                   f"Reminder: '{timer_text}' ends {when}")
     if event.kind == "escalation":
         return _t(lang, f"督办：已超过「{timer_text}」", f"Escalation: '{timer_text}' has passed")
+    if event.kind == "reveal":
+        return _t(lang, "查看完整身份证号和电话", "Full ID and phone numbers revealed")
     if event.kind == "migration":
         return _t(lang, f"迁移：第 {meta.get('from_version')} 版 → 第 {meta.get('to_version')} 版",
                   f"Migrated from version {meta.get('from_version')} to "

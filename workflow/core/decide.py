@@ -19,7 +19,13 @@ from definitions.compile import CompiledDefinition
 from definitions.errors import BangfuError
 from definitions.org import Org, normalise_id_number
 from definitions.schema import InstalmentSpec, TransitionSpec
-from workflow.core.authz import Refusal, authorize, conflicted, role_reaches
+from workflow.core.authz import (
+    Refusal,
+    authorize,
+    conflicted,
+    may_see_personal_data,
+    role_reaches,
+)
 from workflow.core.budget import ledger_entries
 from workflow.core.chain import event_hash, genesis
 from workflow.core.data import check_data, field_label
@@ -495,6 +501,37 @@ def _note(defn: CompiledDefinition, case: Case, now: datetime, kind: str,
     event = seal(event, case.head_hash)
     return Decision(event=event, case=evolve(defn, case, event), previous_version=case.version,
                     timers=timers, messages=messages, fired_timer=timer_id)
+
+
+def decide_reveal(defn: CompiledDefinition, org: Org, case: Case, actor: Actor,
+                  reason: str | None, now: datetime) -> Decision:
+    """Showing a case's full ID and phone numbers to ``actor``, as an event of the
+    case's trail (who, when, why): only to a holder of a jurisdiction role over the
+    case with no declared relation to the applicant, and only with a reason.
+
+    Raises:
+        PermissionDenied: no jurisdiction, or a declared relation.
+        CommentRequired: no reason (blanks and invisible characters are none).
+    """
+    if actor.is_system or not may_see_personal_data(defn, org, case, actor):
+        raise PermissionDenied(
+            "jurisdiction", f"user '{actor.id}' may not see the personal data of case "
+            f"'{case.number}'", f"用户 '{actor.id}' 无权查看案件 '{case.number}' 的完整个人信息")
+    if conflicted(defn, org, case, actor):
+        raise PermissionDenied(
+            "conflict_of_interest", f"user '{actor.id}' declared a relation to the applicant "
+            f"of case '{case.number}' and may not see their personal data",
+            f"用户 '{actor.id}' 已申报与案件 '{case.number}' 的申请人存在关系，不能查看其完整个人信息")
+    if not has_words(reason):
+        raise CommentRequired(case.number, "reveal")
+    fields = sorted(f for f, spec in defn.spec.fields.items() if spec.pii in ("id_number", "phone")
+                    and case.data.get(f) not in (None, ""))
+    event = Event(case_id=case.id, seq=case.version + 1, at=now, kind="reveal",
+                  actor=actor.id, role=None, trigger="reveal", source=case.state,
+                  dest=case.state, data={}, comment=reason, definition_version=defn.version,
+                  meta={"fields": fields})
+    event = seal(event, case.head_hash)
+    return Decision(event=event, case=evolve(defn, case, event), previous_version=case.version)
 
 
 def options(defn: CompiledDefinition, machine: CompiledMachine, org: Org, case: Case,

@@ -90,7 +90,7 @@ Command = Submit | Fire
 #: ``meta.timer``, by a timer); timer: a timer whose trigger was refused;
 #: reminder / escalation: a deadline message was sent
 EventKind = Literal["submitted", "transition", "timer", "reminder", "escalation",
-                    "migration"]
+                    "migration", "reveal"]
 
 
 @dataclass(frozen=True, slots=True)

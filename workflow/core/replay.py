@@ -52,7 +52,7 @@ def evolve(defn: CompiledDefinition, case: Case | None, event: Event) -> Case:
     if event.seq != case.version + 1:
         raise ValueError(f"event {event.seq} of case '{case.number}' does not follow "
                          f"version {case.version}")
-    if event.kind in ("timer", "reminder", "escalation"):
+    if event.kind in ("timer", "reminder", "escalation", "reveal"):
         return Case(case.id, case.number, case.process, case.definition_version,
                     case.definition_hash, case.state, case.unit, case.data, event.seq,
                     case.created_at, event.at, case.state_entered_at, case.submitted_by,

@@ -48,8 +48,8 @@ def _move_allowed(defn: CompiledDefinition, case: Case, event: Event) -> str | N
     """Why ``event`` is not a move the definition allows from ``case``, or None."""
     if event.source != case.state:
         return f"starts from '{event.source}' but the case was in '{case.state}'"
-    if event.kind in ("timer", "reminder", "escalation"):
-        return None if event.dest == case.state else "a timer note changed the state"
+    if event.kind in ("timer", "reminder", "escalation", "reveal"):
+        return None if event.dest == case.state else "a note changed the state"
     if event.kind == "migration":
         return None
     if event.kind != "transition":

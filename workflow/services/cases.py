@@ -44,19 +44,22 @@ def advance(engine: Engine, user: str, case: str, trigger: str, *,
 
 
 def show(engine: Engine, user: str | None, ref: str, lang: str, *,
-         reveal: bool = False) -> View:
+         reveal: bool = False, reason: str | None = None) -> View:
     """The case, its papers, timers and what ``user`` may do now (and why not the rest).
+    With ``reveal``, the full ID and phone numbers too: the reveal is an event of the
+    case (who, when, the ``reason``).
 
     Raises:
         CaseNotFound; PermissionDenied: ``reveal`` without a user who may see the
-            case's personal data.
+            case's personal data (or with a declared relation); CommentRequired:
+            ``reveal`` without a reason.
     """
     case = engine.get_case(ref)
     if reveal:
         if not user:
             raise UserRequired("--reveal needs --as USER with jurisdiction over the case",
                                "--reveal 需要用 --as 指明对该案件有管辖权的用户")
-        engine.check_may_reveal(case, user)
+        case = engine.reveal(case.id, user, reason)
     defn = engine.definition_for(case)
     info = case_view(engine, case, lang, reveal)
     info["timers"] = [timer_view(defn, t, lang) for t in engine.store.timers(case.id)]
