@@ -101,9 +101,9 @@ def load_yaml_text(text: str, source: str = "<string>", *,
 
 #: Bounds on a definition file, checked before it is built: no definition comes near them,
 #: and a file past them (30 MB strings, 20,000 states, a billion laughs) is refused at once.
-MAX_BYTES = 4 * 1024 * 1024
+MAX_BYTES = 512 * 1024
 MAX_DEPTH = 40
-MAX_NODES = 200_000
+MAX_NODES = 20_000
 
 
 _BRACKETS = re.compile(r"[\[\]{}]")

@@ -241,10 +241,11 @@ class ProcessDefinition(_Frozen):
     labels: Labels
     case_prefix: str = Field(pattern=r"^[A-Z][A-Z0-9]{0,7}$")
     roles: dict[Identifier, RoleSpec]
-    fields: dict[Identifier, FieldSpec]
+    #: bounded: no process comes near, and a file of 20,000 states took seconds to refuse
+    fields: dict[Identifier, FieldSpec] = Field(max_length=500)
     submit: SubmitSpec
-    states: tuple[StateSpec, ...] = Field(min_length=2)
-    transitions: tuple[TransitionSpec, ...] = Field(min_length=1)
+    states: tuple[StateSpec, ...] = Field(min_length=2, max_length=300)
+    transitions: tuple[TransitionSpec, ...] = Field(min_length=1, max_length=1000)
     separation_of_duties: tuple[SeparationRule, ...] = ()
     applicant_id_field: Identifier | None = None
     #: how often a household (``applicant_id_field``, normalised) may be helped:

@@ -48,3 +48,11 @@ def test_validate_of_a_deeply_nested_file_exits_1(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 1, done.stderr
     assert "嵌套超过" in done.stdout + done.stderr
+
+
+def test_a_definition_of_twenty_thousand_states_is_refused_at_once() -> None:
+    """Counted before anything is built (it once took minutes)."""
+    states = "\n".join(f"  - {{id: s{i}, labels: {{zh: 状态, en: S}}}}" for i in range(20_000))
+    with pytest.raises(DefinitionInvalid) as ei:
+        load_yaml_text(f"process: big\nstates:\n{states}\n", "big.yaml")
+    assert "at most" in str(ei.value) or "more than" in str(ei.value)
