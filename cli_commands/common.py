@@ -167,7 +167,19 @@ def open_engine(db: str | None, defs: Path | None = None) -> Engine:
     """The engine on ``--db``, its connections released when the command ends."""
     from workflow.bootstrap import open_engine as open_db
 
-    return released_at_exit(open_db(db, definitions=defs))
+    engine = open_db(db, definitions=defs)
+    engine.operator = _os_user()
+    return released_at_exit(engine)
+
+
+def _os_user() -> str | None:
+    """The operating-system account running this console command."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return None
 
 
 def released_at_exit(engine: Engine) -> Engine:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -444,3 +446,18 @@ def test_a_command_leaves_no_database_file_open(db: Path, argv: tuple[str, ...])
     with no_collector():
         bangfu(db, *argv, ok=False)
         assert handles_on(db) == 0
+
+
+def test_a_console_command_records_the_operating_system_user(db: Path) -> None:
+    """On the server's console --as names the user; the event also says which account ran
+    the command."""
+    import getpass
+
+    case = submit(db)
+    advance(db, case, "accept", "wang.fang")
+    events = json.loads(bangfu(db, "case", "history", case, "--json").output)["events"]
+    with closing(sqlite3.connect(db)) as conn:
+        metas = [json.loads(m) for (m,) in conn.execute(
+            "SELECT meta FROM events ORDER BY seq")]
+    assert [m.get("operator") for m in metas] == [getpass.getuser()] * 2
+    assert [e["actor"] for e in events] == ["li.xiulan", "wang.fang"]

@@ -104,6 +104,9 @@ class Engine:
             (d.process, d.version, d.content_hash): d for d in definitions}
         #: versions on disk not registered in the database (commands do not use them)
         self.unregistered: tuple[CompiledDefinition, ...] = tuple(unregistered)
+        #: the operating-system account of a console command (the CLI sets it; the
+        #: HTTP API acts only as the token's user), recorded with every event it writes
+        self.operator: str | None = None
 
     # -- look-ups -----------------------------------------------------------
 
@@ -289,7 +292,7 @@ class Engine:
                 facts = self._rival_facts(uow, defn, household_of(defn, typed), campaign_id)
                 decision = account(decide_submit(defn, self.org, actor, command,
                                                  self.clock.now(), uuid.uuid4().hex, number,
-                                                 time, facts))
+                                                 time, facts), self.operator)
                 uow.append(decision)
             log.info("case.submitted", case=number, state=decision.case.state)
         return _result(decision.case, decision.event)
@@ -324,7 +327,7 @@ class Engine:
                                        command, self.clock.now(),
                                        self.time_context(current.campaign),
                                        facts=self._facts(uow, defn, current, (trigger,)))
-                decision = account(decision)
+                decision = account(decision, self.operator)
                 uow.append(decision)
                 if decision.ledger:
                     uow.add_ledger(str(current.campaign), current.id, decision.event.seq,
@@ -383,7 +386,8 @@ class Engine:
                         raise CaseNotFound(listed.id)
                     uow.append(account(decide_migration(source, target, current, mapping, now,
                                                         actor, role, operator,
-                                                        self.time_context(current.campaign))))
+                                                        self.time_context(current.campaign)),
+                                       self.operator))
             log.info("definitions.migrated", cases=len(running), to_version=to_version)
         return [c.number for c in running]
 
@@ -518,7 +522,7 @@ class Engine:
             if current is None:
                 raise CaseNotFound(ref)
             decision = account(decide_reveal(self.definition_for(current), self.org, current,
-                                             actor, reason, self.clock.now()))
+                                             actor, reason, self.clock.now()), self.operator)
             uow.append(decision)
         log.info("case.revealed", case=current.number, actor=actor.id)
         return decision.case
@@ -596,7 +600,7 @@ class Engine:
                         uow.fail_timer(timer.id, now, exc.en)
                         failed = (timer, exc)
                     else:
-                        decision = account(decision)
+                        decision = account(decision, self.operator)
                         uow.append(decision)
                         if decision.ledger:
                             uow.add_ledger(str(case.campaign), case.id, decision.event.seq,

@@ -41,9 +41,10 @@ def digest(items: Iterable[Sequence[Any]]) -> str:
     return h.hexdigest()[:16]
 
 
-def account(decision: Decision) -> Decision:
+def account(decision: Decision, operator: str | None = None) -> Decision:
     """The decision with the rows it writes beside its event recorded in the event
-    (``meta["effects"]``, empty when it writes none), re-sealed."""
+    (``meta["effects"]``, empty when it writes none), re-sealed; with ``operator``,
+    the operating-system account that ran the command too (``meta["operator"]``)."""
     messages = [(m.kind, m.recipient) for m in decision.messages]
     effects: dict[str, Any] = {}
     if decision.timers:
@@ -59,7 +60,10 @@ def account(decision: Decision) -> Decision:
         effects["ledger"] = [[e.line, e.kind, e.amount_fen] for e in decision.ledger]
     if decision.fired_timer is not None:
         effects["consumes"] = decision.fired_timer
-    event = replace(decision.event, meta={**decision.event.meta, "effects": effects})
+    meta = {**decision.event.meta, "effects": effects}
+    if operator is not None and "operator" not in meta:
+        meta["operator"] = operator
+    event = replace(decision.event, meta=meta)
     event = replace(event, hash=event_hash(event, event.prev_hash))
     return replace(decision, event=event, case=replace(decision.case, head_hash=event.hash))
 
