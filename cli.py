@@ -18,7 +18,7 @@ import typer
 
 from cli_commands.audit import audit_app
 from cli_commands.cases import case_app, queue
-from cli_commands.definitions import definitions_app, init, org_show, schema_text
+from cli_commands.definitions import definitions_app, init, org_app, schema_text
 from cli_commands.demo import demo
 from cli_commands.notify import notify_app
 from cli_commands.reports import report_app
@@ -55,7 +55,7 @@ app.command()(init)
 app.add_typer(definitions_app, name="definitions")
 app.add_typer(case_app, name="case")
 app.command()(queue)
-app.command("org")(org_show)
+app.add_typer(org_app, name="org")
 app.add_typer(clock_app, name="clock")
 app.command()(deadlines)
 app.add_typer(scheduler_app, name="scheduler")

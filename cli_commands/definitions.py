@@ -282,10 +282,17 @@ def definitions_migrate(
                        f"from v{from_version} to v{to_version}"))
 
 
+org_app = typer.Typer(help="组织架构与用户：查看、更改 / the jurisdiction tree and its users: "
+                       "show, change", invoke_without_command=True)
+
+
+@org_app.callback()
 @handled
-def org_show(db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh",
-             as_json: JsonOpt = False) -> None:
+def org_show(ctx: typer.Context, db: DbOpt = None, definitions: DefsOpt = None,
+             lang: LangOpt = "zh", as_json: JsonOpt = False) -> None:
     """组织架构与用户 / the jurisdiction tree and its users."""
+    if ctx.invoked_subcommand is not None:
+        return
     from workflow.services.org import org_view, role_label
 
     ui = Ui(lang, as_json)
@@ -300,3 +307,31 @@ def org_show(db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh"
         table.add_row(u["id"], u["name"], engine.org.unit_path(u["unit"], lang),
                       ", ".join(role_label(engine, r, lang) for r in u["roles"]))
     out.print(table)
+
+
+@org_app.command("load")
+@handled
+def org_load(
+    file: Annotated[Path, typer.Argument(help="组织架构文件 / org file")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="只列出变化 / list the changes "
+                                          "only")] = False,
+    user: AsOpt = None, db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh",
+    as_json: JsonOpt = False,
+) -> None:
+    """用新文件替换组织架构：先整体校验，列出变化，记录操作人（需系统管理员角色）/ replace the
+    org with a file: checked whole, the changes listed, recorded with who (administrator)."""
+    from workflow.services.org import load_org
+
+    ui = Ui(lang, as_json)
+    engine = open_engine(db, definitions)
+    changes = load_org(engine, need_user(user), file, lang, dry_run=dry_run)
+    if as_json:
+        emit({"dry_run": dry_run, "changes": changes})
+        return
+    if not changes:
+        out.print(ui.t("组织架构没有变化", "the org is unchanged"))
+    for c in changes:
+        out.print(f"  {c['text']}")
+    if changes:
+        out.print(ui.t(f"{'将' if dry_run else '已'}变更 {len(changes)} 项",
+                       f"{len(changes)} change(s) {'to apply' if dry_run else 'applied'}"))

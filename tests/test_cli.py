@@ -428,11 +428,15 @@ def test_a_submission_missing_data_is_refused_in_chinese(db: Path) -> None:
     assert res.exit_code == 1 and "提交申请还缺少" in res.output and "(new)" not in res.output
 
 
-def test_initialised_database_hint_names_no_missing_command(db: Path) -> None:
-    """Initialising twice says what to do, and names no command that does not exist."""
+def test_initialised_database_hint_names_a_command_that_exists(db: Path) -> None:
+    """Initialising twice says what to do: another --db, or `bangfu org load` (which exists)."""
+    from cli import app as root
+
     res = bangfu(db, "init", ok=False)
-    assert res.exit_code == 1 and "org load" not in res.output
-    assert "--db" in res.output and "--org" in res.output
+    assert res.exit_code == 1 and "bangfu org load" in res.output and "--db" in res.output
+    assert "load" in [c.name for g in root.registered_groups if g.name == "org"
+                      and g.typer_instance is not None
+                      for c in g.typer_instance.registered_commands]
 
 
 @NEEDS_PROC_FD

@@ -222,10 +222,10 @@ def init_database(db: str | None = None, *, org: str | Path | None = None,
         if _initialised(store):
             raise StorageError(
                 f"database '{_shown(url)}' is already initialised; to start afresh give "
-                "another --db. The org recorded in it at initialisation cannot be replaced "
-                "yet: initialise a new database with --org FILE",
-                f"数据库 '{_shown(url)}' 已初始化；如需重新开始，请换一个 --db。"
-                "其中在初始化时记录的组织架构暂不能更换：请用 --org 文件 初始化一个新的数据库")
+                "another --db; to change its org, an administrator runs "
+                "'bangfu org load FILE --as admin'",
+                f"数据库 '{_shown(url)}' 已初始化；如需重新开始，请换一个 --db；"
+                "如需更换组织架构，请系统管理员运行 'bangfu org load 文件 --as admin'")
         metadata.create_all(store.engine)
         clock: Clock = SimulatedClock(simulated_start) if simulated_start else SystemClock()
         now = clock.now()
