@@ -39,6 +39,13 @@ class FireBody(_Body):
     comment: str | None = Field(default=None, max_length=20_000)
 
 
+class BulkFireBody(_Body):
+    cases: list[str] = Field(min_length=1, max_length=500)
+    trigger: str = Field(max_length=64)
+    data: dict[str, Any] = Field(default_factory=dict)
+    comment: str | None = Field(default=None, max_length=20_000)
+
+
 Key = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)]
 Match = Annotated[str | None, Header(alias="If-Match", max_length=32)]
 
@@ -125,10 +132,14 @@ def create_app(engine: Engine, tokens: TokenStore) -> FastAPI:
                 "cases": page.rows}
 
     @app.get("/v1/cases/{ref}", tags=["cases"])
-    def show_case(ref: str, who: User, lng: Lang) -> dict[str, Any]:
-        """A case with its papers, timers and what the user may do now (and why not)."""
+    def show_case(ref: str, who: User, lng: Lang, reveal: bool = False,
+                  reason: Annotated[str | None, Query(max_length=2000)] = None
+                  ) -> dict[str, Any]:
+        """A case with its papers, timers and what the user may do now (and why not).
+        ``reveal`` with a ``reason`` shows the full ID and phone numbers to a user with
+        jurisdiction and no declared relation; the reveal is an event of the case."""
         case = svc.readable(engine, who, ref)
-        return svc.show(engine, who, case.id, lng)
+        return svc.show(engine, who, case.id, lng, reveal=reveal, reason=reason)
 
     @app.get("/v1/cases/{ref}/history", tags=["cases"])
     def case_history(ref: str, who: User, lng: Lang) -> dict[str, Any]:
@@ -152,6 +163,56 @@ def create_app(engine: Engine, tokens: TokenStore) -> FastAPI:
         res = engine.fire(case.id, body.trigger, who, data=body.data, comment=body.comment,
                           expected_version=_version(if_match), idempotency_key=key)
         return svc.result(engine, res, lng)
+
+    @app.post("/v1/cases/fire", tags=["cases"])
+    def bulk_fire(body: BulkFireBody, request: Request, who: User, lng: Lang
+                  ) -> dict[str, Any]:
+        """One trigger on a list of cases (a village's list), one result per case: each
+        case in its own transaction, a refusal of one leaving the others done."""
+        from api.problems import STATUS
+
+        results: list[dict[str, Any]] = []
+        for ref in body.cases:
+            try:
+                case = svc.readable(engine, who, ref)
+                res = engine.fire(case.id, body.trigger, who, data=body.data,
+                                  comment=body.comment)
+                results.append({"case": ref, "status": 200, **svc.result(engine, res, lng)})
+            except BangfuError as exc:
+                status = next(s for cls, s in STATUS if isinstance(exc, cls))
+                results.append({"case": ref, "status": status, "code": exc.code,
+                                "detail": exc.localized(lng)})
+        done = sum(1 for r in results if r["status"] == 200)
+        return {"done": done, "refused": len(results) - done, "results": results}
+
+    @app.get("/v1/deadlines", tags=["cases"])
+    def deadlines(who: User, lng: Lang, overdue: bool = False) -> dict[str, Any]:
+        """The open deadlines of the cases in the user's units, soonest first."""
+        from workflow.services.time import deadlines as board_of
+
+        actor = engine.actor(who)
+        board = board_of(engine, lng, unit=actor.unit, overdue=overdue, reader=who)
+        return {"now": board.now.isoformat(), "deadlines": board.rows,
+                "by_village": board.by_village}
+
+    @app.get("/v1/definitions", tags=["definitions"])
+    def definitions(who: User, lng: Lang) -> list[dict[str, Any]]:
+        """The registered process definitions."""
+        return [{"process": d.process, "version": d.version, "label": d.spec.labels.get(lng),
+                 "hash": d.content_hash, "states": len(d.spec.states),
+                 "transitions": len(d.spec.transitions)} for d in engine.definitions]
+
+    @app.get("/v1/audit/verify", tags=["audit"])
+    def audit_verify(who: User, lng: Lang) -> dict[str, Any]:
+        """Every chain, replay and checkpoint: for the county's inspectors and auditors."""
+        from workflow.services.inspection import verify
+
+        svc.require_inspector(engine, who)
+        report = verify(engine)
+        return {"ok": report.ok, "cases": report.cases, "events": report.events,
+                "checkpoints": report.checkpoints,
+                "findings": [{"case": f.case, "seq": f.seq, "message": f.text(lng)}
+                             for f in report.findings]}
 
     @app.get("/v1/queue", tags=["cases"])
     def queue(who: User, lng: Lang) -> dict[str, Any]:

@@ -157,3 +157,57 @@ def test_the_committed_openapi_document_is_the_apps(client: TestClient) -> None:
     """api/openapi.json is what the app serves (regenerate: `bangfu serve --openapi`)."""
     committed = json.loads((ROOT / "api" / "openapi.json").read_text(encoding="utf-8"))
     assert committed == client.get("/openapi.json").json()
+
+
+def test_a_bulk_fire_answers_per_case(engine: Engine, client: TestClient,
+                                      token: dict[str, str]) -> None:
+    """A village's list accepted at once: each case in its own transaction; a case of
+    another village, or unknown, is refused alone."""
+    ours = [engine.submit(PROCESS, "wang.fang", application(
+        id_number=household_id(20 + i))).case_number for i in range(3)]
+    other = engine.submit(PROCESS, "zhang.min", application(
+        id_number=household_id(30))).case_number
+    res = client.post("/v1/cases/fire", json={"cases": [*ours, other, "CF27-999999"],
+                                              "trigger": "accept"},
+                      headers=auth(token["wang.fang"]))
+    assert res.status_code == 200, res.text
+    body = res.json()
+    assert (body["done"], body["refused"]) == (3, 2)
+    assert [r["status"] for r in body["results"]] == [200, 200, 200, 404, 404]
+    assert all(engine.get_case(n).state == "deliberation" for n in ours)
+    assert engine.get_case(other).state == "application"
+
+
+def test_a_reveal_over_http_needs_a_reason_and_is_recorded(
+        engine: Engine, client: TestClient, token: dict[str, str]) -> None:
+    number = engine.submit(PROCESS, "wang.fang", application()).case_number
+    masked = client.get(f"/v1/cases/{number}", headers=auth(token["wang.fang"])).json()
+    assert masked["data"]["id_number"] != application()["id_number"]
+    refused = client.get(f"/v1/cases/{number}?reveal=true", headers=auth(token["wang.fang"]))
+    assert refused.status_code == 422 and refused.json()["code"] == "comment_required"
+    shown = client.get(f"/v1/cases/{number}", params={"reveal": "true", "reason": "入户核对"},
+                       headers=auth(token["wang.fang"]))
+    assert shown.json()["data"]["id_number"] == application()["id_number"]
+    kinds = [e.kind for e in engine.history(number)]
+    assert kinds == ["submitted", "reveal"]
+
+
+def test_deadlines_are_those_of_the_users_cases(
+        engine: Engine, client: TestClient, token: dict[str, str]) -> None:
+    mine = engine.submit(PROCESS, "wang.fang", application()).case_number
+    engine.submit(PROCESS, "zhang.min", application(id_number=household_id(40)))
+    rows = client.get("/v1/deadlines", headers=auth(token["wang.fang"])).json()["deadlines"]
+    assert rows and {r["case"] for r in rows} == {mine}
+
+
+def test_only_the_inspection_team_verifies_the_whole_trail(
+        engine: Engine, client: TestClient, token: dict[str, str]) -> None:
+    engine.submit(PROCESS, "wang.fang", application())
+    assert client.get("/v1/audit/verify", headers=auth(token["wang.fang"])).status_code == 403
+    ok = client.get("/v1/audit/verify", headers=auth(token["jiang.duban"]))
+    assert ok.status_code == 200 and ok.json()["ok"] is True and ok.json()["cases"] == 1
+
+
+def test_definitions_are_listed(client: TestClient, token: dict[str, str]) -> None:
+    found = client.get("/v1/definitions", headers=auth(token["wang.fang"])).json()
+    assert {"relief_application", "union_visit"} <= {d["process"] for d in found}

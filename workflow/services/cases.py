@@ -12,7 +12,7 @@ from typing import Any
 from workflow.core.authz import may_read
 from workflow.core.model import Case, CommandResult
 from workflow.engine import Engine
-from workflow.errors import CaseNotFound, InvalidData, UserRequired
+from workflow.errors import CaseNotFound, InvalidData, PermissionDenied, UserRequired
 from workflow.views import (
     View,
     case_view,
@@ -153,3 +153,17 @@ def list_readable(engine: Engine, user: str, lang: str, *, process: str | None =
     page = found[offset:offset + limit]
     return Page([case_view(engine, c, lang) for c in page],
                 [list_cells(engine, c, lang) for c in page], len(found), offset, limit)
+
+
+#: who reads the whole trail: the county's inspection team, and the platform's auditor
+INSPECTING_ROLES = frozenset({"inspector", "auditor"})
+
+
+def require_inspector(engine: Engine, user: str) -> None:
+    """Raises PermissionDenied unless ``user`` holds an inspecting role."""
+    actor = engine.actor(user)
+    if not INSPECTING_ROLES & set(actor.roles):
+        raise PermissionDenied(
+            "role", f"user '{actor.id}' may not verify the whole trail: it is for the "
+            "inspection team (roles 'inspector' or 'auditor')",
+            f"用户 '{actor.id}' 无权校验全部记录：仅限督查组（inspector 或 auditor 角色）")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from workflow.core.authz import may_read
 from workflow.core.durations import parse_duration
 from workflow.core.localtime import LOCAL_TZ, local
 from workflow.engine import Engine, FiredTimer
@@ -75,12 +76,17 @@ class Board:
 
 
 def deadlines(engine: Engine, lang: str, *, unit: str | None = None,
-              overdue: bool = False) -> Board:
-    """The open deadlines of open cases (in ``unit``'s subtree) and per village."""
+              overdue: bool = False, reader: str | None = None) -> Board:
+    """The open deadlines of open cases (in ``unit``'s subtree) and per village; with
+    ``reader``, only those of cases that user may read."""
     if unit and unit not in engine.org.units:
         raise InvalidData([("unit", f"unknown unit '{unit}'", f"未知的单位 '{unit}'")])
     rows: list[View] = []
+    actor = engine.actor(reader) if reader is not None else None
     for d in engine.deadlines(unit=unit, overdue=overdue):
+        if actor is not None and not may_read(engine.definition_for(d.case), engine.org,
+                                              d.case, actor):
+            continue
         defn = engine.definition_for(d.case)
         rows.append({"case": d.case.number, "unit": d.case.unit,
                      "village": engine.org.unit_label(d.case.unit, lang),
