@@ -202,6 +202,8 @@ def case_show(
 
     ui = Ui(lang, as_json)
     engine = open_engine(db, definitions)
+    if user:  # a read as that user: a case outside their units is not found
+        case = cases.readable(engine, user, case).id
     info = cases.show(engine, user, case, lang, reveal=reveal, reason=reason)
     if as_json:
         emit(info)
@@ -286,15 +288,21 @@ def case_list(
     unit: Annotated[str | None, typer.Option(help="单位及其下级 / unit and below")] = None,
     limit: Annotated[int, typer.Option(min=1, help="每页条数 / cases per page")] = 200,
     offset: Annotated[int, typer.Option(min=0, help="跳过前几条 / cases to skip")] = 0,
+    user: AsOpt = None,
     db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False,
 ) -> None:
-    """列出案件，分页显示并给出总数 / list cases, a page at a time, with the total."""
+    """列出案件，分页显示并给出总数；用 --as 时只列该用户可看的案件 / list cases, a page at a
+    time, with the total; with --as, only those that user may read."""
     from workflow.services import cases
 
     ui = Ui(lang, as_json)
     engine = open_engine(db, definitions)
-    page = cases.list_cases(engine, lang, process=process, states=state, unit=unit,
-                            limit=limit, offset=offset)
+    if user:
+        page = cases.list_readable(engine, user, lang, process=process, states=state,
+                                   limit=limit, offset=offset)
+    else:
+        page = cases.list_cases(engine, lang, process=process, states=state, unit=unit,
+                                limit=limit, offset=offset)
     if as_json:
         emit({"total": page.total, "offset": page.offset, "limit": page.limit,
               "next_offset": page.offset + len(page.rows)
@@ -331,15 +339,19 @@ def print_page(page: Page, ui: Ui, can: bool = False) -> None:
 @handled
 def case_history(
     case: Annotated[str, typer.Argument(help="案件编号 / case number")],
+    user: AsOpt = None,
     db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False,
 ) -> None:
-    """案件的全部记录 / a case's history."""
+    """案件的全部记录；用 --as 时须是该用户可看的案件 / a case's history; with --as, only of
+    a case that user may read."""
     from workflow.core.data import field_label
     from workflow.services import cases
     from workflow.views import value_text
 
     ui = Ui(lang, as_json)
     engine = open_engine(db, definitions)
+    if user:
+        case = cases.readable(engine, user, case).id
     c, events = cases.history(engine, case, lang)
     if as_json:
         emit({"case": c.number, "events": events})

@@ -105,9 +105,13 @@ def test_case_show_masks_personal_numbers_unless_revealed_by_a_reviewer(db: Path
     revealed = bangfu(db, "case", "show", case, "--reveal", "--reason", "入户核对身份",
                       user="wang.fang").output
     assert "331122195803120422" in revealed
+    # ma.hui (another village) may not even read the case: not found, and nothing shown
     refused = bangfu(db, "case", "show", case, "--reveal", "--reason", "看看", user="ma.hui",
                      ok=False)
-    assert refused.exit_code == 1 and "331122195803120422" not in refused.output
+    assert refused.exit_code == 4 and "331122195803120422" not in refused.output
+    related = bangfu(db, "case", "show", case, "--reveal", "--reason", "看看", user="sun.li",
+                     ok=False)  # of the village's panel, but related to the applicant
+    assert related.exit_code == 1 and "331122195803120422" not in related.output
 
 
 @pytest.mark.parametrize("reason", [None, "", "\u200b "])
@@ -465,3 +469,14 @@ def test_a_console_command_records_the_operating_system_user(db: Path) -> None:
             "SELECT meta FROM events ORDER BY seq")]
     assert [m.get("operator") for m in metas] == [getpass.getuser()] * 2
     assert [e["actor"] for e in events] == ["li.xiulan", "wang.fang"]
+
+
+def test_reads_with_as_are_scoped_to_the_users_units(db: Path) -> None:
+    """With --as, list, show and history answer as that user: another village's case is
+    not found (exit 4) and not listed."""
+    case = submit(db)
+    assert bangfu(db, "case", "show", case, user="ma.hui", ok=False).exit_code == 4
+    assert bangfu(db, "case", "history", case, user="ma.hui", ok=False).exit_code == 4
+    theirs = json.loads(bangfu(db, "case", "list", "--json", user="ma.hui").output)
+    mine = json.loads(bangfu(db, "case", "list", "--json", user="wang.fang").output)
+    assert (theirs["total"], mine["total"]) == (0, 1)
