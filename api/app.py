@@ -3,6 +3,8 @@ the routes of ``/v1`` calling the services the CLI calls."""
 
 from __future__ import annotations
 
+import time
+from collections import deque
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Query, Request
@@ -12,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.problems import bangfu_error, invalid_request, language, problem
 from definitions.errors import BangfuError
 from workflow.engine import Engine
-from workflow.errors import UsageError
+from workflow.errors import CaseNotFound, UsageError
 from workflow.ports import TokenStore
 
 #: the largest request body taken (a bulk fire of a village's list fits many times)
@@ -44,6 +46,31 @@ class BulkFireBody(_Body):
     trigger: str = Field(max_length=64)
     data: dict[str, Any] = Field(default_factory=dict)
     comment: str | None = Field(default=None, max_length=20_000)
+
+
+class ObjectionBody(_Body):
+    case: str = Field(max_length=32)
+    reason: str = Field(min_length=1, max_length=2000)
+    contact: str | None = Field(default=None, max_length=100, description="how to reach the "
+                                "objector (kept in the case, masked when shown)")
+
+
+class RateLimit:
+    """At most ``count`` requests per ``seconds`` from one client address (objections)."""
+
+    def __init__(self, count: int, seconds: float) -> None:
+        self.count, self.seconds = count, seconds
+        self._seen: dict[str, deque[float]] = {}
+
+    def allow(self, client: str) -> bool:
+        now = time.monotonic()
+        seen = self._seen.setdefault(client, deque())
+        while seen and now - seen[0] > self.seconds:
+            seen.popleft()
+        if len(seen) >= self.count:
+            return False
+        seen.append(now)
+        return True
 
 
 Key = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)]
@@ -213,6 +240,45 @@ def create_app(engine: Engine, tokens: TokenStore) -> FastAPI:
                 "checkpoints": report.checkpoints,
                 "findings": [{"case": f.case, "seq": f.seq, "message": f.text(lng)}
                              for f in report.findings]}
+
+    objections = RateLimit(5, 600)
+
+    @app.get("/v1/public/notice", tags=["public"])
+    def public_notice(lng: Lang, unit: Annotated[str, Query(max_length=64)],
+                      level: Annotated[str, Query(max_length=16)] = "village"
+                      ) -> dict[str, Any]:
+        """The public notice of a village, township or county (no login): who is proposed,
+        the category and standard, the notice's dates, how to object. ID numbers masked,
+        no phones."""
+        from workflow.reporting import notice_list
+        from workflow.reporting.table import masked
+
+        table = masked(notice_list(engine, level, unit, lang=lng))
+        return {"title": table.title, "notes": list(table.notes), "footer": list(table.footer),
+                "columns": [{"key": c.key, "label": c.label} for c in table.columns],
+                "rows": [dict(r.cells) for r in table.rows]}
+
+    @app.post("/v1/public/objections", tags=["public"], status_code=201)
+    def public_objection(body: ObjectionBody, request: Request, lng: Lang) -> Any:
+        """An objection to a household on the notice (no login; a few per client and ten
+        minutes): recorded as an ``object`` event of the case by the public's account."""
+        client = request.client.host if request.client else "?"
+        if not objections.allow(client):
+            zh = lng == "zh"
+            return problem(429, "too_many_requests", "too many requests",
+                           "提交过于频繁，请十分钟后再试" if zh else
+                           "too many objections from here; try again in ten minutes")
+        public = next((u for u, spec in engine.org.users.items() if "public" in spec.roles),
+                      None)
+        if public is None:
+            raise UsageError("this org has no public account to record objections",
+                             "组织架构中没有用于记录群众异议的账号")
+        case = engine.get_case(body.case)
+        if "publicity" not in case.first_entered:
+            raise CaseNotFound(body.case)  # only households on a notice are public
+        comment = body.reason + (f"（联系方式：{body.contact}）" if body.contact else "")
+        res = engine.fire(case.id, "object", public, comment=comment)
+        return {"case": case.number, "state": res.state, "recorded": True}
 
     @app.get("/v1/queue", tags=["cases"])
     def queue(who: User, lng: Lang) -> dict[str, Any]:

@@ -211,3 +211,45 @@ def test_only_the_inspection_team_verifies_the_whole_trail(
 def test_definitions_are_listed(client: TestClient, token: dict[str, str]) -> None:
     found = client.get("/v1/definitions", headers=auth(token["wang.fang"])).json()
     assert {"relief_application", "union_visit"} <= {d["process"] for d in found}
+
+
+def _on_notice(engine: Engine) -> str:
+    from tests.helpers.cases import move
+
+    number = engine.submit(PROCESS, "wang.fang", application()).case_number
+    move(engine, number, "publicity")
+    return number
+
+
+def test_the_public_notice_needs_no_login_and_shows_no_full_numbers(
+        engine: Engine, client: TestClient) -> None:
+    number = _on_notice(engine)
+    res = client.get("/v1/public/notice", params={"unit": "shangcun"})
+    assert res.status_code == 200, res.text
+    body = res.json()
+    assert [r["number"] for r in body["rows"]] == [number]
+    text = json.dumps(body, ensure_ascii=False)
+    assert application()["id_number"] not in text and "13900001111" not in text
+    assert any("异议" in line for line in body["footer"])
+
+
+def test_an_objection_from_the_public_is_an_event_and_floods_are_refused(
+        engine: Engine, client: TestClient) -> None:
+    number = _on_notice(engine)
+    first = client.post("/v1/public/objections",
+                        json={"case": number, "reason": "该户有经营收入", "contact": "13900009999"})
+    assert first.status_code == 201, first.text
+    assert engine.get_case(number).state == "objection_review"
+    last = engine.history(number)[-1]
+    assert (last.trigger, last.actor) == ("object", "qunzhong")
+    codes = [client.post("/v1/public/objections", json={"case": number, "reason": "再次反映"})
+             .status_code for _ in range(6)]
+    assert codes[-1] == 429 and 201 in codes[:4]
+
+
+def test_an_objection_to_a_case_not_on_notice_is_not_found(engine: Engine,
+                                                           client: TestClient) -> None:
+    number = engine.submit(PROCESS, "wang.fang", application()).case_number
+    res = client.post("/v1/public/objections", json={"case": number, "reason": "x"})
+    assert res.status_code == 404
+    assert engine.get_case(number).version == 1
