@@ -139,6 +139,17 @@ def create_app(engine: Engine, tokens: TokenStore) -> FastAPI:
         """The server answers (no login)."""
         return {"ok": True}
 
+    @app.get("/ready", tags=["operations"])
+    def ready(lng: Lang) -> Any:
+        """The server can serve: its database answers (no login). 503 otherwise."""
+        try:
+            engine.store.count_cases()
+        except Exception:  # any failure of the database means not ready
+            zh = lng == "zh"
+            return problem(503, "not_ready", "not ready",
+                           "数据库暂时无法访问" if zh else "the database does not answer")
+        return {"ready": True}
+
     @app.get("/v1/me", tags=["identity"])
     def me(who: User, lng: Lang) -> dict[str, Any]:
         """The token's user."""

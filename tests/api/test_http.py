@@ -253,3 +253,15 @@ def test_an_objection_to_a_case_not_on_notice_is_not_found(engine: Engine,
     res = client.post("/v1/public/objections", json={"case": number, "reason": "x"})
     assert res.status_code == 404
     assert engine.get_case(number).version == 1
+
+
+def test_readiness_says_whether_the_database_answers(engine: Engine, client: TestClient) -> None:
+    assert client.get("/ready").json() == {"ready": True}
+    engine.store.engine.dispose()  # type: ignore[attr-defined]
+
+    def broken() -> int:
+        raise OSError("the database is gone")
+
+    engine.store.count_cases = broken  # type: ignore[method-assign]
+    res = client.get("/ready")
+    assert res.status_code == 503 and res.json()["code"] == "not_ready"
