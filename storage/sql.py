@@ -173,8 +173,27 @@ _INSERT_EVENT = insert(events)
 class _Statements:
     """The command path's statements, compiled once for a dialect."""
 
+    def household(self, campaign: bool, process: bool, exclude: bool) -> Prepared:
+        """A household's cases, narrowed by the filters given (each variant compiled
+        once: the queue reads a household per case it judges)."""
+        key = (campaign, process, exclude)
+        found = self._household.get(key)
+        if found is None:
+            stmt = select(cases).where(cases.c.household == bindparam("household"))
+            if campaign:
+                stmt = stmt.where(cases.c.campaign == bindparam("campaign"))
+            if process:
+                stmt = stmt.where(cases.c.process == bindparam("process"))
+            if exclude:
+                stmt = stmt.where(cases.c.id != bindparam("exclude"))
+            found = Prepared(stmt.order_by(cases.c.number), self._dialect, cases)
+            self._household[key] = found
+        return found
+
     def __init__(self, dialect: Any) -> None:
         self.postgresql = dialect.name == "postgresql"
+        self._dialect = dialect
+        self._household: dict[tuple[bool, bool, bool], Prepared] = {}
         self.select_case = Prepared(_SELECT_CASE, dialect, cases)
         self.select_case_locked = Prepared(_SELECT_CASE_LOCKED, dialect, cases)
         self.select_key = Prepared(_SELECT_KEY, dialect, events)
@@ -305,14 +324,14 @@ class SqlUnitOfWork:
             # write; a lock on the household until commit serialises them, and
             # the query below then sees what the other committed.
             self.conn.execute(_LOCK_HOUSEHOLD, {"key": f"bangfu.household:{household}"})
-        stmt = select(cases).where(cases.c.household == household)
-        if campaign is not None:
-            stmt = stmt.where(cases.c.campaign == campaign)
-        if process is not None:
-            stmt = stmt.where(cases.c.process == process)
-        if exclude is not None:
-            stmt = stmt.where(cases.c.id != exclude)
-        return [row_to_case(r._mapping) for r in self.conn.execute(stmt.order_by(cases.c.number))]
+        stmt = self._s.household(campaign is not None, process is not None, exclude is not None)
+        values = {"household": household, "campaign": campaign, "process": process,
+                  "exclude": exclude}
+        cursor = stmt.execute(self.conn, {k: v for k, v in values.items() if v is not None})
+        try:
+            return [row_to_case(stmt.row(raw)) for raw in cursor.fetchall()]  # type: ignore[arg-type]
+        finally:
+            cursor.close()
 
     def budget_totals(self, campaign: str) -> dict[str, dict[str, int]]:
         """line → {reserve, release, spend} sums, read inside the transaction."""
