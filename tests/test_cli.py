@@ -480,3 +480,21 @@ def test_reads_with_as_are_scoped_to_the_users_units(db: Path) -> None:
     theirs = json.loads(bangfu(db, "case", "list", "--json", user="ma.hui").output)
     mine = json.loads(bangfu(db, "case", "list", "--json", user="wang.fang").output)
     assert (theirs["total"], mine["total"]) == (0, 1)
+
+
+def test_an_import_from_the_console_records_the_operating_system_user(db: Path,
+                                                                      tmp_path: Path) -> None:
+    import getpass
+
+    sheet = tmp_path / "rows.csv"
+    sheet.write_text("姓名,身份证号,家庭人口,困难类别,困难原因,申请材料\n"
+                     "张三,331122196001010015,3,general,因病致困,"
+                     "application=a.pdf@2027-01-04;id_cards=b.pdf@2027-01-04;"
+                     "household_register=c.pdf@2027-01-04;authorisation=d.pdf@2027-01-04\n",
+                     encoding="utf-8")
+    res = bangfu(db, "case", "import", str(sheet), "--process", "relief_application",
+                 user="wang.fang", ok=False)
+    assert res.exit_code == 0, res.output
+    with closing(sqlite3.connect(db)) as conn:
+        (meta,) = conn.execute("SELECT meta FROM events").fetchone()
+    assert json.loads(meta)["operator"] == getpass.getuser()

@@ -54,6 +54,8 @@ class _Job:
     campaign: str | None
     encode: Callable[[Decision], Any]
     items: Sequence[_Item]
+    #: the operating-system account running the import (recorded with each event)
+    operator: str | None = None
 
 
 #: the job of the decide workers: set before they fork, so nothing is pickled in
@@ -83,7 +85,7 @@ def _decide(job: _Job, item: _Item) -> tuple[bool, Any]:
         return False, (code, reason, exc.en, exc.zh, fields)
     if row.applicant is not None:
         decision = _with_applicant(job.defn, decision, row.applicant)
-    return True, job.encode(account(replace(decision, household=row.household)))
+    return True, job.encode(account(replace(decision, household=row.household), job.operator))
 
 
 def _decide_range(bounds: tuple[int, int]) -> list[tuple[bool, Any]]:
@@ -136,7 +138,8 @@ def decide_rows(engine: Engine, defn: CompiledDefinition, actor: Actor, now: dat
         todo = [(n, g) for n, g in enumerate(rows) if g.row not in results]
         items = [_Item(g, keys.get(g.row), ids[g.row], f"{prefix}-{seen + n + 1:06d}")
                  for n, g in todo]
-        job = _Job(defn, engine.org, actor, now, time_ctx, campaign, encode, items)
+        job = _Job(defn, engine.org, actor, now, time_ctx, campaign, encode, items,
+                   engine.operator)
         outcome = _decide_all(job, count, step) if items else []
         failed = False
         for item, (ok, value) in zip(items, outcome, strict=True):
