@@ -65,9 +65,11 @@ from workflow.errors import (
     UnknownUser,
     UsageError,
 )
+from workflow.logs import library_defaults
 from workflow.ports import CaseStore, FactSource, UnitOfWork
 from workflow.rules.paperwork import DocumentReview
 
+library_defaults()
 log = structlog.get_logger("bangfu.engine")
 
 

@@ -62,5 +62,25 @@ def configure(json_lines: bool | None = None, level: str = "WARNING") -> None:
     _configured = True
 
 
+def library_defaults() -> None:
+    """What the engine logs when the program embedding it configured nothing: records
+    of the stdlib loggers ``bangfu.*``, PII masked, for the host's own logging set-up
+    (by Python's default, warnings and worse on stderr; nothing on stdout). Leaves a
+    configuration made by the host, or by ``configure``, alone."""
+    if _configured or structlog.is_configured():
+        return
+    processors: list[Any] = [
+        structlog.stdlib.filter_by_level, structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level, _mask,
+        structlog.processors.KeyValueRenderer(key_order=["event"])]
+    structlog.configure(
+        processors=processors,
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        # not cached: ``configure`` (the CLI's) may come later and must take over
+        cache_logger_on_first_use=False,
+    )
+
+
 def get_logger(name: str = "bangfu") -> Any:
     return structlog.get_logger(name)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 import structlog
@@ -191,3 +192,25 @@ def test_stdlib_log_records_are_masked(json_logs: Callable[[], None],
     err = capsys.readouterr().err
     assert LI_ID not in err and LI_PHONE not in err
     assert LI_ID_MASKED in err
+
+
+def test_an_embedding_program_gets_no_log_lines_on_stdout(tmp_path: Path) -> None:
+    """Before anyone configures logging, the engine's records go to the stdlib loggers
+    (INFO dropped, WARNING on stderr by Python's default), never to stdout."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    script = (
+        "from workflow.bootstrap import init_database, open_engine\n"
+        "from tests.helpers.cases import application\n"
+        f"db = {str(tmp_path / 'e.db')!r}\n"
+        "init_database(db)\n"
+        "e = open_engine(db)\n"
+        "n = e.submit('relief_application', 'wang.fang', application()).case_number\n"
+        "print('done', n)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=root, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().startswith("done CF27-") and "case.submitted" not in done.stdout
+    assert "331122" not in done.stdout + done.stderr
