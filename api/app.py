@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.problems import bangfu_error, invalid_request, language, problem
 from definitions.errors import BangfuError
 from workflow.engine import Engine
-from workflow.errors import CaseNotFound, UsageError
+from workflow.errors import UsageError
 from workflow.ports import TokenStore
 
 #: the largest request body taken (a bulk fire of a village's list fits many times)
@@ -242,7 +242,7 @@ def create_app(engine: Engine, tokens: TokenStore) -> FastAPI:
 
     @app.get("/v1/audit/verify", tags=["audit"])
     def audit_verify(who: User, lng: Lang) -> dict[str, Any]:
-        """Every chain, replay and checkpoint: for the county's inspectors and auditors."""
+        """Every chain, replay and checkpoint: for the auditor (platform act ``verify``)."""
         from workflow.services.inspection import verify
 
         svc.require_inspector(engine, who)
@@ -279,17 +279,8 @@ def create_app(engine: Engine, tokens: TokenStore) -> FastAPI:
             return problem(429, "too_many_requests", "too many requests",
                            "提交过于频繁，请十分钟后再试" if zh else
                            "too many objections from here; try again in ten minutes")
-        public = next((u for u, spec in engine.org.users.items() if "public" in spec.roles),
-                      None)
-        if public is None:
-            raise UsageError("this org has no public account to record objections",
-                             "组织架构中没有用于记录群众异议的账号")
-        case = engine.get_case(body.case)
-        if "publicity" not in case.first_entered:
-            raise CaseNotFound(body.case)  # only households on a notice are public
-        comment = body.reason + (f"（联系方式：{body.contact}）" if body.contact else "")
-        res = engine.fire(case.id, "object", public, comment=comment)
-        return {"case": case.number, "state": res.state, "recorded": True}
+        res = svc.object_publicly(engine, body.case, body.reason, body.contact)
+        return {"case": res.case_number, "state": res.state, "recorded": True}
 
     @app.get("/v1/queue", tags=["cases"])
     def queue(who: User, lng: Lang) -> dict[str, Any]:

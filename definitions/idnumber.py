@@ -18,7 +18,7 @@ WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 #: the check character by the weighted sum mod 11
 CHECK_CHARACTERS = "10X98765432"
 
-__all__ = ["CHECK_CHARACTERS", "WEIGHTS", "check_digit", "id_key", "plain_id"]
+__all__ = ["CHECK_CHARACTERS", "WEIGHTS", "check_digit", "id_key", "mask_id", "plain_id"]
 
 
 def plain_id(value: str) -> str:
@@ -39,3 +39,11 @@ def id_key(value: str) -> str:
         body = v[:6] + "19" + v[6:]
         return body + check_digit(body)
     return v
+
+
+def mask_id(value: str) -> str:
+    """An ID number as lists, logs and messages show it: region code and last four."""
+    v = "".join(str(value).split())
+    if len(v) <= 10:
+        return "*" * len(v)
+    return v[:6] + "*" * (len(v) - 10) + v[-4:]

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import Field
 
 from definitions.errors import DefinitionInvalid, Problem
-from definitions.idnumber import check_digit, id_key, plain_id
+from definitions.idnumber import check_digit, id_key, mask_id, plain_id
 from definitions.loader import Lines, dotted, line_of, load_yaml_file, load_yaml_text
 from definitions.parse import parse_model
 from definitions.schema import Identifier, Labels, _Frozen
@@ -64,7 +64,7 @@ PLATFORM_ROLES: Mapping[str, tuple[Mapping[str, str], frozenset[str]]] = {
                       frozenset({"migrate", "register", "tokens", "org"})),
     # seals the record for the inspectors; not the administrator, who could then
     # rewrite history and its checkpoints together
-    "auditor": ({"zh": "审计员", "en": "auditor"}, frozenset({"checkpoint"})),
+    "auditor": ({"zh": "审计员", "en": "auditor"}, frozenset({"checkpoint", "verify"})),
 }
 
 #: what each administrative act of a platform role is called
@@ -74,13 +74,8 @@ PLATFORM_ACTS: Mapping[str, Mapping[str, str]] = {
     "checkpoint": {"zh": "制作审计检查点", "en": "take audit checkpoints"},
     "tokens": {"zh": "管理 API 令牌", "en": "manage API tokens"},
     "org": {"zh": "更改组织架构", "en": "change the org"},
+    "verify": {"zh": "通过 API 校验全部记录", "en": "verify the whole trail over the API"},
 }
-
-
-def mask_id(number: str) -> str:
-    """An ID number in a message: region and last four, as everywhere."""
-    return number[:6] + "*" * max(0, len(number) - 10) + number[-4:] if len(number) > 10 \
-        else "*" * len(number)
 
 
 def normalise_id_number(value: str) -> str:

@@ -51,7 +51,8 @@ from storage.tables import (
     outbox,
     timers,
 )
-from workflow.core.effects import SideRows, moment
+from workflow.core.chain import canonical_time
+from workflow.core.effects import SideRows
 from workflow.core.model import Case, Decision, Event, Timer
 from workflow.errors import ConcurrencyConflict, DamagedRecord, StorageError
 
@@ -695,13 +696,13 @@ class SqlStore:
         to its events (one read of each table)."""
         found: dict[str, tuple[list[Any], list[Any], list[Any]]] = {}
         with self.engine.connect() as conn:
-            # SQLite keeps a time as the UTC ISO text moment() writes: read it as text
+            # SQLite keeps a time as the UTC ISO text canonical_time writes: read it as text
             as_text = not self._stmts.postgresql
             due: Any = type_coerce(timers.c.due_at, String) if as_text else timers.c.due_at
             for r in conn.execute(select(timers.c.case_id, timers.c.id, timers.c.spec_id,
                                          timers.c.kind, due, timers.c.status, timers.c.scope)):
                 found.setdefault(r[0], ([], [], []))[0].append(
-                    (r[1], r[2], r[3], r[4] if as_text else moment(r[4]), r[5], r[6]))
+                    (r[1], r[2], r[3], r[4] if as_text else canonical_time(r[4]), r[5], r[6]))
             for m in conn.execute(select(outbox.c.case_id, outbox.c.event_seq, outbox.c.kind,
                                          outbox.c.recipient)):
                 found.setdefault(m[0], ([], [], []))[1].append((m[1], m[2], m[3]))

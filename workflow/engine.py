@@ -24,7 +24,7 @@ from definitions.errors import BangfuError
 from definitions.org import Org
 from definitions.validate import timer_refs
 from workflow.clock import Clock, SimulatedClock, local
-from workflow.core.authz import may_see_personal_data, platform_role
+from workflow.core.authz import platform_role
 from workflow.core.budget import Balance, BudgetFacts
 from workflow.core.data import MAX_TEXT, coerce_text, with_papers
 from workflow.core.deadlines import TimeContext, WorkingDays
@@ -61,7 +61,6 @@ from workflow.errors import (
     IdempotencyKeyReused,
     InvalidData,
     MigrationRefused,
-    PermissionDenied,
     UnknownUser,
     UsageError,
 )
@@ -124,15 +123,6 @@ class Engine:
         if spec is None:
             raise UnknownUser(user, list(self.org.users))
         return Actor(spec.id, spec.name, spec.unit, spec.roles)
-
-    def check_may_reveal(self, case: Case, user: str) -> None:
-        """Raises PermissionDenied unless ``user`` may see the case's personal data."""
-        if not may_see_personal_data(self.definition_for(case), self.org, case,
-                                     self.actor(user)):
-            raise PermissionDenied(
-                "jurisdiction",
-                f"user '{user}' may not see the personal data of case '{case.number}'",
-                f"用户 '{user}' 无权查看案件 '{case.number}' 的完整个人信息")
 
     def definition_for(self, case: Case) -> CompiledDefinition:
         """The exact definition version (and content) the case is pinned to."""

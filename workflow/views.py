@@ -4,7 +4,7 @@ JSON-ready dicts, masked as the core decides. Shell, no I/O.
 The CLI's ``--json`` prints these views as they are, and renders its tables
 from them; the HTTP API will serve the same. Full ID and phone numbers appear
 only in a view built with ``reveal=True``, which the service grants after the
-core's check (``Engine.check_may_reveal``).
+core's check, recorded as an event (``Engine.reveal``).
 """
 
 from __future__ import annotations

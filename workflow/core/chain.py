@@ -132,9 +132,8 @@ def checkpoint_hash(heads: Iterable[Sequence[Any]], prev_checkpoint: str, *, at:
     """The hash of a checkpoint over every field it states: when, by whom, how many
     cases and events, and every case's (id, number, last seq, last hash), sorted;
     chained to the previous checkpoint's hash."""
-    moment = at.astimezone(UTC).isoformat(timespec="microseconds")
     digest = hashlib.sha256(prev_checkpoint.encode("ascii"))
-    digest.update(canonical({"at": moment, "cases": cases, "events": events,
+    digest.update(canonical({"at": canonical_time(at), "cases": cases, "events": events,
                              "made_by": made_by}))
     for case_id, number, seq, head in sorted(tuple(h) for h in heads):
         digest.update(f"\n{case_id}:{number}:{seq}:{head}".encode())

@@ -18,19 +18,14 @@ import hashlib
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import Any
 
-from workflow.core.chain import event_hash
+from workflow.core.chain import canonical_time, event_hash
 from workflow.core.model import Decision, Event
 
-__all__ = ["SideRows", "account", "check", "digest", "moment"]
+__all__ = ["SideRows", "account", "check", "digest"]
 
 Problem = tuple[str, str]
-
-
-def moment(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def digest(items: Iterable[Sequence[Any]]) -> str:
@@ -48,7 +43,7 @@ def account(decision: Decision, operator: str | None = None) -> Decision:
     messages = [(m.kind, m.recipient) for m in decision.messages]
     effects: dict[str, Any] = {}
     if decision.timers:
-        effects["timers"] = sorted([t.spec_id, t.kind, moment(t.due_at), t.scope]
+        effects["timers"] = sorted([t.spec_id, t.kind, canonical_time(t.due_at), t.scope]
                                    for t in decision.timers)
     cancels = [s for s, on in (("state", decision.cancel_state_timers),
                                ("case", decision.cancel_case_timers)) if on]
@@ -72,7 +67,7 @@ def account(decision: Decision, operator: str | None = None) -> Decision:
 class SideRows:
     """A case's stored rows beside its events."""
 
-    #: (id, spec, kind, due (UTC ISO, as ``moment`` writes it), status, scope)
+    #: (id, spec, kind, due (as ``chain.canonical_time`` writes it), status, scope)
     timers: Sequence[tuple[int, str, str, str, str, str]] = ()
     #: (event seq, kind, recipient)
     messages: Sequence[tuple[int, str, str]] = ()

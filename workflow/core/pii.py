@@ -12,6 +12,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from definitions.idnumber import mask_id
+
 _ID_RE = re.compile(r"(?<![0-9])([1-9][0-9]{5})([0-9]{8})([0-9]{3}[0-9X])(?![0-9])")
 # An ID grouped by blanks as people copy it from a card: 3311 2219 5803 1204 22.
 _ID_GROUPED_RE = re.compile(r"(?<![0-9])[1-9](?: ?[0-9]){16} ?[0-9X](?! ?[0-9])")
@@ -41,10 +43,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = 
 
 
 def mask_id_number(value: str) -> str:
-    v = "".join(str(value).split())
-    if len(v) <= 10:
-        return "*" * len(v)
-    return v[:6] + "*" * (len(v) - 10) + v[-4:]
+    return mask_id(value)
 
 
 def mask_phone(value: str) -> str:

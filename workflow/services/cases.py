@@ -9,10 +9,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from workflow.core.authz import may_read
+from workflow.core.authz import may_read, platform_role
 from workflow.core.model import Case, CommandResult
 from workflow.engine import Engine
-from workflow.errors import CaseNotFound, InvalidData, PermissionDenied, UserRequired
+from workflow.errors import CaseNotFound, InvalidData, UsageError, UserRequired
 from workflow.views import (
     View,
     case_view,
@@ -155,15 +155,34 @@ def list_readable(engine: Engine, user: str, lang: str, *, process: str | None =
                 [list_cells(engine, c, lang) for c in page], len(found), offset, limit)
 
 
-#: who reads the whole trail: the county's inspection team, and the platform's auditor
-INSPECTING_ROLES = frozenset({"inspector", "auditor"})
-
-
 def require_inspector(engine: Engine, user: str) -> None:
-    """Raises PermissionDenied unless ``user`` holds an inspecting role."""
-    actor = engine.actor(user)
-    if not INSPECTING_ROLES & set(actor.roles):
-        raise PermissionDenied(
-            "role", f"user '{actor.id}' may not verify the whole trail: it is for the "
-            "inspection team (roles 'inspector' or 'auditor')",
-            f"用户 '{actor.id}' 无权校验全部记录：仅限督查组（inspector 或 auditor 角色）")
+    """Raises PermissionDenied unless ``user`` holds a platform role granting ``verify``
+    (the auditor of the county's inspection team)."""
+    platform_role(engine.org, engine.actor(user), "verify")
+
+
+def object_publicly(engine: Engine, ref: str, reason: str,
+                    contact: str | None = None) -> CommandResult:
+    """An objection from the public to a household on a notice: fired as the trigger a
+    role open to anyone may fire from the case's state, by an org user holding it.
+
+    Raises:
+        CaseNotFound: no such case, or one never put on a notice (not public);
+        UsageError: the org has no public account; or the refusals of ``fire``.
+    """
+    from workflow.reporting.lists import NOTICE_STATE
+
+    case = engine.get_case(ref)
+    if NOTICE_STATE not in case.first_entered:
+        raise CaseNotFound(ref)
+    defn = engine.definition_for(case)
+    public_roles = {r for r, spec in defn.spec.roles.items() if spec.scope == "anyone"}
+    triggers = [t for t in defn.spec.transitions
+                if case.state in t.source and public_roles & set(t.roles)]
+    account = next((u for u, spec in engine.org.users.items()
+                    if public_roles & set(spec.roles)), None)
+    if not triggers or account is None:
+        raise UsageError(f"case '{case.number}' takes no objection from the public now",
+                         f"案件 '{case.number}' 当前不接受群众异议")
+    comment = reason + (f"（联系方式：{contact}）" if contact else "")
+    return engine.fire(case.id, triggers[0].trigger, account, comment=comment)
