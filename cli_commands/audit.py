@@ -105,6 +105,38 @@ def audit_replay(
                   markup=False)
 
 
+@audit_app.command("paper")
+@handled
+def audit_paper(
+    code: Annotated[str, typer.Argument(help="纸张上的核验码 / the code printed on the paper")],
+    db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False,
+) -> None:
+    """核对打印的纸张（发放表、公示）是否与记录一致：0 相符，1 已变更或记录受损，4 未找到 /
+    check a printed paper against the record: 0 matches, 1 changed or damaged, 4 unknown."""
+    from workflow.rules.money import fen_to_yuan_text
+    from workflow.services.verification import verdict, verify_paper
+
+    ui = Ui(lang, as_json)
+    check = verify_paper(open_engine(db, definitions), code, lang)
+    if as_json:
+        emit({**check.as_view(), "verdict": verdict(check, lang)})
+    else:
+        out.print(verdict(check, lang), markup=False)
+        if check.found:
+            p = check.printed
+            amount = "" if p["amount_fen"] is None else fen_to_yuan_text(p["amount_fen"], True)
+            out.print(ui.t(f"  纸面：{p['number']} {p['unit']} {p['name']} {p['id_number']} "
+                           f"{p['category']} {amount} 元 「{p['state']}」",
+                           f"  Paper: {p['number']} {p['unit']} {p['name']} {p['id_number']} "
+                           f"{p['category']} {amount} yuan '{p['state']}'"), markup=False)
+            for e in check.since:
+                out.print(f"  #{e['seq']} {e['local_time']} {e['what']}", markup=False)
+    if check.status == "unknown":
+        raise typer.Exit(4)
+    if check.status != "matches":
+        raise typer.Exit(1)
+
+
 @audit_app.command("verify")
 @handled
 def audit_verify(

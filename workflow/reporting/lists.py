@@ -39,8 +39,10 @@ from definitions.errors import BangfuError
 from workflow.core.deadlines import deadline_of
 from workflow.core.localtime import local
 from workflow.core.model import Case
+from workflow.core.paper_codes import paper_code
 from workflow.core.pii import mask_id_number
 from workflow.engine import Engine
+from workflow.links import base_url
 from workflow.reporting.lookups import (
     cases_of,
     category_label,
@@ -66,6 +68,19 @@ DEFAULT_NOTICE_LEVELS: tuple[Level, ...] = ("village", "township")
 NOTICE_STATE = "publicity"
 NOTICE_TIMER = "notice_window"
 DISBURSEMENT_STATE = "disbursement"
+
+
+def check_line(base: str, lang: str) -> str:
+    """How a reader checks a printed paper against the record."""
+    return t(lang, f"核对方法：扫描各户二维码，或在 {base}/v/ 后输入核验码，可查看本表该户是否与系统记录一致",
+             f"To check a row against the record, scan its QR code or open {base}/v/ followed "
+             "by its code")
+
+
+def verify_column(lang: str) -> Column:
+    """The column of each row's verification code, printed under its QR code."""
+    return Column("verify", t(lang, "核验码（扫码核对）", "Verification code (scan to check)"),
+                  "code", 26, nowrap=True)
 
 
 # -- the public notice list ---------------------------------------------------
@@ -119,7 +134,8 @@ def notice_levels(engine: Engine, case: Case) -> tuple[str, ...]:
 
 
 def notice_list(engine: Engine, level: str, unit: str, campaign: str | None = None, *,
-                lang: str = "zh", include_refused: bool = False) -> Table:
+                lang: str = "zh", include_refused: bool = False,
+                links: str | None = None) -> Table:
     """The public notice list of ``unit`` at ``level`` (village, township or county).
 
     Cases that entered the public notice, whether still in it or past it;
@@ -127,8 +143,12 @@ def notice_list(engine: Engine, level: str, unit: str, campaign: str | None = No
     A case is listed at the levels its category's standard names (``notice``
     in the campaign's standards: moderate and severe hardship reach the county).
 
+    Each household's row carries its verification code (QR codes link to
+    ``links``, default the configured base URL).
+
     Raises:
         ReportError: an unknown level, unit or campaign.
+        UsageError: the configured base URL is not one.
     """
     if level not in LEVELS:
         raise unknown("notice level", "公示层级", level, list(LEVELS))
@@ -157,7 +177,8 @@ def notice_list(engine: Engine, level: str, unit: str, campaign: str | None = No
             "category": category_label(engine, case, lang),
             "amount": standard_fen(engine, case),
             "start": local(start), "end": local(end) if end is not None else None,
-            "state": defn.state_label(case.state, lang)}))
+            "state": defn.state_label(case.state, lang),
+            "verify": paper_code(case.number, case.head_hash)}))
     level_zh, level_en = LEVEL_LABELS[level]
     name = engine.org.unit_label(unit, lang)
     title = t(lang, f"{title_prefix(found, lang)}{name}帮扶对象名单公示（{level_zh}）",
@@ -176,6 +197,7 @@ def notice_list(engine: Engine, level: str, unit: str, campaign: str | None = No
         t(lang, "本名单已隐去身份证号码（仅留前 6 位和后 4 位），不列联系电话",
           "ID numbers are shown with their first 6 and last 4 characters only; no phone "
           "numbers are listed"),
+        check_line(links or base_url(), lang),
         t(lang, f"{posted}（盖章）    发布日期：{_day(windows)}",
           f"{posted} (seal)    Issued: {_day(windows)}"))
     columns = (
@@ -189,10 +211,12 @@ def notice_list(engine: Engine, level: str, unit: str, campaign: str | None = No
         Column("amount", t(lang, "帮扶标准（元）", "Standard (yuan)"), "money"),
         Column("start", t(lang, "公示开始", "Notice from"), width=18),
         Column("end", t(lang, "公示结束", "Notice until"), width=18),
-        Column("state", t(lang, "办理状态", "State"), nowrap=True))
+        Column("state", t(lang, "办理状态", "State"), nowrap=True),
+        verify_column(lang))
     return Table("notice", title, columns, tuple(rows), notes, footer, public=True, lang=lang,
                  meta={"level": level, "unit": unit, "campaign": found.id if found else None,
-                       "cases": len(rows), "names": policy}, published=published)
+                       "cases": len(rows), "names": policy}, published=published,
+                 verify_base=links or base_url())
 
 
 def _span(windows: Sequence[tuple[datetime, datetime | None]], lang: str) -> str:
@@ -219,15 +243,19 @@ FORM_PAGE_ROWS = 10
 
 def disbursement_form(engine: Engine, village: str, campaign: str | None = None, *,
                       lang: str = "zh", include_completed: bool = True,
-                      page_rows: int = FORM_PAGE_ROWS) -> Table:
+                      page_rows: int = FORM_PAGE_ROWS, links: str | None = None) -> Table:
     """The form the recipients and the visiting cadres sign, for one village.
 
     Printed in pages of ``page_rows`` households, each closed by its page's
     subtotal ("第 1 页小计"), the last by the total; every page is numbered.
+    Each household's row carries its verification code (QR codes link to
+    ``links``, default the configured base URL): an inspector scans a signed
+    form to see whether it still matches the record.
 
     Raises:
         ReportError: an unknown village or campaign, a unit with units below it,
             or fewer than one household a page.
+        UsageError: the configured base URL is not one.
     """
     if page_rows < 1:
         raise ReportError(f"a page holds at least one household, not {page_rows}",
@@ -265,7 +293,8 @@ def disbursement_form(engine: Engine, village: str, campaign: str | None = None,
             "category": category_label(engine, case, lang),
             "amount": amount,
             "capital": chinese_capital(amount) if amount is not None else None,
-            "recipient_sign": None, "cadre_sign": None, "remark": remark}))
+            "recipient_sign": None, "cadre_sign": None, "remark": remark,
+            "verify": paper_code(case.number, case.head_hash)}))
     pages = max(1, -(-len(households) // page_rows))
     for page in range(1, pages + 1):
         on_page = [replace(r, page=page)
@@ -286,7 +315,8 @@ def disbursement_form(engine: Engine, village: str, campaign: str | None = None,
           "collects on the recipient's behalf (no cadre, no relative)"),
         t(lang, "按标准足额发放，不得拆分；签字原件交乡镇财政所，复印件存档",
           "The standard amount, in full, never split; the signed original goes to the finance "
-          "office, a copy to the archive")]
+          "office, a copy to the archive"),
+        check_line(links or base_url(), lang)]
     if unpriced:
         notes.append(t(lang, f"以下案件无法按标准计算金额，未计入合计：{'、'.join(unpriced)}",
                        f"No standard amount for {', '.join(unpriced)}; left out of the total"))
@@ -306,14 +336,15 @@ def disbursement_form(engine: Engine, village: str, campaign: str | None = None,
         Column("recipient_sign", t(lang, "领取人签字", "Recipient's signature"), "signature", 16),
         Column("cadre_sign", t(lang, "慰问干部签字", "Visiting cadre's signature"),
                "signature", 16),
-        Column("remark", t(lang, "备注", "Remark"), width=16))
+        Column("remark", t(lang, "备注", "Remark"), width=16),
+        verify_column(lang))
     title = t(lang, f"{title_prefix(found, lang)}{engine.org.unit_label(village)}慰问金发放签收表",
               f"{title_prefix(found, lang)}disbursement form of "
               f"{engine.org.unit_label(village, lang)}")
     return Table("form", title, columns, tuple(rows), tuple(notes), footer, lang=lang,
                  meta={"village": village, "campaign": found.id if found else None,
                        "households": len(households), "total_fen": total, "pages": pages},
-                 page_rows=page_rows)
+                 page_rows=page_rows, verify_base=links or base_url())
 
 
 # -- statistics ---------------------------------------------------------------

@@ -4,7 +4,9 @@ A table is a title, a few lines under it (``notes``), typed columns, rows and
 lines under the rows (``footer``, e.g. where the finance office signs). Cells
 hold text, whole numbers or ``None`` (blank); a ``money`` cell holds integer
 fen, which the writers show as yuan with two decimals (and as a number in
-XLSX). A ``capital`` cell holds the amount in Chinese capitals as text.
+XLSX). A ``capital`` cell holds the amount in Chinese capitals as text. A
+``code`` cell holds a paper's verification code (``workflow.core.paper_codes``):
+the writers print it under a QR code of ``{verify_base}/v/{code}``.
 Rows are ``data``, ``subtotal`` or ``total``; the writers set the last two
 apart.
 
@@ -25,7 +27,7 @@ from definitions.errors import BangfuError
 from workflow.core.pii import mask_text
 
 Cell = str | int | None
-ColumnKind = Literal["text", "count", "money", "capital", "signature"]
+ColumnKind = Literal["text", "count", "money", "capital", "signature", "code"]
 RowKind = Literal["data", "subtotal", "total"]
 
 
@@ -83,6 +85,8 @@ class Table:
     published: tuple[str, ...] = ()
     #: data rows per printed page (the disbursement form: a subtotal per page)
     page_rows: int | None = None
+    #: the base URL the QR codes of ``code`` cells link to (``workflow.links``)
+    verify_base: str | None = None
 
     def column(self, key: str) -> Column:
         for c in self.columns:

@@ -16,6 +16,10 @@
   sheet after each page's subtotal and numbers the printed pages in the
   footer. Columns marked ``nowrap`` (case numbers, names, categories) are
   never broken across lines.
+- Verification codes (``code`` cells): in HTML an inline SVG QR code of
+  ``{verify_base}/v/{code}`` with the code printed under it (and both in
+  ``data-verify-code``/``data-verify-url``); in XLSX a PNG anchored in the cell,
+  the code under it; in CSV the code.
 
 A public table is masked once more on the way out (``table.masked``).
 """
@@ -31,7 +35,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 
+from workflow.reporting.qr import paper_url, qr_png, qr_svg
 from workflow.reporting.table import Cell, Column, ReportError, Table, masked
 from workflow.rules.money import fen_to_yuan_text
 
@@ -41,6 +47,9 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 CJK_FONT = "宋体"
 MONEY_FORMAT = "#,##0.00"
 MIN_WIDTH, MAX_WIDTH = 6, 60
+#: a row with a QR code: the image (QR_PIXELS square) and a line of text under it
+QR_PIXELS = 64
+QR_ROW_POINTS = 62
 
 _env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True,
                    undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
@@ -131,14 +140,24 @@ def render_csv(table: Table) -> str:
 
 # -- HTML ---------------------------------------------------------------------
 
+def _html_cell(table: Table, column: Column, value: Cell) -> dict[str, Any]:
+    cell: dict[str, Any] = {"text": text_of(column, value, grouping=True),
+                            "kind": f"{column.kind} nowrap" if column.nowrap else column.kind,
+                            "qr": None, "url": None}
+    if column.kind == "code" and isinstance(value, str) and value and table.verify_base:
+        cell["url"] = paper_url(value, table.verify_base)
+        # segno writes the SVG from the URL alone; the code is [A-Z0-9-] only
+        cell["qr"] = Markup(qr_svg(cell["url"], value))
+    return cell
+
+
 def render_html(table: Table) -> str:
     table = masked(table)
     name = f"{table.kind}.html.j2"
     template = _env.get_template(name if (TEMPLATES / name).is_file() else "table.html.j2")
     rows = [{"kind": r.kind, "page": r.page or 1,
-             "cells": [{"text": text_of(c, r[c.key], grouping=True),
-                        "kind": f"{c.kind} nowrap" if c.nowrap else c.kind}
-                       for c in table.columns]} for r in table.rows]
+             "cells": [_html_cell(table, c, r[c.key]) for c in table.columns]}
+            for r in table.rows]
     pages: list[list[dict[str, Any]]] = []
     for row in rows:
         if not pages or (table.page_rows is not None and row["page"] != pages[-1][0]["page"]):
@@ -158,6 +177,15 @@ def display_width(text: str) -> int:
 def sheet_title(table: Table) -> str:
     cleaned = "".join(ch for ch in table.kind if ch not in '[]:*?/\\')
     return (cleaned or "report")[:31]
+
+
+def _qr_image(sheet: Any, cell: Any, url: str) -> None:
+    """A QR code of ``url`` anchored at the top left of ``cell``."""
+    from openpyxl.drawing.image import Image
+
+    image = Image(io.BytesIO(qr_png(url, scale=2)))
+    image.width = image.height = QR_PIXELS
+    sheet.add_image(image, cell.coordinate)
 
 
 def write_xlsx(table: Table, path: Path) -> None:
@@ -197,6 +225,7 @@ def write_xlsx(table: Table, path: Path) -> None:
         cell.fill = PatternFill("solid", fgColor="D9D9D9")
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     signing = any(c.kind == "signature" for c in table.columns)
+    coded = table.verify_base is not None and any(c.kind == "code" for c in table.columns)
     for row in table.rows:
         line += 1
         for i, column in enumerate(table.columns, start=1):
@@ -208,6 +237,9 @@ def write_xlsx(table: Table, path: Path) -> None:
                                        wrap_text=column.kind == "capital" and not column.nowrap)
             if value is None:
                 continue
+            if column.kind == "code" and isinstance(value, str) and table.verify_base:
+                _qr_image(sheet, cell, paper_url(value, table.verify_base))
+                cell.alignment = Alignment(vertical="bottom", horizontal="center")
             if column.kind == "money" and isinstance(value, int):
                 cell.value = Decimal(value) / 100
                 cell.number_format = MONEY_FORMAT
@@ -216,7 +248,9 @@ def write_xlsx(table: Table, path: Path) -> None:
             else:
                 cell.value = sheet_text(str(value))
                 cell.number_format = "@"
-        if signing and row.kind == "data":
+        if coded and row.kind == "data":
+            sheet.row_dimensions[line].height = QR_ROW_POINTS
+        elif signing and row.kind == "data":
             sheet.row_dimensions[line].height = 30
         if table.page_rows is not None and row.kind == "subtotal":
             sheet.row_breaks.append(Break(id=line))
