@@ -4,7 +4,12 @@ One template per message kind and language, ``templates/<kind>.<lang>.j2``;
 a folder named in the notifications file may override any of them. The first
 line of the rendered text is the subject, the rest the body. Templates see
 the outbox context plus labels from the case's definition and the org
-(``state_label``, ``unit_path``, ``actor_name``, ...). Undefined names are
+(``state_label``, ``unit_path``, ``actor_name``, ...) and links that lead
+somewhere: ``case_url`` (the case on the reviewer's desk,
+``{base_url}/desk/cases/{number}``) for a message to staff about a case
+(not the applicant's ``decision``: applicants do not work at the desk), and
+``desk_url`` (the desk's queue); the base URL is ``BANGFU_BASE_URL``
+(``workflow.links``), read when the renderer is made. Undefined names are
 errors (``StrictUndefined``), raised as ``RenderError``: the dispatcher
 dead-letters that delivery with the reason and goes on. The environment is
 sandboxed: templates are data, not code.
@@ -26,6 +31,7 @@ from definitions.errors import BangfuError, UnknownDefinition
 from workflow.clock import local
 from workflow.core.pii import mask_text
 from workflow.engine import Engine
+from workflow.links import base_url, case_url, desk_url
 
 SHIPPED_TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -43,6 +49,11 @@ KIND_LABELS: dict[str, tuple[str, str]] = {
     "digest": ("每日待办汇总", "Daily digest"),
     "test": ("测试消息", "Test message"),
 }
+
+
+#: kinds sent to the applicant, who does not work at the desk: no desk link (an SMS
+#: link to a login the applicant does not have would only mislead)
+APPLICANTS = frozenset({"decision"})
 
 
 class RenderError(BangfuError):
@@ -71,8 +82,11 @@ def _local(value: Any) -> str:
 class Renderer:
     """Renders messages for one engine (its definitions and org)."""
 
-    def __init__(self, engine: Engine, templates: Path | None = None) -> None:
+    def __init__(self, engine: Engine, templates: Path | None = None,
+                 links: str | None = None) -> None:
+        """Raises UsageError: ``links`` not given and ``BANGFU_BASE_URL`` is not a URL."""
         self.engine = engine
+        self.links = links or base_url()
         folders = [str(templates)] if templates is not None else []
         self.env = SandboxedEnvironment(
             loader=ChoiceLoader([FileSystemLoader(f) for f in [*folders,
@@ -109,10 +123,13 @@ class Renderer:
         out: dict[str, Any] = {**context, "lang": lang, "kind": kind,
                                "kind_label": zh if lang == "zh" else en,
                                "recipient": recipient,
+                               "desk_url": desk_url(self.links),
                                # a group (robot) message greets the whole group
                                "recipient_name": self._user(recipient, lang)
                                or context.get("recipient_name")
                                or ("各位同事" if lang == "zh" else "colleagues")}
+        if isinstance(context.get("case"), str) and context["case"] and kind not in APPLICANTS:
+            out["case_url"] = case_url(context["case"], self.links)
         process = context.get("process")
         defn = self.definition(str(process), context.get("version")) if process else None
         if process:

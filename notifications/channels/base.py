@@ -102,6 +102,15 @@ def secret(name: str | None, what: str) -> str | None:
     return value
 
 
+_URL = re.compile(r"(?<![(\[<])https?://[^\s<>()\[\]]+")
+
+
+def markdown_links(text: str) -> str:
+    """Bare http(s) links written as Markdown links, which the robots' Markdown shows as
+    links (DingTalk's does not link a bare URL)."""
+    return _URL.sub(lambda m: f"[{m.group(0)}]({m.group(0)})", text)
+
+
 _SECRET_QUERY = re.compile(r"(?i)((?:key|access_token|sign|token)=)[^&\s'\"]+")
 
 

@@ -21,6 +21,7 @@ from notifications.channels.base import (
     HttpChannel,
     Outgoing,
     json_body,
+    markdown_links,
     robot_answer,
     secret,
     truncate_utf8,
@@ -45,7 +46,7 @@ def payload(message: Outgoing, fmt: str) -> dict[str, object]:
     """The robot's JSON for ``message``."""
     if fmt == "markdown":
         # DingTalk markdown breaks lines only on a blank line or two trailing spaces.
-        body = "  \n".join(message.body.rstrip().splitlines())
+        body = "  \n".join(markdown_links(message.body.rstrip()).splitlines())
         text = truncate_utf8(f"#### {message.subject}\n\n{body}", 5000)
         return {"msgtype": "markdown", "markdown": {"title": message.subject[:60], "text": text}}
     return {"msgtype": "text",

@@ -6,7 +6,9 @@ variable). The template id comes per message kind from the notifications
 file, the parameters are short Jinja2 expressions over the message's
 variables; ``out_id`` is the delivery id, for the gateway to de-duplicate.
 Text and parameters are masked (no full ID or phone number) and short: the
-phone is the address only, never part of the text. Success is a 2xx answer
+phone is the address only, never part of the text. A message about a case
+ends its text with the link to the case on the desk (``case_url``), never cut
+or masked; the subject before it is shortened instead. Success is a 2xx answer
 whose JSON, if any, has ``code`` 0 or "OK".
 """
 
@@ -32,9 +34,22 @@ SHORT = 70
 RenderString = Callable[[str, Mapping[str, Any]], str]
 
 
-def short_text(subject: str) -> str:
+def short_text(subject: str, limit: int = SHORT) -> str:
     text = mask_text(" ".join(subject.split()))
-    return text if len(text) <= SHORT else text[:SHORT - 1] + "…"
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def sms_text(subject: str, link: str | None) -> str:
+    """The SMS text: the masked subject, then the case's link whole (the subject is
+    shortened so that the two fit in ``SHORT`` characters where they can)."""
+    if not link:
+        return short_text(subject)
+    return f"{short_text(subject, max(SHORT - len(link) - 1, 20))} {link}"
+
+
+def _link(value: Any) -> str | None:
+    return value if isinstance(value, str) and value.startswith(("http://", "https://")) \
+        else None
 
 
 class SmsChannel(HttpChannel):
@@ -53,7 +68,8 @@ class SmsChannel(HttpChannel):
                   for name, source in self.spec.params.items()}
         body: dict[str, Any] = {"phone": message.address, "template_id": template,
                                 "params": params, "out_id": message.delivery_id,
-                                "text": short_text(message.subject)}
+                                "text": sms_text(message.subject,
+                                                 _link(message.context.get("case_url")))}
         if self.spec.sign_name:
             body["sign_name"] = self.spec.sign_name
         return body

@@ -14,6 +14,7 @@ from notifications.channels.base import (
     HttpChannel,
     Outgoing,
     json_body,
+    markdown_links,
     robot_answer,
     secret,
     truncate_utf8,
@@ -26,7 +27,8 @@ RETRY_CODES = frozenset({-1, 45009})
 def payload(message: Outgoing, fmt: str) -> dict[str, object]:
     """The robot's JSON for ``message``."""
     if fmt == "markdown":
-        content = truncate_utf8(f"**{message.subject}**\n{message.body.rstrip()}", 4096)
+        content = truncate_utf8(f"**{message.subject}**\n{markdown_links(message.body.rstrip())}",
+                                4096)
         return {"msgtype": "markdown", "markdown": {"content": content}}
     content = truncate_utf8(f"{message.subject}\n{message.body.rstrip()}", 2048)
     return {"msgtype": "text", "text": {"content": content}}
