@@ -65,8 +65,8 @@ def _case(request: Request, who: str, number: str, status: int = 200, *, error: 
           done: str = "", reveal: bool = False, reason: str | None = None,
           posted: Posted | None = None) -> HTMLResponse:
     info = svc.case_page(pages_of(request).engine, who, number, lang_of(request),
-                         reveal=reveal, reason=reason)
-    return render(request, "case.html", status, case=info, error=error, done=done,
+                         reveal=reveal, reason=reason, done=done)
+    return render(request, "case.html", status, case=info, error=error,
                   revealed=reveal, posted=posted or {}, field_prefix=FIELD)
 
 

@@ -67,10 +67,11 @@ def queue(engine: Engine, user: str, lang: str) -> list[Row]:
 
 
 def case_page(engine: Engine, user: str, ref: str, lang: str, *, reveal: bool = False,
-              reason: str | None = None) -> View:
+              reason: str | None = None, done: str = "") -> View:
     """The case as ``user`` may read it (CaseNotFound outside their units): the view of
     ``case show`` with its history, the data as people read it, and for each trigger
-    the user may fire, the inputs of the fields it asks for."""
+    the user may fire, the inputs of the fields it asks for; ``done`` names a trigger
+    just fired (its label is shown)."""
     case = svc.readable(engine, user, ref)
     info = svc.show(engine, user, case.id, lang, reveal=reveal, reason=reason)
     defn = engine.definition_for(engine.get_case(case.id))
@@ -85,6 +86,7 @@ def case_page(engine: Engine, user: str, ref: str, lang: str, *, reveal: bool = 
     for timer in info["timers"]:
         timer["due_local"] = local(datetime.fromisoformat(timer["due"]))
         timer["deadline_local"] = local(datetime.fromisoformat(timer["deadline"]))
+    info["done"] = defn.trigger_label(done, lang) if done else ""
     info["created_local"] = local(datetime.fromisoformat(info["created_at"]))
     info["entered_local"] = local(datetime.fromisoformat(info["state_entered_at"]))
     return info
