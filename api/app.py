@@ -3,19 +3,21 @@ the routes of ``/v1`` calling the services the CLI calls."""
 
 from __future__ import annotations
 
-import time
-from collections import deque
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.limits import RateLimit
 from api.problems import bangfu_error, invalid_request, language, problem
 from definitions.errors import BangfuError
 from workflow.engine import Engine
 from workflow.errors import UsageError
-from workflow.ports import TokenStore
+from workflow.ports import LoginStore, TokenStore
+
+if TYPE_CHECKING:
+    from api.pages.web import PageSettings
 
 #: the largest request body taken (a bulk fire of a village's list fits many times)
 MAX_BODY = 1024 * 1024
@@ -53,24 +55,6 @@ class ObjectionBody(_Body):
     reason: str = Field(min_length=1, max_length=2000)
     contact: str | None = Field(default=None, max_length=100, description="how to reach the "
                                 "objector (kept in the case, masked when shown)")
-
-
-class RateLimit:
-    """At most ``count`` requests per ``seconds`` from one client address (objections)."""
-
-    def __init__(self, count: int, seconds: float) -> None:
-        self.count, self.seconds = count, seconds
-        self._seen: dict[str, deque[float]] = {}
-
-    def allow(self, client: str) -> bool:
-        now = time.monotonic()
-        seen = self._seen.setdefault(client, deque())
-        while seen and now - seen[0] > self.seconds:
-            seen.popleft()
-        if len(seen) >= self.count:
-            return False
-        seen.append(now)
-        return True
 
 
 Key = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)]
@@ -112,8 +96,12 @@ User = Annotated[str, Depends(_user)]
 Lang = Annotated[str, Depends(_lang)]
 
 
-def create_app(engine: Engine, tokens: TokenStore) -> FastAPI:
-    """The HTTP API on ``engine``; requests authenticate with tokens of ``tokens``."""
+def create_app(engine: Engine, tokens: TokenStore, logins: LoginStore | None = None,
+               pages: PageSettings | None = None) -> FastAPI:
+    """The HTTP API on ``engine``; requests authenticate with tokens of ``tokens``. The
+    pages (``api.pages``) log in with passwords and sessions of ``logins`` (without it,
+    with nothing: their login answers 503), configured by ``pages`` (from the
+    environment when not given)."""
     from workflow.services import cases as svc
 
     app = FastAPI(title="Bangfu 帮扶", version="1", summary="Hardship-relief approval "
@@ -253,6 +241,7 @@ def create_app(engine: Engine, tokens: TokenStore) -> FastAPI:
                              for f in report.findings]}
 
     objections = RateLimit(5, 600)
+    app.state.objections = objections
 
     @app.get("/v1/public/notice", tags=["public"])
     def public_notice(lng: Lang, unit: Annotated[str, Query(max_length=64)],
@@ -288,4 +277,7 @@ def create_app(engine: Engine, tokens: TokenStore) -> FastAPI:
         page = svc.queue(engine, who, lng)
         return {"total": page.total, "cases": page.rows}
 
+    from api.pages import add_pages
+
+    add_pages(app, engine, tokens, logins, objections, pages)
     return app

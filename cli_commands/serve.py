@@ -1,5 +1,6 @@
-"""``bangfu serve`` (the HTTP API under uvicorn) and ``bangfu users token …`` (API
-tokens: made by an administrator, shown once, listed, revoked)."""
+"""``bangfu serve`` (the HTTP API and the pages under uvicorn), ``bangfu users token …``
+(API tokens: made by an administrator, shown once, listed, revoked) and ``bangfu users
+password set`` (a page-login password, read from a prompt or stdin, never an argument)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ from cli_commands.common import (
 users_app = typer.Typer(help="用户与令牌 / users and their API tokens", no_args_is_help=True)
 token_app = typer.Typer(help="API 令牌 / API tokens", no_args_is_help=True)
 users_app.add_typer(token_app, name="token")
+password_app = typer.Typer(help="页面登录密码 / page-login passwords", no_args_is_help=True)
+users_app.add_typer(password_app, name="password")
 
 
 @handled
@@ -40,18 +43,20 @@ def serve(
     import uvicorn
 
     from api import create_app
-    from workflow.bootstrap import open_tokens
+    from workflow.bootstrap import open_logins, open_tokens
 
     engine = open_engine(db, definitions)
-    app = create_app(engine, open_tokens(engine))
+    app = create_app(engine, open_tokens(engine), open_logins(engine))
     if openapi:
         import json
 
         typer.echo(json.dumps(app.openapi(), ensure_ascii=False, indent=1))
         return
     ui = Ui(lang, as_json)
-    out.print(ui.t(f"帮扶 HTTP API：http://{host}:{port}（文档 /docs，OpenAPI /openapi.json）",
-                   f"Bangfu HTTP API: http://{host}:{port} (docs /docs, OpenAPI /openapi.json)"))
+    out.print(ui.t(f"帮扶 HTTP API：http://{host}:{port}（文档 /docs，OpenAPI /openapi.json；"
+                   "页面 /login、/desk）",
+                   f"Bangfu HTTP API: http://{host}:{port} (docs /docs, OpenAPI /openapi.json; "
+                   "pages /login, /desk)"))
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
@@ -128,3 +133,43 @@ def token_revoke(
         emit({"revoked": token_id})
     else:
         out.print(ui.t(f"已吊销令牌 {token_id}", f"token {token_id} revoked"))
+
+
+def _read_password(ui: Ui) -> str:
+    """The new password: asked twice at a terminal, else the first line of stdin."""
+    import getpass
+    import sys
+
+    from workflow.errors import UsageError
+
+    if sys.stdin.isatty():
+        first = getpass.getpass(ui.t("新密码：", "New password: "))
+        if getpass.getpass(ui.t("再输入一次：", "Again: ")) != first:
+            raise UsageError("the two passwords differ; nothing was changed",
+                             "两次输入的密码不一致，未作更改")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@password_app.command("set")
+@handled
+def password_set(
+    owner: Annotated[str, typer.Argument(help="用户 / the user")],
+    user: AsOpt = None, db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh",
+    as_json: JsonOpt = False,
+) -> None:
+    """设置用户的页面登录密码（从提示或标准输入读取；需系统管理员角色）/ set a user's page-login
+    password (read from a prompt or stdin; needs the administrator role)."""
+    from workflow.bootstrap import open_logins
+    from workflow.services.logins import set_password
+
+    ui = Ui(lang, as_json)
+    admin = need_user(user)
+    engine = open_engine(db, definitions)
+    engine.actor(admin)
+    set_password(engine, open_logins(engine), admin, owner, _read_password(ui))
+    if as_json:
+        emit({"user": owner, "password_set": True})
+    else:
+        out.print(ui.t(f"已设置 {owner} 的登录密码；其已登录的会话均已退出",
+                       f"password of {owner} set; their open sessions have ended"))

@@ -61,7 +61,7 @@ class OrgSpec(_Frozen):
 #: role id → (labels, the administrative acts it permits). No process names them.
 PLATFORM_ROLES: Mapping[str, tuple[Mapping[str, str], frozenset[str]]] = {
     "administrator": ({"zh": "系统管理员", "en": "administrator"},
-                      frozenset({"migrate", "register", "tokens", "org"})),
+                      frozenset({"migrate", "register", "tokens", "passwords", "org"})),
     # seals the record for the inspectors; not the administrator, who could then
     # rewrite history and its checkpoints together
     "auditor": ({"zh": "审计员", "en": "auditor"}, frozenset({"checkpoint", "verify"})),
@@ -73,6 +73,7 @@ PLATFORM_ACTS: Mapping[str, Mapping[str, str]] = {
     "register": {"zh": "登记流程定义的新版本", "en": "register definition versions"},
     "checkpoint": {"zh": "制作审计检查点", "en": "take audit checkpoints"},
     "tokens": {"zh": "管理 API 令牌", "en": "manage API tokens"},
+    "passwords": {"zh": "设置用户的登录密码", "en": "set users' login passwords"},
     "org": {"zh": "更改组织架构", "en": "change the org"},
     "verify": {"zh": "通过 API 校验全部记录", "en": "verify the whole trail over the API"},
 }

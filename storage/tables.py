@@ -199,6 +199,32 @@ class TokenRow(SQLModel, table=True):
     last_used_at: datetime | None = _dt(nullable=True)
 
 
+class PasswordRow(SQLModel, table=True):
+    """A user's page-login password: only its argon2 hash is kept."""
+
+    __tablename__ = "passwords"
+    user_id: str = Field(primary_key=True, max_length=64)
+    hash: str = Field(max_length=255)
+    set_at: datetime = _dt()
+    set_by: str = Field(max_length=64)
+
+
+class SessionRow(SQLModel, table=True):
+    """A page session: the cookie holds a random id, the row only its SHA-256. It ends
+    at ``expires_at``, after an idle spell, or on logout (the row is deleted)."""
+
+    __tablename__ = "sessions"
+    digest: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(max_length=64, index=True)
+    #: the session's CSRF token, echoed by every form of its pages
+    csrf: str = Field(max_length=64)
+    created_at: datetime = _dt()
+    last_seen_at: datetime = _dt()
+    expires_at: datetime = _dt()
+    #: how the user proved who they are: 'password' or 'token'
+    method: str = Field(max_length=16)
+
+
 class TimerRow(SQLModel, table=True):
     """A durable timer: written with the transition that creates it, cancelled
     with the one that makes it moot, and marked fired in the same transaction
@@ -293,3 +319,5 @@ checkpoints = CheckpointRow.__table__  # type: ignore[attr-defined]
 ledger = LedgerRow.__table__  # type: ignore[attr-defined]
 tokens = TokenRow.__table__  # type: ignore[attr-defined]
 deliveries = DeliveryRow.__table__  # type: ignore[attr-defined]
+passwords = PasswordRow.__table__  # type: ignore[attr-defined]
+sessions = SessionRow.__table__  # type: ignore[attr-defined]

@@ -36,6 +36,7 @@ from definitions.org import Org, build_org, org_from_text
 from definitions.standards import load_income_rules, load_medical_aid_rules
 from definitions.validate import timer_refs
 from storage.db import make_engine, resolve_url
+from storage.logins import LoginStore
 from storage.outbox import OutboxStore
 from storage.sql import SqlStore
 from storage.tables import SCHEMA_VERSION, metadata
@@ -365,6 +366,17 @@ def open_tokens(engine: Engine) -> TokenStore:
     if not isinstance(engine.store, SqlStore):
         raise StorageError("tokens need an SQL database", "令牌需要 SQL 数据库")
     return TokenStore(engine.store.engine)
+
+
+def open_logins(engine: Engine) -> LoginStore:
+    """The page-login store (passwords, sessions) of the engine's database.
+
+    Raises:
+        StorageError: the engine's store is not an SQL store.
+    """
+    if not isinstance(engine.store, SqlStore):
+        raise StorageError("page logins need an SQL database", "页面登录需要 SQL 数据库")
+    return LoginStore(engine.store.engine)
 
 
 def open_outbox(engine: Engine) -> OutboxStore:

@@ -20,6 +20,8 @@ from workflow.errors import UsageError
 
 ENV = "BANGFU_BASE_URL"
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+#: hosts on which a plain-http base URL still gets cookies without ``Secure``
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 def base_url(environ: Mapping[str, str] | None = None) -> str:
@@ -41,6 +43,12 @@ def base_url(environ: Mapping[str, str] | None = None) -> str:
             f"{ENV} 应为不带查询参数的完整 http 或 https 地址，如 "
             f"https://portal.example.org/bangfu，而不是 '{shown}'")
     return raw.rstrip("/")
+
+
+def is_local_http(url: str) -> bool:
+    """Plain http on this machine (where a ``Secure`` cookie would never be sent back)."""
+    parts = urlsplit(url)
+    return parts.scheme == "http" and (parts.hostname or "") in LOCAL_HOSTS
 
 
 def case_url(number: str, base: str | None = None) -> str:

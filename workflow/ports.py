@@ -275,3 +275,41 @@ class TokenStore(Protocol):
     def used(self, token_id: int, at: datetime) -> None:
         """Note when a token was last used."""
         ...
+
+
+class LoginStore(Protocol):
+    """Where page logins are kept: users' password hashes (argon2, never the password)
+    and page sessions by the SHA-256 of their id (never the id the cookie holds)."""
+
+    def set_password(self, user_id: str, hashed: str, at: datetime, by: str) -> None:
+        """Store (or replace) ``user_id``'s password hash."""
+        ...
+
+    def password_hash(self, user_id: str) -> str | None:
+        """The user's password hash, or None when none was set."""
+        ...
+
+    def add_session(self, *, digest: str, user_id: str, csrf: str, created_at: datetime,
+                    expires_at: datetime, method: str) -> None:
+        """Store a new session."""
+        ...
+
+    def session(self, digest: str) -> dict[str, Any] | None:
+        """The session whose id hashes to ``digest`` (its columns), or None."""
+        ...
+
+    def touch_session(self, digest: str, at: datetime) -> None:
+        """Note that the session was used at ``at`` (its idle time starts again)."""
+        ...
+
+    def end_session(self, digest: str) -> bool:
+        """Delete the session; False if there was none."""
+        ...
+
+    def end_sessions_of(self, user_id: str) -> int:
+        """Delete every session of a user (a new password ends them); returns how many."""
+        ...
+
+    def purge_sessions(self, before: datetime) -> int:
+        """Delete the sessions that expired before ``before``; returns how many."""
+        ...
