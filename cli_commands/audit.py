@@ -24,35 +24,6 @@ from cli_commands.common import (
     out,
 )
 
-
-def checkpoint_key() -> bytes | None:
-    """The inspectors' checkpoint key, from ``BANGFU_CHECKPOINT_KEY`` or the file named by
-    ``BANGFU_CHECKPOINT_KEY_FILE``; kept outside the database, so that whoever holds the
-    database file cannot remake signed checkpoints.
-
-    Raises:
-        FileError: the key file cannot be read, or a key is empty.
-    """
-    import os
-
-    from workflow.errors import FileError
-
-    named = os.environ.get("BANGFU_CHECKPOINT_KEY_FILE")
-    if named:
-        try:
-            text = Path(named).read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise FileError(f"cannot read the checkpoint key file '{named}': {exc}",
-                            f"无法读取检查点密钥文件 '{named}'：{exc}") from None
-    else:
-        text = os.environ.get("BANGFU_CHECKPOINT_KEY", "").strip()
-        if "BANGFU_CHECKPOINT_KEY" not in os.environ:
-            return None
-    if not text:
-        raise FileError("the checkpoint key is empty", "检查点密钥为空")
-    return text.encode("utf-8")
-
-
 audit_app = typer.Typer(help="审计：重放、校验、检查点、导出 / audit trail", no_args_is_help=True)
 
 
@@ -148,7 +119,7 @@ def audit_verify(
     """校验全部哈希链、检查点和重放结果 / verify every chain, checkpoint and replay."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from workflow.services.inspection import read_checkpoint, verify
+    from workflow.services.inspection import checkpoint_key, read_checkpoint, verify
 
     ui = Ui(lang, as_json)
     engine = open_engine(db, definitions)
@@ -197,7 +168,7 @@ def audit_checkpoint(
     """对全部案件链头做检查点（需审计员角色；设置 BANGFU_CHECKPOINT_KEY 则签名）/ take a
     checkpoint of every chain head (needs the auditor role; signed with
     BANGFU_CHECKPOINT_KEY when set)."""
-    from workflow.services.inspection import make_checkpoint
+    from workflow.services.inspection import checkpoint_key, make_checkpoint
 
     ui = Ui(lang, as_json)
     key = checkpoint_key()

@@ -64,7 +64,8 @@ PLATFORM_ROLES: Mapping[str, tuple[Mapping[str, str], frozenset[str]]] = {
                       frozenset({"migrate", "register", "tokens", "passwords", "org"})),
     # seals the record for the inspectors; not the administrator, who could then
     # rewrite history and its checkpoints together
-    "auditor": ({"zh": "审计员", "en": "auditor"}, frozenset({"checkpoint", "verify"})),
+    "auditor": ({"zh": "审计员", "en": "auditor"},
+                frozenset({"checkpoint", "verify", "inspect"})),
 }
 
 #: what each administrative act of a platform role is called
@@ -76,6 +77,7 @@ PLATFORM_ACTS: Mapping[str, Mapping[str, str]] = {
     "passwords": {"zh": "设置用户的登录密码", "en": "set users' login passwords"},
     "org": {"zh": "更改组织架构", "en": "change the org"},
     "verify": {"zh": "通过 API 校验全部记录", "en": "verify the whole trail over the API"},
+    "inspect": {"zh": "查看案件在任意时刻的重放", "en": "replay any case as of any moment"},
 }
 
 

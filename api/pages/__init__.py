@@ -1,5 +1,6 @@
 """The server-rendered pages beside the HTTP API (Jinja2, little JavaScript, Chinese
-first with English): login, the reviewer's desk, the public notice. ``add_pages``
+first with English): login, the reviewer's desk, the public notice, the campaign
+board, the inspector's view and the verification page of printed papers. ``add_pages``
 mounts them on the app ``create_app`` makes; none is in the OpenAPI document. Pages
 call the services the API and the CLI call: no rules, no SQL."""
 
@@ -49,14 +50,18 @@ def error_page(request: Request, status: int, en: str, zh: str) -> Response:
 def add_pages(app: FastAPI, engine: Engine, tokens: TokenStore, logins: LoginStore | None,
               objections: RateLimit, settings: PageSettings | None = None) -> None:
     """Mount the pages, their static files and their error pages on ``app``."""
-    from api.pages import auth, desk, notice
+    from api.pages import auth, board, desk, inspect, notice, papers
 
     app.state.pages = Pages(engine, tokens, logins, settings or PageSettings.from_env(),
                             objections)
+    app.state.paper_checks = RateLimit(papers.PER_MINUTE, 60)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(auth.router)
     app.include_router(desk.router)
     app.include_router(notice.router)
+    app.include_router(board.router)
+    app.include_router(inspect.router)
+    app.include_router(papers.router)
 
     @app.get("/", include_in_schema=False)
     def home() -> Response:
