@@ -80,6 +80,9 @@ def case_page(engine: Engine, user: str, ref: str, lang: str, *, reveal: bool = 
                       for name, value in info["data"].items()
                       if name not in defn.documents_fields]
     _, info["history"] = svc.history(engine, case.id, lang)
+    for event in info["history"]:
+        who = engine.org.users.get(event["actor"])
+        event["actor_name"] = who.name if who is not None else event["actor"]
     for option in info["options"]:
         option["inputs"] = inputs(engine, case.id, option["trigger"], lang) \
             if option["allowed"] else []
