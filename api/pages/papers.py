@@ -36,7 +36,7 @@ def form(request: Request, code: Annotated[str, Query(max_length=80)] = "") -> R
     return render(request, "paper.html", check=None, verdict="")
 
 
-@router.get("/v/{code}")
+@router.get("/v/{code:path}")
 def paper(request: Request, code: str) -> Response:
     if not limiter(request).allow(client_of(request)):
         from api.pages import error_page
