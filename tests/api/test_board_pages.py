@@ -75,7 +75,7 @@ def test_the_inspector_sees_every_village_and_the_budget(
     page = as_user(client, "jiang.duban").get("/board").text
     assert "上村 · 评议：1" in page and "下村 · 公示：1" in page
     for head in ("预算", "已预留", "已发放", "结余"):
-        assert f"<th>{head}</th>" in page
+        assert f'<th class="num">{head}</th>' in page
     assert "226,000.00" in page and "账实相符" in page
 
 
@@ -296,3 +296,12 @@ def test_moving_a_case_on_is_what_changes_a_notice(
     move(engine, case.number, "second_review")
     page = client.get(path.group(1)).text
     assert status_of(page) == "changed" and "公示" in page
+
+
+def test_the_replay_form_goes_to_the_case_asked_for(client: TestClient) -> None:
+    """/inspect/cases?number=&as_of= (the form on /inspect/verify) redirects to the case."""
+    res = as_user(client, "jiang.duban").get(
+        "/inspect/cases", params={"number": " CF27-000001 ", "as_of": "2027-01-05T12:00"},
+        follow_redirects=False)
+    assert res.status_code == 303
+    assert res.headers["location"] == "/inspect/cases/CF27-000001?as_of=2027-01-05T12%3A00"
