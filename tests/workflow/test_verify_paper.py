@@ -189,3 +189,22 @@ def test_the_csv_form_lists_the_codes(engine: Engine, walk: Callable[..., Case])
     rows = list(csv.reader(io.StringIO(render_csv(disbursement_form(engine, case.unit)))))
     column = rows[0].index("核验码（扫码核对）")
     assert rows[1][column] == code
+
+
+def test_bangfu_audit_paper_answers_with_exit_codes(
+        engine: Engine, db_path: str, walk: Callable[..., Case]) -> None:
+    """0 matches, 1 changed, 4 unknown; the paper's masked lines printed."""
+    from tests.helpers.cli import bangfu
+
+    case = walk("disbursement")
+    code = printed_code(engine, case)
+    matched = bangfu("audit", "paper", code, "--db", db_path)
+    assert matched.exit_code == 0 and matched.output.startswith("相符")
+    assert "李*兰 331122********0422" in matched.output and "李秀兰" not in matched.output
+    engine.fire(case.number, "disburse", "xu.lei",
+                data={**DISBURSE, "amount_fen": standard_fen(engine, case)})
+    changed = bangfu("audit", "paper", code, "--db", db_path, "--lang", "en")
+    assert changed.exit_code == 1 and changed.output.startswith("Changed since printing")
+    unknown = bangfu("audit", "paper", code[:-1] + ("0" if code[-1] != "0" else "1"),
+                     "--db", db_path, "--json")
+    assert unknown.exit_code == 4 and '"status": "unknown"' in unknown.output
