@@ -1,6 +1,6 @@
 """The campaign board: ``/board`` (the first campaign) and ``/board/{campaign}``: the
-campaign's cases per village and state as a server-drawn SVG chart (no JavaScript,
-no chart library; a table of the same numbers beside it), the overdue deadlines and
+campaign's cases per village and state as a chart of server-drawn SVG bars (no
+JavaScript, no chart library; a table of the same numbers under it), the overdue deadlines and
 the budget per line (allocated, committed, paid, left). Scoped by the service:
 the user's own units; the county's inspection team sees everything."""
 
@@ -21,8 +21,9 @@ from workflow.services.inspector import may_inspect
 router = APIRouter(include_in_schema=False)
 User = Annotated[str, Depends(page_user)]
 
-#: the chart's geometry, in SVG user units (the SVG scales to the page's width)
-LABEL_W, BAR_W, ROW_H, GAP = 120, 560, 26, 8
+#: a bar's length in SVG user units: each village's bar is an SVG stretched across its
+#: table cell (the village's name and count stay HTML text, readable on a phone)
+BAR_W = 1000
 #: fills by what a state means: open states in blues and ambers, granted green,
 #: refused and withdrawn greys
 OPEN = ("#1f5f99", "#3b82c4", "#7fb2e0", "#c58a00", "#e0a82e", "#f0c96b", "#8a5cb8",
@@ -44,7 +45,6 @@ class Segment:
 @dataclass(frozen=True, slots=True)
 class Bar:
     label: str
-    y: float
     total: int
     segments: list[Segment]
 
@@ -66,8 +66,8 @@ def bars(view: BoardView) -> list[Bar]:
     widest = max((v.total for v in view.villages), default=0) or 1
     colour = fills(view)
     out = []
-    for i, village in enumerate(view.villages):
-        x = float(LABEL_W)
+    for village in view.villages:
+        x = 0.0
         segments = []
         for column in view.states:
             n = village.counts.get(column.state, 0)
@@ -77,7 +77,7 @@ def bars(view: BoardView) -> list[Bar]:
             segments.append(Segment(round(x, 2), round(width, 2), colour[column.state],
                                     column.state, column.label, n))
             x += width
-        out.append(Bar(village.label, i * (ROW_H + GAP), village.total, segments))
+        out.append(Bar(village.label, village.total, segments))
     return out
 
 
@@ -90,12 +90,9 @@ def _board(request: Request, who: str, campaign: str | None) -> Response:
         from api.pages import error_page
 
         return error_page(request, 404, exc.localized("en"), exc.localized("zh"))
-    chart = bars(view)
-    height = max(1, len(chart)) * (ROW_H + GAP)
     present = [c for c in view.states if view.totals.get(c.state)]
-    return render(request, "board.html", view=view, chart=chart, fills=fills(view),
-                  present=present, width=LABEL_W + BAR_W + 60, height=height,
-                  row_h=ROW_H, label_w=LABEL_W, now=local(view.now),
+    return render(request, "board.html", view=view, chart=bars(view), fills=fills(view),
+                  present=present, bar_w=BAR_W, now=local(view.now),
                   budget_note=budget_note(view, lang),
                   inspector=may_inspect(pages.engine, who))
 

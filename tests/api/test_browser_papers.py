@@ -72,11 +72,15 @@ def test_a_scanned_form_opens_the_verify_page_which_says_it_matches(
             engine.set_clock(when=datetime.fromisoformat("2027-01-18T10:00+08:00"))
             log_in(page, base, "jiang.duban")
             page.goto(f"{base}/board")
-            assert page.locator("svg.chart rect").count() >= 4
-            labels = page.locator("svg.chart").text_content() or ""
+            assert page.locator("table.chart svg.bar rect").count() >= 4
+            labels = page.inner_text("table.chart")
             assert "上村" in labels and "下村" in labels
             assert page.locator("#overdue ~ div tr.overdue").count() >= 1
             page.screenshot(path=shots / "board.png", full_page=True)
+            page.set_viewport_size(PHONE)
+            assert int(page.evaluate("document.documentElement.scrollWidth")) <= PHONE["width"]
+            page.screenshot(path=shots / "board-phone.png", full_page=True)
+            page.set_viewport_size(DESKTOP)
 
             page.goto(f"{base}/inspect/cases/{case.number}?as_of=2027-01-05T12:00%2B08:00")
             assert "案件处于「公示」" in page.inner_text("p.verdict")
