@@ -9,9 +9,10 @@ figures, written as CSV, XLSX or HTML (``bangfu report ...``).
 from __future__ import annotations
 
 from workflow.reporting.aid import AidKindSpec, AidTargetsSpec, aid_progress, load_aid_targets
-from workflow.reporting.lists import LEVELS, disbursement_form, notice_list, statistics
+from workflow.reporting.lists import LEVELS, disbursement_form, notice_list
 from workflow.reporting.lookups import public_name
 from workflow.reporting.population import PopulationSpec, load_population, population_report
+from workflow.reporting.stats import statistics
 from workflow.reporting.table import Column, ReportError, Row, Table
 from workflow.reporting.writers import FORMATS, render_csv, render_html, write, write_xlsx
 
