@@ -10,9 +10,11 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 
 from api.limits import RateLimit
 from api.pages.web import (
@@ -92,6 +94,15 @@ def add_pages(app: FastAPI, engine: Engine, tokens: TokenStore, logins: LoginSto
             return await invalid_request(request, exc)
         return error_page(request, 422, "the request is not well formed", "请求格式不正确")
 
+    async def http_error(request: Request, exc: Exception) -> Any:
+        assert isinstance(exc, HTTPException)
+        if not is_page(request):
+            return await http_exception_handler(request, exc)
+        if exc.status_code == 404:
+            return error_page(request, 404, "there is no such page", "没有这个页面")
+        return error_page(request, exc.status_code, str(exc.detail), str(exc.detail))
+
+    app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(LoginRequired, login_required)
     app.add_exception_handler(FormRefused, form_refused)
     app.add_exception_handler(BangfuError, bangfu_error)

@@ -290,3 +290,10 @@ def test_script_is_escaped_on_every_page(engine: Engine, client: TestClient,
         html = client.get(path).text
         assert "<script>" not in html, path
         assert "&lt;script&gt;" in html, path
+
+
+def test_an_unknown_page_is_an_html_404(client: TestClient) -> None:
+    """A mistyped desk address answers a page, while the API keeps its JSON 404."""
+    page = client.get("/desk/nowhere/at/all")
+    assert page.status_code == 404 and "没有这个页面" in page.text
+    assert client.get("/v1/nowhere").headers["content-type"] == "application/json"
