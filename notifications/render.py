@@ -31,7 +31,7 @@ from definitions.errors import BangfuError, UnknownDefinition
 from workflow.clock import local
 from workflow.core.pii import mask_text
 from workflow.engine import Engine
-from workflow.links import base_url, case_url, desk_url
+from workflow.links import base_url, case_link, desk_link
 
 SHIPPED_TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -123,13 +123,13 @@ class Renderer:
         out: dict[str, Any] = {**context, "lang": lang, "kind": kind,
                                "kind_label": zh if lang == "zh" else en,
                                "recipient": recipient,
-                               "desk_url": desk_url(self.links),
+                               "desk_url": desk_link(self.links),
                                # a group (robot) message greets the whole group
                                "recipient_name": self._user(recipient, lang)
                                or context.get("recipient_name")
                                or ("各位同事" if lang == "zh" else "colleagues")}
         if isinstance(context.get("case"), str) and context["case"] and kind not in APPLICANTS:
-            out["case_url"] = case_url(context["case"], self.links)
+            out["case_url"] = case_link(context["case"], self.links)
         process = context.get("process")
         defn = self.definition(str(process), context.get("version")) if process else None
         if process:

@@ -51,17 +51,17 @@ def is_local_http(url: str) -> bool:
     return parts.scheme == "http" and (parts.hostname or "") in LOCAL_HOSTS
 
 
-def case_url(number: str, base: str | None = None) -> str:
+def case_link(number: str, base: str | None = None) -> str:
     """The case on the reviewer's desk: ``{base}/desk/cases/{number}``."""
     return f"{base or base_url()}/desk/cases/{quote(number, safe='')}"
 
 
-def desk_url(base: str | None = None) -> str:
+def desk_link(base: str | None = None) -> str:
     """The reviewer's desk (the queue, sorted by deadline)."""
     return f"{base or base_url()}/desk"
 
 
-def verify_url(code: str, base: str | None = None) -> str:
+def verify_link(code: str, base: str | None = None) -> str:
     """The verification page of a printed paper: ``{base}/v/{code}`` (what its QR
     code encodes)."""
     return f"{base or base_url()}/v/{quote(code, safe='')}"

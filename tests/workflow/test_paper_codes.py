@@ -9,7 +9,7 @@ import pytest
 
 from workflow.core.paper_codes import ALPHABET, TAG_CHARS, head_tag, paper_code, parse_code
 from workflow.errors import UsageError
-from workflow.links import DEFAULT_BASE_URL, base_url, case_url, verify_url
+from workflow.links import DEFAULT_BASE_URL, base_url, case_link, verify_link
 
 HEAD = hashlib.sha256(b"an event").hexdigest()
 
@@ -70,8 +70,8 @@ def test_the_base_url_is_read_from_the_environment(monkeypatch: pytest.MonkeyPat
     """BANGFU_BASE_URL, a trailing slash dropped, a path prefix kept."""
     monkeypatch.setenv("BANGFU_BASE_URL", "https://portal.example.org/bangfu/")
     assert base_url() == "https://portal.example.org/bangfu"
-    assert case_url("CF27-000001") == "https://portal.example.org/bangfu/desk/cases/CF27-000001"
-    assert verify_url("CF27-000001-ABCDE-ABCDE") == \
+    assert case_link("CF27-000001") == "https://portal.example.org/bangfu/desk/cases/CF27-000001"
+    assert verify_link("CF27-000001-ABCDE-ABCDE") == \
         "https://portal.example.org/bangfu/v/CF27-000001-ABCDE-ABCDE"
 
 

@@ -14,7 +14,7 @@ import io
 
 import segno
 
-from workflow.links import verify_url
+from workflow.links import verify_link
 
 #: error correction of the printed codes
 ERROR = "m"
@@ -37,4 +37,4 @@ def qr_png(url: str, scale: int = 2) -> bytes:
 
 def paper_url(code: str, base: str) -> str:
     """What the QR code of a paper's row encodes."""
-    return verify_url(code, base)
+    return verify_link(code, base)
