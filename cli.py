@@ -18,6 +18,7 @@ import typer
 
 from cli_commands.audit import audit_app
 from cli_commands.cases import case_app, queue
+from cli_commands.db import db_app
 from cli_commands.definitions import definitions_app, init, org_app, schema_text
 from cli_commands.demo import demo
 from cli_commands.notify import notify_app
@@ -65,6 +66,7 @@ app.command()(demo)
 app.add_typer(notify_app, name="notify")
 app.command()(serve)
 app.add_typer(users_app, name="users")
+app.add_typer(db_app, name="db")
 
 
 def main() -> None:  # pragma: no cover - console entry for python -m

@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from workflow.errors import StorageError
+from workflow.privatefiles import create_private
 
 DEFAULT_DB = "bangfu.db"
 
@@ -139,6 +140,7 @@ def make_engine(url: str) -> Engine:
         if other.dialect.name == "postgresql":
             event.listen(other, "connect", _postgres_session)
         return other
+    _create_private_file(parsed.database)
     engine = create_engine(url, json_serializer=_dumps, json_deserializer=json_loads)
 
     @event.listens_for(engine, "connect")
@@ -160,6 +162,26 @@ def make_engine(url: str) -> Engine:
         conn.connection.cursor().execute(f"BEGIN {mode}")
 
     return engine
+
+
+def _create_private_file(database: str | None) -> None:
+    """A SQLite file that does not exist yet is created here with mode 0600 (SQLite
+    would make it by the umask, usually 0644): it holds personal data. Its ``-wal``
+    and ``-shm`` files take the same mode from it.
+
+    Raises:
+        StorageError: the file cannot be created.
+    """
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if path.exists() or not path.parent.is_dir():
+        return  # (a missing folder is reported by the caller, with the path)
+    try:
+        create_private(path)
+    except OSError as exc:
+        raise StorageError(f"cannot create the database file '{path}': {exc.strerror}",
+                           f"无法创建数据库文件 '{path}'：{exc.strerror}") from None
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -101,8 +101,9 @@ class Engine:
         self.medical_rules = medical_rules
         #: the union's income lines (definitions/rules/income_lines.yaml)
         self.income_rules = income_rules
+        # a version is named by its hash, or by a release hash recorded for it on upgrade
         self._pinned: dict[tuple[str, int, str], CompiledDefinition] = {
-            (d.process, d.version, d.content_hash): d for d in definitions}
+            (d.process, d.version, h): d for d in definitions for h in d.known_hashes}
         #: versions on disk not registered in the database (commands do not use them)
         self.unregistered: tuple[CompiledDefinition, ...] = tuple(unregistered)
         #: the operating-system account of a console command (the CLI sets it; the
