@@ -37,24 +37,15 @@ def checkpoint_key() -> bytes | None:
     Raises:
         FileError: the key file cannot be read, or a key is empty.
     """
-    import os
-
     from workflow.errors import FileError
+    from workflow.secrets import read_secret
 
-    named = os.environ.get("BANGFU_CHECKPOINT_KEY_FILE")
-    if named:
-        try:
-            text = Path(named).read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise FileError(f"cannot read the checkpoint key file '{named}': {exc}",
-                            f"无法读取检查点密钥文件 '{named}'：{exc}") from None
-    else:
-        text = os.environ.get("BANGFU_CHECKPOINT_KEY", "").strip()
-        if "BANGFU_CHECKPOINT_KEY" not in os.environ:
-            return None
-    if not text:
+    value = read_secret("BANGFU_CHECKPOINT_KEY")
+    if value is None:
+        return None
+    if not value.strip():
         raise FileError("the checkpoint key is empty", "检查点密钥为空")
-    return text.encode("utf-8")
+    return value.strip().encode("utf-8")
 
 
 audit_app = typer.Typer(help="审计：重放、校验、检查点、导出 / audit trail", no_args_is_help=True)

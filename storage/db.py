@@ -12,7 +12,6 @@ gives for free.
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -24,13 +23,15 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from workflow.errors import StorageError
 from workflow.privatefiles import create_private
+from workflow.secrets import read_secret
 
 DEFAULT_DB = "bangfu.db"
 
 
 def resolve_url(db: str | None) -> str:
     """``--db``/``BANGFU_DB`` to an SQLAlchemy URL; a plain path means a SQLite file."""
-    value = os.environ.get("BANGFU_DB") or DEFAULT_DB if db is None else db
+    # (a URL with a password may come from a file: BANGFU_DB_FILE, workflow.secrets)
+    value = (read_secret("BANGFU_DB") or DEFAULT_DB) if db is None else db
     if not value.strip():
         raise StorageError("--db is empty; give a file path or a database URL",
                            "--db 为空；请给出文件路径或数据库地址")
@@ -133,8 +134,15 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() != "sqlite":
         try:
             other = create_engine(url, json_serializer=_dumps, pool_pre_ping=True)
-        except (NoSuchModuleError, ImportError) as exc:
-            # e.g. 'postgres://' (SQLAlchemy wants 'postgresql://') or no driver installed
+        except ImportError as exc:
+            raise StorageError(
+                f"cannot use database URL '{parsed.render_as_string()}': its driver is not "
+                f"installed ({exc}); for PostgreSQL install Bangfu with "
+                "\"pip install 'bangfu[postgres]'\"",
+                f"无法使用数据库地址 '{parsed.render_as_string()}'：未安装其驱动（{exc}）；"
+                "PostgreSQL 请用 \"pip install 'bangfu[postgres]'\" 安装") from None
+        except NoSuchModuleError as exc:
+            # e.g. 'postgres://' (SQLAlchemy wants 'postgresql://')
             raise StorageError(f"cannot use database URL '{parsed.render_as_string()}': {exc}",
                                f"无法使用数据库地址 '{parsed.render_as_string()}'：{exc}") from None
         if other.dialect.name == "postgresql":

@@ -64,7 +64,7 @@ from workflow.errors import (
     UnknownUser,
     UsageError,
 )
-from workflow.logs import library_defaults
+from workflow.logs import library_defaults, use_clock
 from workflow.ports import CaseStore, FactSource, UnitOfWork
 from workflow.rules.paperwork import DocumentReview
 
@@ -91,6 +91,8 @@ class Engine:
         self.definitions = definitions
         self.org = org
         self.clock = clock
+        # log lines carry this engine's business time (a simulated clock's, too)
+        use_clock(lambda: self.clock.now())
         #: campaign id → compiled campaign (``definitions.campaign.Campaign``)
         self.campaigns: dict[str, Any] = dict(campaigns or {})
         #: calendar id → working-day calendar
