@@ -73,6 +73,9 @@ def db_upgrade(db: DbOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False)
     if as_json:
         emit(report.to_dict())
         return
+    if report.made_private:
+        out.print(ui.t(f"数据库文件 {report.db} 原先他人可读，已改为仅所有者可读写（0600）",
+                       f"database file {report.db} was readable by others; made 0600"))
     if not report.applied:
         out.print(ui.t(f"数据库 {report.db} 已是最新结构版本 {report.after.current}，无需升级",
                        f"database {report.db} is already at schema revision "

@@ -331,14 +331,17 @@ class SchemaOutdated(StorageError):
 
     code = "schema_outdated"
 
-    def __init__(self, db: str, current: str, head: str) -> None:
+    def __init__(self, db: str, current: str, head: str, legacy: bool = False) -> None:
         self.db, self.current, self.head = db, current, head
-        command = f"bangfu db backup --db {db} BACKUP-FILE && bangfu db upgrade --db {db}"
+        en_at = f"{current} (release 9dd431c, made before migrations)" if legacy else current
+        zh_at = f"{current}（9dd431c 版本，迁移前创建）" if legacy else current
+        command = "bangfu db backup --db {db} {file} && bangfu db upgrade --db {db}"
         super().__init__(
-            f"Database '{db}' is at schema revision {current}, older than this Bangfu's "
-            f"{head}; back it up and upgrade it first: {command}",
-            f"数据库 '{db}' 的结构版本为 {current}，低于本程序的 {head}；请先备份再升级："
-            f"{command}")
+            f"Database '{db}' is at schema revision {en_at}, older than this Bangfu's "
+            f"{head}; back it up and upgrade it first: "
+            + command.format(db=db, file="BACKUP-FILE"),
+            f"数据库 '{db}' 的结构版本为 {zh_at}，低于本程序的 {head}；请先备份再升级："
+            + command.format(db=db, file="备份文件"))
 
 
 class SchemaTooNew(StorageError):

@@ -21,6 +21,7 @@ from storage.schema import BASELINE, HEAD, Revision, SchemaState, history, read_
 from workflow.bootstrap import db_argument
 from workflow.clock import Clock, SimulatedClock, SystemClock
 from workflow.errors import StorageError, UsageError
+from workflow.privatefiles import make_private
 
 __all__ = ["BackupReport", "SchemaReport", "backup_database", "restore_database",
            "schema_history", "schema_state", "upgrade_database"]
@@ -34,11 +35,13 @@ class SchemaReport:
     before: SchemaState
     after: SchemaState
     applied: list[Revision] = field(default_factory=list)
+    #: the SQLite file (and its -wal, -shm) was readable by others and made 0600
+    made_private: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {"db": self.db, "current": self.after.current, "head": HEAD,
                 "status": self.after.status, "before": self.before.current,
-                "before_status": self.before.status,
+                "before_status": self.before.status, "made_private": self.made_private,
                 "applied": [{"revision": r.id, "title": r.title} for r in self.applied]}
 
 
@@ -124,7 +127,21 @@ def upgrade_database(db: str | None) -> SchemaReport:
     finally:
         engine.dispose()
     docs = {r.id: r for r in history()}
-    return SchemaReport(db_argument(url), before, after, [docs[i] for i in applied])
+    return SchemaReport(db_argument(url), before, after, [docs[i] for i in applied],
+                        _tighten(url))
+
+
+def _tighten(url: str) -> bool:
+    """A SQLite file made before files were created 0600 (release 9dd431c made them by
+    the umask) is made 0600, with its -wal and -shm files; True if it was needed."""
+    if not url.startswith("sqlite:///"):
+        return False
+    path = Path(url.removeprefix("sqlite:///"))
+    found = [p for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm"))
+             if p.exists() and p.stat().st_mode & 0o077]
+    for p in found:
+        make_private(p)
+    return bool(found)
 
 
 def schema_history(db: str | None = None) -> tuple[list[Revision], str | None]:

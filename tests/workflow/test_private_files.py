@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 
 from definitions import SHIPPED_ORG, SHIPPED_PROCESSES
+from tests.helpers import release
 from tests.helpers.cases import START
 from workflow import Engine
 from workflow.bootstrap import init_database
 from workflow.importing.report import write_errors
 from workflow.importing.rows import RowError
+from workflow.maintenance import upgrade_database
 from workflow.privatefiles import open_private
 from workflow.reporting.table import Column, Row, Table
 from workflow.reporting.writers import write
@@ -74,3 +76,11 @@ def test_open_private_is_for_writing_only(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="for writing"), open_private(tmp_path / "x", "r"):
         pass
     assert not (tmp_path / "x").exists()
+
+
+def test_an_upgrade_makes_a_release_database_private(tmp_path: Path) -> None:
+    """The release made its files by the umask (0644): ``db upgrade`` makes them 0600."""
+    path = Path(release.load_sqlite(tmp_path / "release.db"))
+    path.chmod(0o644)
+    assert upgrade_database(str(path)).made_private
+    assert _mode(path) == 0o600
