@@ -30,8 +30,10 @@ DEFAULT_DB = "bangfu.db"
 
 def resolve_url(db: str | None) -> str:
     """``--db``/``BANGFU_DB`` to an SQLAlchemy URL; a plain path means a SQLite file."""
-    # (a URL with a password may come from a file: BANGFU_DB_FILE, workflow.secrets)
-    value = (read_secret("BANGFU_DB") or DEFAULT_DB) if db is None else db
+    # A URL with a password may come from a file: BANGFU_DB_FILE (workflow.secrets),
+    # which refuses BANGFU_DB beside it (the CLI passes BANGFU_DB's value as ``db``).
+    from_env = read_secret("BANGFU_DB")
+    value = (from_env or DEFAULT_DB) if db is None else db
     if not value.strip():
         raise StorageError("--db is empty; give a file path or a database URL",
                            "--db 为空；请给出文件路径或数据库地址")
