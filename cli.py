@@ -18,6 +18,7 @@ import typer
 
 from cli_commands.audit import audit_app
 from cli_commands.cases import case_app, queue
+from cli_commands.db import db_app
 from cli_commands.definitions import definitions_app, init, org_app, schema_text
 from cli_commands.demo import demo
 from cli_commands.notify import notify_app
@@ -28,7 +29,7 @@ from cli_commands.time import clock_app, deadlines, scheduler_app
 __all__ = ["app", "schema_text"]
 
 app = typer.Typer(help="帮扶 Bangfu: 困难帮扶审批流程引擎 / hardship-relief workflow engine",
-                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
+                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=True,
                   context_settings={"help_option_names": ["-h", "--help"]})
 
 
@@ -65,6 +66,7 @@ app.command()(demo)
 app.add_typer(notify_app, name="notify")
 app.command()(serve)
 app.add_typer(users_app, name="users")
+app.add_typer(db_app, name="db")
 
 
 def main() -> None:  # pragma: no cover - console entry for python -m

@@ -3,8 +3,9 @@ checkpoint, take a checkpoint, export the trail."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -23,6 +24,10 @@ from cli_commands.common import (
     open_engine,
     out,
 )
+
+if TYPE_CHECKING:
+    from workflow.services.inspection import VerifyReport
+
 
 audit_app = typer.Typer(help="审计：重放、校验、检查点、导出 / audit trail", no_args_is_help=True)
 
@@ -117,31 +122,40 @@ def audit_verify(
     db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False,
 ) -> None:
     """校验全部哈希链、检查点和重放结果 / verify every chain, checkpoint and replay."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-    from workflow.services.inspection import checkpoint_key, read_checkpoint, verify
-
     ui = Ui(lang, as_json)
-    engine = open_engine(db, definitions)
-    external = read_checkpoint(checkpoint) if checkpoint is not None else None
-    key = checkpoint_key()
-    with Progress(BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err,
-                  disable=as_json) as bar:
-        task = bar.add_task("verify", total=None)
-        report = verify(engine, case, external,
-                        lambda done, total: bar.update(task, completed=done, total=total),
-                        key=key)
-    rate = report.events_per_second
+    done = verification(db, definitions, checkpoint, case, progress=not as_json)
     if as_json:
-        emit({"ok": report.ok, "cases": report.cases, "events": report.events,
-              "checkpoints": report.checkpoints, "signatures_checked": key is not None,
-              "seconds": round(report.seconds, 3),
-              "events_per_second": round(rate),
-              "findings": [{"case": f.case, "seq": f.seq, "message": f.text(lang)}
-                           for f in report.findings]})
+        emit(done.to_dict(lang))
     else:
+        done.render(ui)
+    if not done.ok:
+        raise typer.Exit(1)
+
+
+@dataclass
+class Verification:
+    """A verification's report, as ``audit verify`` and ``db restore`` show it."""
+
+    report: VerifyReport
+    signatures_checked: bool
+
+    @property
+    def ok(self) -> bool:
+        return self.report.ok
+
+    def to_dict(self, lang: str) -> dict[str, Any]:
+        report = self.report
+        return {"ok": report.ok, "cases": report.cases, "events": report.events,
+                "checkpoints": report.checkpoints, "signatures_checked": self.signatures_checked,
+                "seconds": round(report.seconds, 3),
+                "events_per_second": round(report.events_per_second),
+                "findings": [{"case": f.case, "seq": f.seq, "message": f.text(lang)}
+                             for f in report.findings]}
+
+    def render(self, ui: Ui) -> None:
+        report, rate = self.report, self.report.events_per_second
         for f in report.findings:
-            err.print(f"\u2717 {f.text(lang)}", markup=False)
+            err.print(f"\u2717 {f.text(ui.lang)}", markup=False)
         verdict = ui.t("校验通过", "verified") if report.ok else \
             ui.t(f"发现 {len(report.findings)} 处问题", f"{len(report.findings)} problem(s)")
         out.print(ui.t(f"{verdict}:案件 {report.cases} 件，记录 {report.events} 条，检查点 "
@@ -149,11 +163,28 @@ def audit_verify(
                        f"{verdict}: {report.cases} cases, {report.events} events, "
                        f"{report.checkpoints} checkpoints in {report.seconds:.2f} s "
                        f"({rate:,.0f} events/s)"))
-        if key is None and report.checkpoints:
+        if not self.signatures_checked and report.checkpoints:
             out.print(ui.t("检查点签名未校验：未设置 BANGFU_CHECKPOINT_KEY",
                            "checkpoint signatures not checked: BANGFU_CHECKPOINT_KEY is not set"))
-    if not report.ok:
-        raise typer.Exit(1)
+
+
+def verification(db: str | None, definitions: Path | None, checkpoint: Path | None,
+                 case: str | None = None, progress: bool = True) -> Verification:
+    """Verify the database (one case), also against an exported checkpoint."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from workflow.services.inspection import checkpoint_key, read_checkpoint, verify
+
+    engine = open_engine(db, definitions)
+    external = read_checkpoint(checkpoint) if checkpoint is not None else None
+    key = checkpoint_key()
+    with Progress(BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err,
+                  disable=not progress) as bar:
+        task = bar.add_task("verify", total=None)
+        report = verify(engine, case, external,
+                        lambda done, total: bar.update(task, completed=done, total=total),
+                        key=key)
+    return Verification(report, key is not None)
 
 
 @audit_app.command("checkpoint")

@@ -91,7 +91,8 @@ def handled(fn: F) -> F:
             err.print(f"--lang must be 'zh' or 'en', not '{lang}'")
             raise typer.Exit(2)
         ui = Ui(lang, bool(kwargs.get("as_json")))
-        configure(level=os.environ.get("BANGFU_LOG_LEVEL", "WARNING"))
+        configure(level=os.environ.get("BANGFU_LOG_LEVEL", "WARNING"),
+                  libraries=os.environ.get("BANGFU_LOG_LIBRARIES", "WARNING"))
         try:
             try:
                 return fn(*args, **kwargs)

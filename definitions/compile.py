@@ -1,44 +1,25 @@
 """IR → compiled definition: immutable, indexed and content-hashed. Pure, except
 ``load_definition``/``load_directory`` which read files through ``loader``.
 
-The content hash is taken over a canonical JSON form of the parsed model, so
-comments and formatting do not change it but any change of meaning does.
+The content hash is taken over a canonical form of what the file says
+(``definitions.hashing``), so comments and formatting do not change it, any
+change of what the file states does, and a default the code gains later
+does not.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from definitions.errors import DefinitionInvalid, Problem, UnknownDefinition
+from definitions.hashing import canonical_source, source_hash
 from definitions.loader import Lines, load_yaml_file, load_yaml_text
 from definitions.parse import parse_collecting
 from definitions.schema import ProcessDefinition, StateSpec, TransitionSpec
 from definitions.validate import check_definition
-
-#: transition keys the format gained after definitions were first stored: left
-#: out of the hash while unset, so a file that does not use one keeps the hash
-#: its stored version was registered under (an upgrade must not invalidate it)
-LATER_TRANSITION_KEYS = ("instalment",)
-
-
-def body_hash(body: Mapping[str, Any]) -> str:
-    """The content hash of a definition's stored body (canonical JSON, the keys of
-    LATER_TRANSITION_KEYS left out while unset)."""
-    dump = json.loads(json.dumps(body))
-    submit = dump.get("submit")
-    if isinstance(submit, dict) and not submit.get("writes"):
-        submit.pop("writes", None)  # a key the format gained later, like those below
-    for transition in dump.get("transitions", ()):
-        for key in LATER_TRANSITION_KEYS:
-            if transition.get(key) is None:
-                transition.pop(key, None)
-    text = json.dumps(dump, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _submit_writable(defn: ProcessDefinition) -> frozenset[str]:
@@ -48,7 +29,9 @@ def _submit_writable(defn: ProcessDefinition) -> frozenset[str]:
 
 
 def content_hash(defn: ProcessDefinition) -> str:
-    return body_hash(defn.model_dump(mode="json"))
+    """The content hash of a definition built in code, with no file: its full dump
+    taken as what the file says."""
+    return source_hash(defn.model_dump(mode="json"))
 
 
 @dataclass(frozen=True)
@@ -56,6 +39,7 @@ class CompiledDefinition:
     """A validated definition with the look-ups the engine needs."""
 
     spec: ProcessDefinition
+    #: ``source_hash(body)``: what the file says (``definitions.hashing``)
     content_hash: str
     source: str | None = None
     states: Mapping[str, StateSpec] = field(default_factory=dict)
@@ -70,6 +54,17 @@ class CompiledDefinition:
     #: the fields an application may carry: ``submit.required`` and ``submit.writes``,
     #: and those no step writes or requires (a step's fields come from that step)
     submit_writable: frozenset[str] = frozenset()
+    #: what the file says, as canonical JSON values: the body the database keeps
+    body: Mapping[str, Any] = field(default_factory=dict)
+    #: hashes this version was stored under by release 9dd431c (its hash over the
+    #: parsed model), recorded and verified when the database was upgraded: cases
+    #: and events pinned to one of them are on this version
+    legacy_hashes: frozenset[str] = frozenset()
+
+    @property
+    def known_hashes(self) -> frozenset[str]:
+        """Every hash that names this exact version: its own and the recorded old ones."""
+        return self.legacy_hashes | {self.content_hash}
 
     def position(self, transition: TransitionSpec) -> int:
         return self.positions[id(transition)]
@@ -132,8 +127,11 @@ class CompiledDefinition:
         return spec.labels.get(lang)
 
 
-def compile_definition(defn: ProcessDefinition, source: str | None = None) -> CompiledDefinition:
-    """Index an already validated definition."""
+def compile_definition(defn: ProcessDefinition, source: str | None = None,
+                       data: Any = None, legacy_hashes: Collection[str] = ()
+                       ) -> CompiledDefinition:
+    """Index an already validated definition; ``data`` is what its file says (None:
+    a definition built in code, whose full dump stands for it)."""
     index: dict[tuple[str, str], list[TransitionSpec]] = {}
     from_state: dict[str, list[str]] = {}
     for t in defn.transitions:
@@ -142,9 +140,10 @@ def compile_definition(defn: ProcessDefinition, source: str | None = None) -> Co
             lst = from_state.setdefault(src, [])
             if t.trigger not in lst:
                 lst.append(t.trigger)
+    body = canonical_source(defn.model_dump(mode="json") if data is None else data)
     return CompiledDefinition(
         spec=defn,
-        content_hash=content_hash(defn),
+        content_hash=source_hash(body),
         source=source,
         states={s.id: s for s in defn.states},
         by_trigger_source={k: tuple(v) for k, v in index.items()},
@@ -152,6 +151,8 @@ def compile_definition(defn: ProcessDefinition, source: str | None = None) -> Co
         positions={id(t): i for i, t in enumerate(defn.transitions)},
         documents_fields=tuple(n for n, f in defn.fields.items() if f.type == "documents"),
         submit_writable=_submit_writable(defn),
+        body=body,
+        legacy_hashes=frozenset(legacy_hashes),
     )
 
 
@@ -176,7 +177,7 @@ def build_definition(data: Any, lines: Lines | None = None, source: str | None =
         problems += check_definition(defn, lines, source, known_guards, aside, graph_known)
     if problems or defn is None:
         raise DefinitionInvalid(problems, source)
-    return compile_definition(defn, source)
+    return compile_definition(defn, source, data)
 
 
 def load_definition(path: str | Path,
@@ -194,9 +195,13 @@ def definition_from_text(text: str, source: str = "<string>",
     return build_definition(data, lines, source, known_guards, repeated)
 
 
-def definition_from_json(body: Mapping[str, Any]) -> CompiledDefinition:
-    """Rebuild a definition stored by the engine (already validated once)."""
-    return compile_definition(ProcessDefinition.model_validate(body), "<stored>")
+def definition_from_json(body: Mapping[str, Any], legacy_hashes: Collection[str] = ()
+                         ) -> CompiledDefinition:
+    """Rebuild a definition stored by the engine (already validated once) from its
+    stored body: what its file said (a version release 9dd431c stored: its model
+    dump, which reads the same way), with the old hashes recorded for it."""
+    return compile_definition(ProcessDefinition.model_validate(body), "<stored>", body,
+                              legacy_hashes)
 
 
 class DefinitionSet:

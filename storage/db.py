@@ -12,7 +12,6 @@ gives for free.
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -23,13 +22,18 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from workflow.errors import StorageError
+from workflow.privatefiles import create_private
+from workflow.secrets import read_secret
 
 DEFAULT_DB = "bangfu.db"
 
 
 def resolve_url(db: str | None) -> str:
     """``--db``/``BANGFU_DB`` to an SQLAlchemy URL; a plain path means a SQLite file."""
-    value = os.environ.get("BANGFU_DB") or DEFAULT_DB if db is None else db
+    # A URL with a password may come from a file: BANGFU_DB_FILE (workflow.secrets),
+    # which refuses BANGFU_DB beside it (the CLI passes BANGFU_DB's value as ``db``).
+    from_env = read_secret("BANGFU_DB")
+    value = (from_env or DEFAULT_DB) if db is None else db
     if not value.strip():
         raise StorageError("--db is empty; give a file path or a database URL",
                            "--db 为空；请给出文件路径或数据库地址")
@@ -132,13 +136,21 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() != "sqlite":
         try:
             other = create_engine(url, json_serializer=_dumps, pool_pre_ping=True)
-        except (NoSuchModuleError, ImportError) as exc:
-            # e.g. 'postgres://' (SQLAlchemy wants 'postgresql://') or no driver installed
+        except ImportError as exc:
+            raise StorageError(
+                f"cannot use database URL '{parsed.render_as_string()}': its driver is not "
+                f"installed ({exc}); for PostgreSQL install Bangfu with "
+                "\"pip install 'bangfu[postgres]'\"",
+                f"无法使用数据库地址 '{parsed.render_as_string()}'：未安装其驱动（{exc}）；"
+                "PostgreSQL 请用 \"pip install 'bangfu[postgres]'\" 安装") from None
+        except NoSuchModuleError as exc:
+            # e.g. 'postgres://' (SQLAlchemy wants 'postgresql://')
             raise StorageError(f"cannot use database URL '{parsed.render_as_string()}': {exc}",
                                f"无法使用数据库地址 '{parsed.render_as_string()}'：{exc}") from None
         if other.dialect.name == "postgresql":
             event.listen(other, "connect", _postgres_session)
         return other
+    _create_private_file(parsed.database)
     engine = create_engine(url, json_serializer=_dumps, json_deserializer=json_loads)
 
     @event.listens_for(engine, "connect")
@@ -160,6 +172,26 @@ def make_engine(url: str) -> Engine:
         conn.connection.cursor().execute(f"BEGIN {mode}")
 
     return engine
+
+
+def _create_private_file(database: str | None) -> None:
+    """A SQLite file that does not exist yet is created here with mode 0600 (SQLite
+    would make it by the umask, usually 0644): it holds personal data. Its ``-wal``
+    and ``-shm`` files take the same mode from it.
+
+    Raises:
+        StorageError: the file cannot be created.
+    """
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if path.exists() or not path.parent.is_dir():
+        return  # (a missing folder is reported by the caller, with the path)
+    try:
+        create_private(path)
+    except OSError as exc:
+        raise StorageError(f"cannot create the database file '{path}': {exc.strerror}",
+                           f"无法创建数据库文件 '{path}'：{exc.strerror}") from None
 
 
 def is_sqlite(engine: Engine) -> bool:

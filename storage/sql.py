@@ -522,8 +522,7 @@ class SqlStore:
                 conn.execute(insert(definitions).values(
                     process=definition.process, version=definition.version,
                     content_hash=definition.content_hash,
-                    body=definition.spec.model_dump(mode="json"),
-                    registered_at=at))
+                    body=dict(definition.body), registered_at=at))
             elif known != definition.content_hash:
                 raise DefinitionVersionConflict(definition.process, definition.version,
                                                 known, definition.content_hash)
@@ -546,7 +545,7 @@ class SqlStore:
                 if stored is None:
                     new.append({"process": d.process, "version": d.version,
                                 "content_hash": d.content_hash,
-                                "body": d.spec.model_dump(mode="json"), "registered_at": at,
+                                "body": dict(d.body), "registered_at": at,
                                 "registered_by": registered_by})
                     known[(d.process, d.version)] = d.content_hash
                 elif stored != d.content_hash:

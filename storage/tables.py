@@ -12,7 +12,9 @@ from sqlalchemy import JSON, Column, DateTime, Index, String, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
-SCHEMA_VERSION = "1"
+#: ``bangfu_meta.schema_version``: '1' was the release before migrations; since
+#: then the schema's revision is Alembic's (``alembic_version``, ``storage.schema``)
+SCHEMA_VERSION = "2"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -87,11 +89,16 @@ class DefinitionRow(SQLModel, table=True):
     __tablename__ = "definitions"
     process: str = Field(primary_key=True, max_length=64)
     version: int = Field(primary_key=True)
+    #: over what the file says (``definitions.hashing.source_hash`` of ``body``)
     content_hash: str = Field(max_length=64)
+    #: what the file says; for a version release 9dd431c stored, its model dump
     body: dict[str, Any] = _json()
     registered_at: datetime = _dt()
     #: the administrator who registered the version (``init:<os user>`` for the first)
     registered_by: str = Field(default="", max_length=64)
+    #: the hash release 9dd431c stored the version under (over the parsed model),
+    #: verified against ``body`` by revision 0002; cases pinned to it are on this version
+    legacy_hash: str | None = Field(default=None, max_length=64)
 
 
 class CaseRow(SQLModel, table=True):

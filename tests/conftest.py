@@ -9,6 +9,7 @@ which is slow to repeat); the engine is wired the way ``open_engine`` wires it.
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -29,6 +30,16 @@ def _no_bangfu_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """The developer's BANGFU_DB / BANGFU_DEFINITIONS must not leak into tests."""
     monkeypatch.delenv("BANGFU_DB", raising=False)
     monkeypatch.delenv("BANGFU_DEFINITIONS", raising=False)
+
+
+@pytest.fixture
+def open_umask() -> Iterator[None]:
+    """A umask of 0 for the test: a file gets exactly the mode the code asks for."""
+    old = os.umask(0)
+    try:
+        yield
+    finally:
+        os.umask(old)
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, SQLAlchemyError
@@ -38,8 +38,9 @@ from definitions.validate import timer_refs
 from storage.db import make_engine, resolve_url
 from storage.logins import LoginStore
 from storage.outbox import OutboxStore
+from storage.schema import check_current, upgrade
 from storage.sql import SqlStore
-from storage.tables import SCHEMA_VERSION, metadata
+from storage.tables import SCHEMA_VERSION
 from storage.tokens import TokenStore
 from workflow.clock import Clock, SimulatedClock, SystemClock
 from workflow.core.calendar import WorkingCalendar
@@ -227,9 +228,9 @@ def init_database(db: str | None = None, *, org: str | Path | None = None,
                 "'bangfu org load FILE --as admin'",
                 f"数据库 '{_shown(url)}' 已初始化；如需重新开始，请换一个 --db；"
                 "如需更换组织架构，请系统管理员运行 'bangfu org load 文件 --as admin'")
-        metadata.create_all(store.engine)
         clock: Clock = SimulatedClock(simulated_start) if simulated_start else SystemClock()
         now = clock.now()
+        upgrade(store.engine, now)  # the schema comes only from the migrations
         store.register_definitions(list(defs), now, registered_by=_init_operator())
         store.set_meta("org_yaml", text)
         # the parsed file, read back by every command without parsing YAML again
@@ -283,6 +284,8 @@ def _wire(store: SqlStore, url: str, definitions: str | Path | None) -> Engine:
     if settings is None or settings.get("schema_version") is None:
         raise StorageError(f"database '{_shown(url)}' is not initialised; run 'bangfu init'",
                            f"数据库 '{_shown(url)}' 尚未初始化；请先运行 'bangfu init'")
+    # before any other read: an older or newer layout would fail in raw SQL
+    check_current(store.engine, db_argument(url))
     defs = _load_definitions(definitions)
     clock: Clock
     if settings.get("clock_mode") == "simulated":
@@ -296,14 +299,10 @@ def _wire(store: SqlStore, url: str, definitions: str | Path | None) -> Engine:
     defs = DefinitionSet()
     on_disk: list[CompiledDefinition] = []
     for row in store.stored_definitions():
-        key = (row["process"], row["version"])
-        disk = found.pop(key, None)
-        if disk is not None and disk.content_hash != row["content_hash"]:
-            raise DefinitionVersionConflict(key[0], key[1], row["content_hash"],
-                                            disk.content_hash)
+        disk = _registered(row, found.pop((row["process"], row["version"]), None))
         if disk is not None:
             on_disk.append(disk)
-        defs.add(disk or definition_from_json(row["body"]))
+        defs.add(disk or definition_from_json(row["body"], _legacy(row)))
     unregistered = sorted(found.values(), key=lambda d: d.key)
     org = _registered_org(settings.get("org_json"), settings.get("org_yaml") or "",
                           settings.get("org_source") or "org", frozenset(_roles(defs)))
@@ -315,6 +314,40 @@ def _wire(store: SqlStore, url: str, definitions: str | Path | None) -> Engine:
     return Engine(store, defs, org, clock, campaigns=campaigns, calendars=calendars,
                   family_rules=income.family, income_rules=income,
                   medical_rules=load_medical_aid_rules(), unregistered=unregistered)
+
+
+def _legacy(row: Mapping[str, Any]) -> tuple[str, ...]:
+    return (str(row["legacy_hash"]),) if row.get("legacy_hash") else ()
+
+
+def _registered(row: Mapping[str, Any], disk: CompiledDefinition | None
+                ) -> CompiledDefinition | None:
+    """The file on disk for a registered version, if it still says what was registered.
+
+    A version release 9dd431c stored keeps its model dump as its body, so the file
+    (which leaves defaults out) hashes otherwise: it says the same when it parses to
+    the same model as the stored body, both read by this code (a default the code
+    gained applies to both alike); it then stands under the stored hash.
+
+    Raises:
+        DefinitionVersionConflict: the file says something else.
+    """
+    if disk is None or disk.content_hash == row["content_hash"]:
+        return disk if disk is None else replace(disk, legacy_hashes=frozenset(_legacy(row)))
+    if row.get("legacy_hash"):
+        stored = definition_from_json(row["body"], _legacy(row))
+        if stored.spec.model_dump(mode="json") == disk.spec.model_dump(mode="json"):
+            return replace(disk, content_hash=stored.content_hash, body=stored.body,
+                           legacy_hashes=stored.legacy_hashes)
+    raise DefinitionVersionConflict(row["process"], row["version"], row["content_hash"],
+                                    disk.content_hash)
+
+
+def db_argument(url: str) -> str:
+    """What to give ``--db`` for ``url`` in a message: a SQLite file's path, else the
+    URL with its password hidden."""
+    path = _sqlite_path(url)
+    return str(path) if path is not None else _shown(url)
 
 
 def _init_operator() -> str:

@@ -64,7 +64,7 @@ from workflow.errors import (
     UnknownUser,
     UsageError,
 )
-from workflow.logs import library_defaults
+from workflow.logs import library_defaults, use_clock
 from workflow.ports import CaseStore, FactSource, UnitOfWork
 from workflow.rules.paperwork import DocumentReview
 
@@ -91,6 +91,8 @@ class Engine:
         self.definitions = definitions
         self.org = org
         self.clock = clock
+        # log lines carry this engine's business time (a simulated clock's, too)
+        use_clock(lambda: self.clock.now())
         #: campaign id → compiled campaign (``definitions.campaign.Campaign``)
         self.campaigns: dict[str, Any] = dict(campaigns or {})
         #: calendar id → working-day calendar
@@ -101,8 +103,9 @@ class Engine:
         self.medical_rules = medical_rules
         #: the union's income lines (definitions/rules/income_lines.yaml)
         self.income_rules = income_rules
+        # a version is named by its hash, or by a release hash recorded for it on upgrade
         self._pinned: dict[tuple[str, int, str], CompiledDefinition] = {
-            (d.process, d.version, d.content_hash): d for d in definitions}
+            (d.process, d.version, h): d for d in definitions for h in d.known_hashes}
         #: versions on disk not registered in the database (commands do not use them)
         self.unregistered: tuple[CompiledDefinition, ...] = tuple(unregistered)
         #: the operating-system account of a console command (the CLI sets it; the

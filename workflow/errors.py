@@ -56,7 +56,9 @@ the rest are defined below.
     ├── IdempotencyKeyReused          same key, different command
     ├── ClockError                    clock commands on a real-clock database, time going back
     └── StorageError                  database missing, not initialised, unreachable
-        └── DamagedRecord             a stored row that no longer reads back
+        ├── DamagedRecord             a stored row that no longer reads back
+        ├── SchemaOutdated            a database at an older schema: 'bangfu db upgrade'
+        └── SchemaTooNew              a database at a newer schema than this Bangfu
 
 Each message is one sentence (or one short paragraph) with identifiers quoted,
 in English (``str``) and Chinese (``localized('zh')``).
@@ -321,6 +323,40 @@ class DamagedRecord(StorageError):
             "it was changed outside the engine. Run 'bangfu audit verify' to see where",
             f"案件 '{case}' 的存储记录已损坏，无法读取（{detail}），说明曾在系统之外被改动；"
             "请运行 bangfu audit verify 查看具体位置")
+
+
+class SchemaOutdated(StorageError):
+    """The database is at an older schema than the code: nothing runs on it until
+    ``bangfu db upgrade`` has brought it up (after a backup)."""
+
+    code = "schema_outdated"
+
+    def __init__(self, db: str, current: str, head: str, legacy: bool = False) -> None:
+        self.db, self.current, self.head = db, current, head
+        en_at = f"{current} (release 9dd431c, made before migrations)" if legacy else current
+        zh_at = f"{current}（9dd431c 版本，迁移前创建）" if legacy else current
+        command = "bangfu db backup --db {db} {file} && bangfu db upgrade --db {db}"
+        super().__init__(
+            f"Database '{db}' is at schema revision {en_at}, older than this Bangfu's "
+            f"{head}; back it up and upgrade it first: "
+            + command.format(db=db, file="BACKUP-FILE"),
+            f"数据库 '{db}' 的结构版本为 {zh_at}，低于本程序的 {head}；请先备份再升级："
+            + command.format(db=db, file="备份文件"))
+
+
+class SchemaTooNew(StorageError):
+    """The database was upgraded by a newer Bangfu: this one refuses it untouched."""
+
+    code = "schema_too_new"
+
+    def __init__(self, db: str, current: str, head: str) -> None:
+        self.db, self.current, self.head = db, current, head
+        super().__init__(
+            f"Database '{db}' is at schema revision '{current}', which this Bangfu (newest "
+            f"revision {head}) does not know: it was upgraded by a newer Bangfu; run that "
+            "version (nothing was changed)",
+            f"数据库 '{db}' 的结构版本 '{current}' 本程序（最新为 {head}）不认识：它已由更新"
+            "版本的 Bangfu 升级，请使用那个版本（数据库未作任何改动）")
 
 
 class AuditError(CommandRejected):

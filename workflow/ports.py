@@ -127,6 +127,11 @@ class CaseStore(Protocol):
         """Every registered definition body (for versions no longer on disk)."""
         ...
 
+    def read_meta(self) -> dict[str, str] | None:
+        """Every engine setting (``bangfu_meta``); None when the database has no
+        Bangfu tables."""
+        ...
+
     def next_due(self) -> datetime | None:
         """The due time of the earliest pending timer."""
         ...

@@ -11,7 +11,6 @@ exception into a retryable failure all the same.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
@@ -87,7 +86,8 @@ def truncate_utf8(text: str, limit: int) -> str:
 
 
 def secret(name: str | None, what: str) -> str | None:
-    """The value of environment variable ``name`` (None if no variable is configured).
+    """The value of environment variable ``name``, or of the file ``name``_FILE names
+    (``workflow.secrets``); None if no variable is configured.
 
     Raises:
         DeliveryFailed: the variable is configured but not set; not retryable
@@ -95,7 +95,13 @@ def secret(name: str | None, what: str) -> str | None:
     """
     if name is None:
         return None
-    value = os.environ.get(name)
+    from workflow.errors import FileError
+    from workflow.secrets import read_secret
+
+    try:
+        value = read_secret(name)
+    except FileError as exc:
+        raise DeliveryFailed(str(exc), retryable=False, zh=exc.zh) from None
     if not value:
         raise DeliveryFailed(f"environment variable {name} ({what}) is not set",
                              retryable=False, zh=f"环境变量 {name}（{what}）未设置")

@@ -196,7 +196,8 @@ def test_stdlib_log_records_are_masked(json_logs: Callable[[], None],
 
 def test_an_embedding_program_gets_no_log_lines_on_stdout(tmp_path: Path) -> None:
     """Before anyone configures logging, the engine's records go to the stdlib loggers
-    (INFO dropped, WARNING on stderr by Python's default), never to stdout."""
+    ``bangfu.*`` (which print nothing until the host configures logging), never to
+    stdout."""
     import subprocess
     import sys
 

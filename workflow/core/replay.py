@@ -34,7 +34,9 @@ def evolve(defn: CompiledDefinition, case: Case | None, event: Event) -> Case:
             number=str(meta["number"]),
             process=defn.process,
             definition_version=defn.version,
-            definition_hash=defn.content_hash,
+            # as the chain recorded it: a release hash stays the case's pin after an
+            # upgrade (the version knows it as one of its ``known_hashes``)
+            definition_hash=str(meta.get("definition_hash") or defn.content_hash),
             state=event.dest,
             unit=str(meta["unit"]),
             data=dict(event.data),

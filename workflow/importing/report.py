@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from workflow.importing.rows import RowError
+from workflow.privatefiles import open_private
 
 #: (phase, done, total): phases "read", "check", "decide", "write"; total 0 if unknown
 Progress = Callable[[str, int, int], None]
@@ -72,7 +73,7 @@ ERROR_HEADER = ("行号 Row", "列 Column", "表头 Header", "字段 Field", "�
 
 def write_errors(path: str | Path, errors: Sequence[RowError]) -> None:
     """The error file: CSV in UTF-8 with BOM (Excel opens it with Chinese intact)."""
-    with open(path, "w", encoding="utf-8-sig", newline="") as f:
+    with open_private(path, "w", encoding="utf-8-sig", newline="") as f:
         out = csv.writer(f)
         out.writerow(ERROR_HEADER)
         for e in errors:

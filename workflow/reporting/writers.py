@@ -37,6 +37,7 @@ from typing import Any, Literal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from workflow.privatefiles import create_private, make_private, open_private
 from workflow.reporting.qr import paper_url, qr_png, qr_svg
 from workflow.reporting.table import Cell, Column, ReportError, Table, masked
 from workflow.rules.money import fen_to_yuan_text
@@ -80,9 +81,11 @@ def write(table: Table, path: str | Path, fmt: str | None = None) -> Path:
     kind = format_of(target, fmt)
     try:
         if kind == "csv":
-            target.write_text(render_csv(table), encoding="utf-8-sig", newline="")
+            with open_private(target, "w", encoding="utf-8-sig", newline="") as f:
+                f.write(render_csv(table))
         elif kind == "html":
-            target.write_text(render_html(table), encoding="utf-8")
+            with open_private(target, "w", encoding="utf-8") as f:
+                f.write(render_html(table))
         else:
             write_xlsx(table, target)
     except OSError as exc:
@@ -276,4 +279,6 @@ def write_xlsx(table: Table, path: Path) -> None:
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    create_private(path)  # openpyxl keeps the mode of a file it overwrites
+    make_private(path)
     book.save(path)

@@ -17,7 +17,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from definitions.compile import CompiledDefinition, body_hash
+from definitions.compile import CompiledDefinition
+from definitions.hashing import legacy_body_hash, source_hash
 from workflow.core.authz import platform_role
 from workflow.core.chain import checkpoint_hash, checkpoint_signature, export_record
 from workflow.core.data import field_label, pii_kinds
@@ -37,15 +38,27 @@ from workflow.errors import (
     PermissionDenied,
     StorageError,
 )
+from workflow.privatefiles import open_private
 from workflow.views import event_label
 
 GENESIS_CHECKPOINT = "0" * 64
 Progress = Callable[[int, int], None]
 
 
-def _resolver(engine: Engine, process: str) -> Callable[[int, str | None], CompiledDefinition]:
+def _resolver(engine: Engine, process: str, strict: bool = False
+              ) -> Callable[[int, str | None], CompiledDefinition]:
+    """Definition versions by number; ``strict`` (verification): the hash a case or
+    event is pinned to must name that version (its own, or a release hash recorded
+    for it on upgrade)."""
     def resolve(version: int, content_hash: str | None) -> CompiledDefinition:
-        return engine.definitions.get(process, version)
+        defn = engine.definitions.get(process, version)
+        if strict and content_hash is not None and content_hash not in defn.known_hashes:
+            raise AuditError(
+                f"it is pinned to content {content_hash[:12]} of '{process}' version "
+                f"{version}, which is neither that version's hash nor one recorded for it",
+                f"它所依据的 '{process}' 第 {version} 版内容哈希 {content_hash[:12]} 既不是该版本"
+                "的哈希，也不在升级时记录的旧哈希中")
+        return defn
     return resolve
 
 
@@ -66,20 +79,14 @@ def checkpoint_key() -> bytes | None:
     Raises:
         FileError: the key file cannot be read, or a key is empty.
     """
-    named = os.environ.get("BANGFU_CHECKPOINT_KEY_FILE")
-    if named:
-        try:
-            text = Path(named).read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise FileError(f"cannot read the checkpoint key file '{named}': {exc}",
-                            f"无法读取检查点密钥文件 '{named}'：{exc}") from None
-    else:
-        text = os.environ.get("BANGFU_CHECKPOINT_KEY", "").strip()
-        if "BANGFU_CHECKPOINT_KEY" not in os.environ:
-            return None
-    if not text:
+    from workflow.secrets import read_secret
+
+    value = read_secret("BANGFU_CHECKPOINT_KEY")
+    if value is None:
+        return None
+    if not value.strip():
         raise FileError("the checkpoint key is empty", "检查点密钥为空")
-    return text.encode("utf-8")
+    return value.strip().encode("utf-8")
 
 
 # -- replay -------------------------------------------------------------------
@@ -173,7 +180,8 @@ def write_checkpoint(cp: Mapping[str, Any], path: Path) -> None:
     Raises FileError: the file cannot be written."""
     tmp = path.with_name(f".{path.name}.tmp")
     try:
-        tmp.write_text(checkpoint_json(cp), encoding="utf-8")
+        with open_private(tmp, "w", encoding="utf-8") as f:
+            f.write(checkpoint_json(cp))
         tmp.replace(path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
@@ -270,18 +278,40 @@ def _check_checkpoints(cps: list[Mapping[str, Any]], external: Mapping[str, Any]
 
 
 def _check_definitions(engine: Engine) -> list[Finding]:
-    """Every stored definition body still hashes to the version's content hash."""
+    """Every stored definition body still hashes to the version's content hash; a
+    version release 9dd431c stored also to its old hash, as recorded on upgrade."""
     out: list[Finding] = []
+    settings = engine.store.read_meta() or {}
+    try:
+        record = json.loads(settings.get("definition_hashes") or "{}")
+    except ValueError:
+        record = None
+    recorded = {(v.get("process"), v.get("version")): (v.get("old"), v.get("new"))
+                for v in (record or {}).get("versions", ()) if isinstance(v, dict)} \
+        if isinstance(record, dict) else None
+    if recorded is None:
+        out.append(Finding("definition hashes", None, "the recorded mapping of release "
+                           "hashes was altered: it no longer reads back",
+                           "升级时记录的流程定义旧哈希对照表被改动，无法读取"))
+        recorded = {}
     for row in engine.store.stored_definitions():
         label = f"definition {row['process']} v{row['version']}"
         try:
-            actual = body_hash(row["body"])
-        except (TypeError, ValueError):
-            actual = None
+            actual: str | None = source_hash(row["body"])
+            legacy = legacy_body_hash(row["body"]) if row.get("legacy_hash") else None
+        except (TypeError, ValueError, AttributeError):
+            actual = legacy = None
         if actual != row["content_hash"]:
             out.append(Finding(label, None, "its stored body was altered: it no longer hashes "
                                "to the version's content hash",
                                f"流程定义 {row['process']} 第 {row['version']} 版的存储内容被改动"))
+        elif row.get("legacy_hash") and (
+                legacy != row["legacy_hash"] or recorded.get(
+                    (row["process"], row["version"])) != (row["legacy_hash"], actual)):
+            out.append(Finding(label, None, "its release hash does not match the stored body "
+                               "and the mapping recorded on upgrade",
+                               f"流程定义 {row['process']} 第 {row['version']} 版的旧哈希与存储"
+                               "内容或升级时记录的对照表不符"))
     return out
 
 
@@ -321,7 +351,7 @@ def verify(engine: Engine, case_ref: str | None = None,
                                            "submission event and no case row)",
                                            "无法确定案件所属流程（缺少提交记录和案件本身）"))
             continue
-        resolve = _resolver(engine, process)
+        resolve = _resolver(engine, process, strict=True)
         findings = check_case(resolve, stored, events, ref)
         report.findings += findings
         if stored is not None and not findings:
@@ -422,8 +452,8 @@ def export_trail(engine: Engine, out_dir: Path, case_ref: str | None = None,
 def _write_trail(engine: Engine, items: Any, events_path: Path, timeline_path: Path,
                  masked: bool, lang: str) -> tuple[int, int]:
     n_cases = n_events = 0
-    with events_path.open("w", encoding="utf-8") as jf, \
-            timeline_path.open("w", encoding="utf-8-sig", newline="") as cf:
+    with open_private(events_path, "w", encoding="utf-8") as jf, \
+            open_private(timeline_path, "w", encoding="utf-8-sig", newline="") as cf:
         writer = csv.writer(cf)
         writer.writerow(["case", "seq", "time", "actor", "name", "action", "from", "to",
                          "comment", "data", "hash"] if not lang.startswith("zh") else
