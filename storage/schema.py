@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 #: the newest revision of ``migrations/versions`` (a test holds it to the scripts)
-HEAD = "0002"
+HEAD = "0003"
 #: the schema of release 9dd431c, the last one made without migrations
 BASELINE = "0001"
 #: what ``bangfu_meta.schema_version`` says in a database made before migrations
@@ -279,7 +279,7 @@ def new_revision(message: str) -> Path:
     from sqlalchemy import create_engine
 
     rev_id = f"{int(HEAD) + 1:04d}"
-    slug = "_".join(message.lower().split())[:40]
+    slug = "_".join("".join(c if c.isalnum() else " " for c in message.lower()).split())[:40]
     with tempfile.TemporaryDirectory() as scratch:
         engine = create_engine(f"sqlite:///{scratch}/head.db")
         try:

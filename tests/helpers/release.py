@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine as SAEngine
-from sqlalchemy import Integer, select, text
+from sqlalchemy import Integer, inspect, select, text
 
 from storage.db import make_engine
 from storage.schema import upgrade
@@ -62,9 +62,10 @@ def load_postgres(url: str, scratch: Path) -> str:
     target = make_engine(url)
     try:
         upgrade(target, datetime(2027, 2, 2, tzinfo=UTC), target="0001")
+        released = set(inspect(source).get_table_names())
         with source.connect() as src, target.begin() as dst:
             dst.execute(text("DROP TABLE alembic_version"))
-            for table in metadata.sorted_tables:
+            for table in (t for t in metadata.sorted_tables if t.name in released):
                 columns = [c for c in table.c if table.name != "definitions"
                            or c.name in RELEASE_DEFINITION_COLUMNS]
                 rows = [dict(r._mapping) for r in src.execute(select(*columns))]
