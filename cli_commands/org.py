@@ -33,7 +33,7 @@ ReasonOpt = Annotated[str | None, typer.Option("--reason", "-m", help="理由（
 def _line(ui: Ui, v: dict[str, Any]) -> str:
     return ui.t(
         f"代理 {v['id']}：{v['substitute_name']}（{v['substitute']}）代 {v['reviewer_name']}"
-        f"（{v['reviewer']}），{v['from']} 至 {v['to']}，{v['state_label']}",
+        f"（{v['reviewer']}），{v['from']} 起至 {v['to']} 止，{v['state_label']}",
         f"substitution {v['id']}: {v['substitute_name']} ({v['substitute']}) for "
         f"{v['reviewer_name']} ({v['reviewer']}), {v['from']} to {v['to']}, {v['state_label']}")
 
