@@ -245,6 +245,9 @@ class SqlUnitOfWork:
                           ident: int | None = None) -> list[dict[str, Any]]:
         return substitutes.rows(self.conn, user=user, ident=ident)
 
+    def substitutions_at(self, at: datetime) -> list[Substitution]:
+        return substitutes.active(self.conn, at)
+
     def add_substitution(self, **values: Any) -> int:
         return substitutes.add(self.conn, **values)
 

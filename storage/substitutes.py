@@ -35,6 +35,14 @@ def of_substitute(conn: Connection, user: str) -> list[Substitution]:
     return [p for p in found if p.starts_at < p.ends_at]
 
 
+def active(conn: Connection, at: datetime) -> list[Substitution]:
+    """The periods running at ``at``."""
+    c = substitutions.c
+    stmt = select(substitutions).where(c.starts_at <= at, c.ends_at > at,
+                                       or_(c.ended_at.is_(None), c.ended_at > at))
+    return [period(dict(r._mapping)) for r in conn.execute(stmt)]
+
+
 def add(conn: Connection, **values: Any) -> int:
     key = conn.execute(insert(substitutions).values(**values)).inserted_primary_key
     return int(key[0]) if key is not None else 0

@@ -296,7 +296,8 @@ class Engine:
                 if prior is not None:
                     return prior
                 number = f"{prefix}-{uow.next_number(prefix):06d}"
-                facts = self._rival_facts(uow, defn, household_of(defn, typed), campaign_id)
+                facts = {**self._rival_facts(uow, defn, household_of(defn, typed), campaign_id),
+                         **self._stand_ins(uow)}
                 actor = self.actor(user, uow)
                 decision = account(decide_submit(defn, self.org, actor, command,
                                                  self.clock.now(), uuid.uuid4().hex, number,
@@ -335,7 +336,8 @@ class Engine:
                 decision = decide_fire(defn, machine_for(defn), self.org, current, actor,
                                        command, self.clock.now(),
                                        self.time_context(current.campaign),
-                                       facts=self._facts(uow, defn, current, (trigger,)))
+                                       facts={**self._facts(uow, defn, current, (trigger,)),
+                                              **self._stand_ins(uow)})
                 decision = account(decision, self.operator)
                 uow.append(decision)
                 if decision.ledger:
@@ -484,6 +486,14 @@ class Engine:
                                           campaign.spec.budget_unlisted)
         return facts
 
+    def _stand_ins(self, uow: FactSource) -> dict[str, Any]:
+        """``{"stand_ins": reviewer → substitutes}`` of the periods running now (the
+        facts of who else is told), or nothing when none runs."""
+        found: dict[str, list[str]] = {}
+        for sub in uow.substitutions_at(self.clock.now()):
+            found.setdefault(sub.reviewer, []).append(sub.substitute)
+        return {"stand_ins": found} if found else {}
+
     def coerce(self, process_or_case: str | Case, raw: Mapping[str, str]) -> dict[str, Any]:
         """Typed data from ``name=value`` texts, by the fields of the definition."""
         if isinstance(process_or_case, Case):
@@ -600,8 +610,8 @@ class Engine:
                         case=case.number, process=case.process, actor="system",
                         trigger=f"timer:{timer.spec_id}"):
                     try:
-                        facts = self._facts(uow, defn, case, (timer.trigger,)) \
-                            if timer.trigger else {}
+                        facts = {**(self._facts(uow, defn, case, (timer.trigger,))
+                                    if timer.trigger else {}), **self._stand_ins(uow)}
                         decision = decide_timer(defn, machine_for(defn), self.org, case, timer,
                                                 now, self.time_context(case.campaign), facts)
                     except BangfuError as exc:

@@ -44,6 +44,10 @@ class FactSource(Protocol):
         one with id ``ident``), oldest start first."""
         ...
 
+    def substitutions_at(self, at: datetime) -> list[Substitution]:
+        """The periods running at ``at``: who is told what their reviewer would be."""
+        ...
+
 
 class UnitOfWork(FactSource, Protocol):
     """One write transaction; everything in it commits together or not at all."""

@@ -196,3 +196,51 @@ def test_the_period_records_who_named_it_and_the_console_account(engine: Engine)
     (row,) = engine.store.substitution_rows()
     assert (row["created_by"], row["operator"], row["reason"]) == ("wang.fang", "clerk",
                                                                    "休产假")
+
+
+def recipients(engine: Engine, number: str) -> set[str]:
+    case = engine.get_case(number)
+    return {m["recipient"] for m in engine.store.messages()  # type: ignore[attr-defined]
+            if m["case_id"] == case.id}
+
+
+def test_the_substitute_is_told_what_the_reviewer_is_told(engine: Engine,
+                                                          new_case: NewCase) -> None:
+    """A new Shangcun case waits for wang.fang; within the period zhang.min hears too."""
+    stand_in(engine, "wang.fang", "zhang.min")
+    number = new_case()
+    assert {"wang.fang", "zhang.min"} <= recipients(engine, number)
+
+
+def test_outside_the_period_the_substitute_is_not_told(engine: Engine,
+                                                       new_case: NewCase) -> None:
+    """A period starting tomorrow brings zhang.min no message today."""
+    stand_in(engine, "wang.fang", "zhang.min", starts="2027-01-05")
+    number = new_case()
+    assert "wang.fang" in recipients(engine, number)
+    assert "zhang.min" not in recipients(engine, number)
+
+
+def test_a_related_substitute_is_not_told(engine: Engine, new_case: NewCase) -> None:
+    """sun.li declared a relation to li.xiulan: standing in for gao.peng she hears nothing
+    of a Xiacun case of that household."""
+    from tests.helpers.cases import LI_ID
+
+    stand_in(engine, "gao.peng", "sun.li")
+    number = new_case("zhang.min", id_number=LI_ID)
+    engine.fire(number, "accept", "zhang.min")
+    assert "gao.peng" in recipients(engine, number)
+    assert "sun.li" not in recipients(engine, number)
+
+
+def test_a_reminder_goes_to_the_substitute_too(engine: Engine, new_case: NewCase) -> None:
+    """The reminder of the lists' deadline to Shangcun's panel reaches gao.peng, standing
+    in for liu.qiang."""
+    number = new_case()
+    engine.fire(number, "accept", "wang.fang")
+    stand_in(engine, "liu.qiang", "gao.peng", ends="2027-02-01")
+    engine.set_clock(advance=timedelta(days=12))
+    case = engine.get_case(number)
+    reminded = {m["recipient"] for m in engine.store.messages("reminder")  # type: ignore[attr-defined]
+                if m["case_id"] == case.id}
+    assert {"liu.qiang", "gao.peng"} <= reminded

@@ -59,7 +59,7 @@ from workflow.core.model import (
 )
 from workflow.core.papers import check_papers, merge_papers
 from workflow.core.pii import mask_text
-from workflow.core.recipients import resolve, responsible
+from workflow.core.recipients import StandIns, resolve, responsible
 from workflow.core.replay import evolve
 from workflow.errors import (
     CaseClosed,
@@ -272,7 +272,8 @@ def decide_submit(defn: CompiledDefinition, org: Org, actor: Actor, command: Sub
         raise rival
     plans, _, _ = plan_entry(defn, None, case, time, now)
     return Decision(event=event, case=case, previous_version=None, timers=tuple(plans),
-                    messages=entry_messages(defn, org, None, case, event), household=household)
+                    messages=entry_messages(defn, org, None, case, event, _stand_ins(facts)),
+                    household=household)
 
 
 def _submit_for(defn: CompiledDefinition, org: Org, actor: Actor, unit: str,
@@ -415,7 +416,7 @@ def decide_fire(defn: CompiledDefinition, machine: CompiledMachine, org: Org, ca
     )
     event = seal(event, case.head_hash)
     after = evolve(defn, case, event)
-    messages = entry_messages(defn, org, case, after, event)
+    messages = entry_messages(defn, org, case, after, event, _stand_ins(facts))
     ledger = tuple(ledger_entries(taken.budget, (facts or {}).get("budget"), after))
     if time is None:
         return Decision(event=event, case=after, previous_version=case.version,
@@ -445,8 +446,14 @@ def _instalment(defn: CompiledDefinition, number: str, trigger: str, spec: Insta
              "yearly_fen": yearly, "amount_fen": paid.amount_fen})
 
 
+def _stand_ins(facts: Mapping[str, Any] | None) -> StandIns | None:
+    """Who stands in for whom now (``facts["stand_ins"]``), for the messages."""
+    found = (facts or {}).get("stand_ins")
+    return found if isinstance(found, Mapping) else None
+
+
 def entry_messages(defn: CompiledDefinition, org: Org, before: Case | None, after: Case,
-                   event: Event) -> tuple[Message, ...]:
+                   event: Event, stand_ins: StandIns | None = None) -> tuple[Message, ...]:
     """Who to tell that a case entered a state: the holders of its responsible
     role (``notify`` template), or on a final state the applicant and whoever
     filed for them (``decision``). A transition within the same state tells
@@ -466,7 +473,7 @@ def entry_messages(defn: CompiledDefinition, org: Org, before: Case | None, afte
         people = [u for u in dict.fromkeys((after.applicant_user, after.submitted_by))
                   if u and u in org.users and u != event.actor]
         return tuple(Message(spec.notify or "decision", u, context) for u in people)
-    people = [u for u in responsible(defn, org, after) if u != event.actor]
+    people = [u for u in responsible(defn, org, after, stand_ins) if u != event.actor]
     kind = (edge.notify if edge is not None else None) or spec.notify or "waiting"
     return tuple(Message(kind, u, context) for u in people)
 
@@ -510,10 +517,11 @@ def decide_timer(defn: CompiledDefinition, machine: CompiledMachine, org: Org, c
                "timer_label": {"zh": label.zh, "en": label.en} if label else None,
                "deadline": timer.deadline_at.isoformat(), "seq": timer.seq}
     if timer.kind == "remind":
-        recipients = responsible(defn, org, case)
+        recipients = responsible(defn, org, case, _stand_ins(facts))
         kind = "reminder"
     else:
-        recipients = resolve(defn, org, case, spec.escalate_to if spec is not None else ())
+        recipients = resolve(defn, org, case, spec.escalate_to if spec is not None else (),
+                             _stand_ins(facts))
         kind = "escalation"
     # A case-wide deadline that passed makes the case overdue; a state's makes it late.
     template = "overdue" if kind == "escalation" and timer.scope == "case" else kind
