@@ -344,3 +344,13 @@ def test_an_event_by_someone_in_their_own_right_needs_no_period(
     """Events without a reviewer named are not checked against periods."""
     event: Event = fire(defn, org, filed(defn, org), "accept", org_actor(org, "wang.fang")).event
     assert "on_behalf_of" not in event.meta and check_events([event], {}) == []
+
+
+def test_the_refusal_names_the_period_to_come(defn: CompiledDefinition, org: Org) -> None:
+    """With a period over and one to come, the refusal names the one to come."""
+    over = period("wang.fang", "zhang.min", days=0.5, start_in=-1, ident=1)
+    coming = period("wang.fang", "zhang.min", days=2, start_in=3, ident=2)
+    actor = org_actor(org, "zhang.min", over, coming)
+    with pytest.raises(PermissionDenied) as err:
+        fire(defn, org, filed(defn, org), "accept", actor)
+    assert "substitution 2" in str(err.value) and "has not begun" in str(err.value)

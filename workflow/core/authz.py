@@ -80,7 +80,8 @@ def _outside(actor: Actor, sub: Substitution, now: datetime) -> Refusal:
     span = f"{local(sub.starts_at)} – {local(sub.ends_at)}"
     return Refusal(
         "substitution_period",
-        f"user '{actor.id}' substitutes for '{sub.reviewer}' only from {span} (Asia/Shanghai; "
+        f"user '{actor.id}' substitutes for '{sub.reviewer}' only from {local(sub.starts_at)} "
+        f"to {local(sub.ends_at)} (Asia/Shanghai; "
         f"substitution {sub.id}), and that period {when_en}: it is now {local(now)}",
         f"用户 '{actor.id}' 代理 '{sub.reviewer}' 的期间为 {span}（代理编号 {sub.id}），"
         f"现在是 {local(now)}，代理期{when_zh}，不能以代理身份办理")
@@ -124,6 +125,7 @@ def authority(defn: CompiledDefinition, org: Org, case: Case, actor: Actor,
     if refusal.reason not in ("role", "jurisdiction", "own_case") or now is None:
         return None, refusal
     better: Refusal | None = None
+    outside: list[Substitution] = []
     for sub in actor.substitutions:
         reviewer = principal(org, sub) if sub.substitute == actor.id else None
         if reviewer is None:
@@ -135,13 +137,19 @@ def authority(defn: CompiledDefinition, org: Org, case: Case, actor: Actor,
                 better = better or _for(sub, theirs)
             continue
         if not sub.active_at(now):
-            better = better or _outside(actor, sub, now)
+            outside.append(sub)
             continue
         mine = _separation(defn, case, actor, spec) or (
             _conflict(case, actor) if conflicted(defn, org, case, actor) else None)
         if mine is not None:
             return None, _for(sub, mine)
         return Grant(as_role, sub.reviewer, sub.id), None
+    if outside:
+        # the period to come soonest says most; failing one, the one ended last
+        coming = [s for s in outside if now < s.starts_at]
+        nearest = min(coming, key=lambda s: s.starts_at) if coming else \
+            max(outside, key=lambda s: s.ends_at)
+        return None, _outside(actor, nearest, now)
     return None, better or refusal
 
 
