@@ -196,6 +196,7 @@ class _Statements:
         self.postgresql = dialect.name == "postgresql"
         self._dialect = dialect
         self._household: dict[tuple[bool, bool, bool], Prepared] = {}
+        self.substitutes = substitutes.Statements(dialect)
         self.select_case = Prepared(_SELECT_CASE, dialect, cases)
         self.select_case_locked = Prepared(_SELECT_CASE_LOCKED, dialect, cases)
         self.select_key = Prepared(_SELECT_KEY, dialect, events)
@@ -239,14 +240,14 @@ class SqlUnitOfWork:
         return row_to_case(row) if row is not None else None
 
     def substitutions_of(self, user: str) -> list[Substitution]:
-        return substitutes.of_substitute(self.conn, user)
+        return substitutes.of_substitute(self.conn, self._s.substitutes, user)
 
     def substitution_rows(self, user: str | None = None,
                           ident: int | None = None) -> list[dict[str, Any]]:
         return substitutes.rows(self.conn, user=user, ident=ident)
 
     def substitutions_at(self, at: datetime) -> list[Substitution]:
-        return substitutes.active(self.conn, at)
+        return substitutes.active(self.conn, self._s.substitutes, at)
 
     def add_substitution(self, **values: Any) -> int:
         return substitutes.add(self.conn, **values)
@@ -791,7 +792,7 @@ class SqlStore:
 
     def substitutions_of(self, user: str) -> list[Substitution]:
         with self.engine.connect() as conn:
-            return substitutes.of_substitute(conn, user)
+            return substitutes.of_substitute(conn, self._stmts.substitutes, user)
 
     def substitution_rows(self, user: str | None = None,
                           ident: int | None = None) -> list[dict[str, Any]]:
