@@ -224,7 +224,7 @@ def create_app(engine: Engine, tokens: TokenStore) -> FastAPI:
         return svc.result(engine, res, lng)
 
     @app.post("/v1/cases/fire", tags=["cases"], response_model=out.BulkAnswer,
-              responses=problems(*AUTHED))
+              responses=problems(*AUTHED, 400))
     def bulk_fire(body: BulkFireBody, request: Request, who: User, lng: Lang
                   ) -> dict[str, Any]:
         """One trigger on a list of cases (a village's list), one result per case: each

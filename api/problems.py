@@ -94,4 +94,9 @@ async def http_error(request: Request, exc: Exception) -> JSONResponse:
         return answer
     if exc.status_code == 404:
         return problem(404, "not_found", "not found", "没有这个地址" if zh else "no such path")
+    if exc.status_code == 400:
+        # FastAPI's answer to a body it cannot even decode (e.g. not UTF-8)
+        return problem(400, "malformed_body", "malformed body",
+                       "请求体无法解析（应为 UTF-8 编码的 JSON）" if zh else
+                       "the request body cannot be read (it must be JSON in UTF-8)")
     return problem(exc.status_code, "http_error", str(exc.detail), str(exc.detail))

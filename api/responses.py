@@ -232,7 +232,7 @@ class ObjectionAnswer(_Out):
 
 
 _WHY = {
-    400: "a request the rules of the command refuse as malformed (e.g. If-Match)",
+    400: "a malformed request: a body that cannot be read, an If-Match that is no version",
     401: "no valid token: missing, unknown, expired or revoked",
     403: "refused by role or the acting user's rights",
     404: "not found, or not the user's to read (its existence does not leak)",

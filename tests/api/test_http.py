@@ -265,3 +265,19 @@ def test_readiness_says_whether_the_database_answers(engine: Engine, client: Tes
     engine.store.count_cases = broken  # type: ignore[method-assign]
     res = client.get("/ready")
     assert res.status_code == 503 and res.json()["code"] == "not_ready"
+
+
+def test_a_body_that_cannot_be_read_is_400_problem_details(client: TestClient,
+                                                           token: dict[str, str]) -> None:
+    """Bytes that are not UTF-8 JSON: 400 with a message in the asked language."""
+    res = client.post("/v1/cases/fire", content=b"\xff", headers={
+        **auth(token["wang.fang"], "en"), "Content-Type": "application/json"})
+    assert res.status_code == 400 and res.json()["code"] == "malformed_body"
+    assert "UTF-8" in res.json()["detail"]
+
+
+def test_a_method_a_path_does_not_take_is_405_with_its_methods(client: TestClient) -> None:
+    """OPTIONS /v1/cases/fire: 405 problem details, Allow naming exactly POST."""
+    res = client.options("/v1/cases/fire")
+    assert res.status_code == 405 and res.headers["allow"] == "POST"
+    assert res.headers["content-type"] == "application/problem+json"

@@ -169,3 +169,4 @@ def test_village_2s_clerk_reads_what_village_1_may_not(
             res = request(client, document, op.method, op.path, target(world),
                           world.auth(INSIDER))
             assert res.status_code == 200, res.text
+
