@@ -7,13 +7,13 @@ import time
 from collections import deque
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi import FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import responses as out
+from api.deps import Lang, User
 from api.problems import bangfu_error, http_error, invalid_request, language, problem
 from api.responses import ANY, AUTHED, problems, with_problem_schema
 from definitions.errors import BangfuError
@@ -92,35 +92,6 @@ def _version(if_match: str | None) -> int | None:
         raise UsageError(f"If-Match must be the case's version, not '{if_match[:32]}'",
                          f"If-Match 应为案件的版本号，而不是 '{if_match[:32]}'")
     return int(text)
-
-
-def _engine(request: Request) -> Engine:
-    engine: Engine = request.app.state.engine
-    return engine
-
-
-#: the bearer token of a request (the OpenAPI document states it as the security scheme;
-#: a missing or malformed header is answered 401 by ``authenticate``, not by FastAPI)
-_bearer = HTTPBearer(auto_error=False, description="an API token made by an administrator "
-                     "(bangfu users token create)")
-
-
-def _user(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None,
-                                                   Depends(_bearer)] = None) -> str:
-    """The token's user (401 otherwise)."""
-    from workflow.services.identity import authenticate
-
-    token = credentials.credentials.strip() if credentials is not None else None
-    return authenticate(request.app.state.engine, request.app.state.tokens, token)
-
-
-def _lang(request: Request) -> str:
-    return language(request)
-
-
-Eng = Annotated[Engine, Depends(_engine)]
-User = Annotated[str, Depends(_user)]
-Lang = Annotated[str, Depends(_lang)]
 
 
 def create_app(engine: Engine, tokens: TokenStore) -> FastAPI:
@@ -316,4 +287,7 @@ def create_app(engine: Engine, tokens: TokenStore) -> FastAPI:
         page = svc.queue(engine, who, lng)
         return {"total": page.total, "cases": page.rows}
 
+    from api.substitutes import add_routes
+
+    add_routes(app)
     return app

@@ -45,27 +45,34 @@ def target(world: World) -> str:
 
 
 def secrets_of(world: World) -> list[str]:
-    """What of village 2's cases must not reach village 1: their ids and applicants."""
-    out = []
+    """What of village 2 must not reach village 1: its cases' ids and applicants, and
+    who stands in for its clerk."""
+    out = ["gao.peng"]
     for number in world.cases[VILLAGE_2]:
         case = world.engine.get_case(number)
         out += [case.id, str(case.data["applicant_name"])]
     return out
 
 
-def filled(path: str, ref: str) -> str:
-    """A route's path with its parameters filled: a level, a unit of village 2, the case."""
-    values = {"level": "village", "unit": VILLAGE_2}
-    return re.sub(r"\{([^}:]+)(:[^}]*)?\}", lambda m: values.get(m.group(1), ref), path)
+#: the path parameters that name something other than a case, filled from the world
+NAMED = {"level": lambda w: "village", "unit": lambda w: VILLAGE_2,
+         "ident": lambda w: str(w.substitution)}
+
+
+def filled(path: str, ref: str, world: World) -> str:
+    """A route's path with its parameters filled: a level, a unit of village 2, village 2's
+    substitute's period, and otherwise the case."""
+    return re.sub(r"\{([^}:]+)(:[^}]*)?\}",
+                  lambda m: NAMED[m.group(1)](world) if m.group(1) in NAMED else ref, path)
 
 
 def request(client: TestClient, document: dict[str, Any], method: str, path: str, ref: str,
-            headers: dict[str, str]) -> Any:
+            headers: dict[str, str], world: World) -> Any:
     body = sample_body(document, path, method, ref) \
         if "requestBody" in document.get("paths", {}).get(path, {}).get(method, {}) else None
     if body is not None and "unit" in _properties(document, path, method):
         body["unit"] = VILLAGE_2
-    return client.request(method.upper(), filled(path, ref), json=body, headers=headers)
+    return client.request(method.upper(), filled(path, ref, world), json=body, headers=headers)
 
 
 def _properties(document: dict[str, Any], path: str, method: str) -> dict[str, Any]:
@@ -108,7 +115,7 @@ def test_no_token_gets_401_on_every_secured_operation(
         if not op.secured:
             continue
         with subtests.test(op.label):
-            res = request(client, document, op.method, op.path, target(world), {})
+            res = request(client, document, op.method, op.path, target(world), {}, world)
             assert res.status_code == 401, res.text
             assert res.headers["content-type"] == "application/problem+json"
             assert res.headers["www-authenticate"] == "Bearer"
@@ -125,7 +132,7 @@ def test_anonymous_requests_reach_only_the_public_routes(
         if PUBLIC.match(path):
             continue
         with subtests.test(f"{method.upper()} {path}"):
-            res = request(client, document, method, path, target(world), {})
+            res = request(client, document, method, path, target(world), {}, world)
             if path.startswith("/v1/"):
                 assert res.status_code == 401, res.text
             else:
@@ -145,7 +152,8 @@ def test_a_village_1_token_neither_reads_nor_changes_a_village_2_case(
         if not op.secured:
             continue
         with subtests.test(op.label):
-            res = request(client, document, op.method, op.path, ref, world.auth(OUTSIDER))
+            res = request(client, document, op.method, op.path, ref, world.auth(OUTSIDER),
+                          world)
             assert res.status_code < 500, res.text
             if "{" in op.path:
                 assert res.status_code in (403, 404), res.text
@@ -167,6 +175,6 @@ def test_village_2s_clerk_reads_what_village_1_may_not(
             continue
         with subtests.test(op.label):
             res = request(client, document, op.method, op.path, target(world),
-                          world.auth(INSIDER))
+                          world.auth(INSIDER), world)
             assert res.status_code == 200, res.text
 

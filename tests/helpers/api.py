@@ -1,7 +1,8 @@
 """The HTTP API as the generated tests see it: a database seeded with cases of two
 villages in several states, a token per user who takes part, a digest of everything
 stored (to show a request wrote nothing), and the app's operations read from its
-OpenAPI document, with their path parameters filled."""
+OpenAPI document, with their path parameters filled: a case by its number, a
+substitute's period by its number."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from tests.helpers.cases import PROCESS, application, household_id, move
 from workflow import Engine
 from workflow.bootstrap import open_tokens
 from workflow.services.identity import create_token
+from workflow.services.org import add_substitute
 
 #: village 1 and village 2 of the sample org (both under 东岭镇)
 VILLAGE_1, VILLAGE_2 = "shangcun", "xiacun"
@@ -38,6 +40,8 @@ class World:
     engine: Engine
     tokens: dict[str, str]
     cases: dict[str, list[str]] = field(default_factory=dict)
+    #: the number of a substitute's period of village 2
+    substitution: int = 0
 
     def auth(self, user: str, lang: str = "zh") -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[user]}", "Accept-Language": lang}
@@ -56,6 +60,9 @@ def seed(engine: Engine) -> World:
                 id_number=household_id(100 + n), applicant_name=f"测试户{n}")).case_number
             move(engine, number, state)
             world.cases.setdefault(village, []).append(number)
+    # village 2's clerk has named a substitute of her own village for later days
+    world.substitution = int(add_substitute(engine, "zhang.min", "zhang.min", "gao.peng",
+                                            "2027-01-20", "2027-01-25", "休假")["id"])
     return world
 
 
@@ -109,7 +116,10 @@ def sample_body(document: dict[str, Any], path: str, method: str, ref: str) -> d
     if "$ref" in schema:
         schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
     fills: dict[str, Any] = {"trigger": "accept", "process": PROCESS, "case": ref,
-                             "cases": [ref], "reason": "异议理由", "data": {}}
+                             "cases": [ref], "reason": "异议理由", "data": {},
+                             # a substitute's period in village 2
+                             "reviewer": "zhang.min", "substitute": "gao.peng",
+                             "from": "2027-01-26", "to": "2027-01-28"}
     body: dict[str, Any] = {}
     for name in schema.get("required", []):
         kind = schema["properties"][name].get("type")
