@@ -22,6 +22,7 @@ from cli_commands.db import db_app
 from cli_commands.definitions import definitions_app, init, org_app, schema_text
 from cli_commands.demo import demo
 from cli_commands.notify import notify_app
+from cli_commands.org import substitute_app
 from cli_commands.reports import report_app
 from cli_commands.serve import serve, users_app
 from cli_commands.time import clock_app, deadlines, scheduler_app
@@ -56,6 +57,7 @@ app.command()(init)
 app.add_typer(definitions_app, name="definitions")
 app.add_typer(case_app, name="case")
 app.command()(queue)
+org_app.add_typer(substitute_app, name="substitute")
 app.add_typer(org_app, name="org")
 app.add_typer(clock_app, name="clock")
 app.command()(deadlines)

@@ -68,3 +68,35 @@ async def invalid_request(request: Request, exc: Exception) -> JSONResponse:
               for e in exc.errors()]
     return problem(422, "invalid_request", "invalid request",
                    "请求格式不正确" if zh else "the request is not well formed", errors=errors)
+
+
+async def http_error(request: Request, exc: Exception) -> JSONResponse:
+    """Starlette's own answers (no such path, a method the path does not take) as problem
+    details; a 405 lists in ``Allow`` every method of every route of that path."""
+    from starlette.exceptions import HTTPException
+    from starlette.routing import Match
+
+    assert isinstance(exc, HTTPException)
+    zh = language(request) == "zh"
+    if exc.status_code == 405:
+        # A path that names its own resource (/v1/cases/fire) is not one of its
+        # parameterised sibling's (/v1/cases/{ref}): its own routes say what it takes.
+        matching = [r for r in request.app.router.routes
+                    if r.matches(request.scope)[0] != Match.NONE]
+        static = [r for r in matching if "{" not in getattr(r, "path", "{")]
+        methods = sorted({m for r in static or matching
+                          for m in getattr(r, "methods", None) or ()})
+        answer = problem(405, "method_not_allowed", "method not allowed",
+                         f"此地址不接受 {request.method} 请求；可用：{', '.join(methods)}" if zh else
+                         f"this path does not take {request.method}; it takes "
+                         f"{', '.join(methods)}")
+        answer.headers["Allow"] = ", ".join(methods)
+        return answer
+    if exc.status_code == 404:
+        return problem(404, "not_found", "not found", "没有这个地址" if zh else "no such path")
+    if exc.status_code == 400:
+        # FastAPI's answer to a body it cannot even decode (e.g. not UTF-8)
+        return problem(400, "malformed_body", "malformed body",
+                       "请求体无法解析（应为 UTF-8 编码的 JSON）" if zh else
+                       "the request body cannot be read (it must be JSON in UTF-8)")
+    return problem(exc.status_code, "http_error", str(exc.detail), str(exc.detail))

@@ -66,7 +66,7 @@ def audit_replay(
                   ui.t("状态", "State"), ui.t("理由", "Comment"))
     for e in timeline:
         src = defn.state_label(e["source"], lang) if e["source"] else ""
-        table.add_row(str(e["seq"]), e["local_time"], e["actor"], e["trigger_label"],
+        table.add_row(str(e["seq"]), e["local_time"], e["by"], e["trigger_label"],
                       f"{src} → {defn.state_label(e['dest'], lang)}" if src else
                       defn.state_label(e["dest"], lang),
                       "; ".join(filter(None, [e["comment"], e["note"]])))

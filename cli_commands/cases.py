@@ -362,8 +362,7 @@ def case_history(
     for e in events:
         src = defn.state_label(e["source"], lang) if e["source"] else ""
         dst = defn.state_label(e["dest"], lang)
-        who = engine.org.users.get(e["actor"])
-        actor = f"{who.name} ({e['actor']})" if who else e["actor"]
+        actor = e["by"]
         detail = "; ".join(filter(None, [e["comment"], e["note"], ", ".join(
             f"{field_label(defn, k, lang)}={value_text(defn, k, v, lang)}"
             for k, v in e["data"].items())]))

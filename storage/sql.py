@@ -37,6 +37,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from definitions.compile import CompiledDefinition
 from definitions.errors import DefinitionVersionConflict
+from storage import substitutes
 from storage.db import is_sqlite
 from storage.prepared import Prepared
 from storage.prepared import fast_reader as _fast_reader
@@ -53,7 +54,7 @@ from storage.tables import (
 )
 from workflow.core.chain import canonical_time
 from workflow.core.effects import SideRows
-from workflow.core.model import Case, Decision, Event, Timer
+from workflow.core.model import Case, Decision, Event, Substitution, Timer
 from workflow.errors import ConcurrencyConflict, DamagedRecord, StorageError
 
 
@@ -195,6 +196,7 @@ class _Statements:
         self.postgresql = dialect.name == "postgresql"
         self._dialect = dialect
         self._household: dict[tuple[bool, bool, bool], Prepared] = {}
+        self.substitutes = substitutes.Statements(dialect)
         self.select_case = Prepared(_SELECT_CASE, dialect, cases)
         self.select_case_locked = Prepared(_SELECT_CASE_LOCKED, dialect, cases)
         self.select_key = Prepared(_SELECT_KEY, dialect, events)
@@ -236,6 +238,22 @@ class SqlUnitOfWork:
         except (TypeError, ValueError) as exc:
             raise DamagedRecord(ref, str(exc)) from None
         return row_to_case(row) if row is not None else None
+
+    def substitutions_of(self, user: str) -> list[Substitution]:
+        return substitutes.of_substitute(self.conn, self._s.substitutes, user)
+
+    def substitution_rows(self, user: str | None = None,
+                          ident: int | None = None) -> list[dict[str, Any]]:
+        return substitutes.rows(self.conn, user=user, ident=ident)
+
+    def substitutions_at(self, at: datetime) -> list[Substitution]:
+        return substitutes.active(self.conn, self._s.substitutes, at)
+
+    def add_substitution(self, **values: Any) -> int:
+        return substitutes.add(self.conn, **values)
+
+    def end_substitution(self, ident: int, at: datetime, by: str, reason: str | None) -> bool:
+        return substitutes.end(self.conn, ident, at, by, reason)
 
     def find_by_idempotency_key(self, key: str) -> Event | None:
         stmt = self._s.select_key
@@ -770,6 +788,15 @@ class SqlStore:
         for case_id, kind, total in rows:
             out.setdefault(str(case_id), {})[kind] = int(total or 0)
         return out
+
+    def substitutions_of(self, user: str) -> list[Substitution]:
+        with self.engine.connect() as conn:
+            return substitutes.of_substitute(conn, self._stmts.substitutes, user)
+
+    def substitution_rows(self, user: str | None = None,
+                          ident: int | None = None) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return substitutes.rows(conn, user=user, ident=ident)
 
     def get_meta(self, key: str) -> str | None:
         with self.engine.connect() as conn:

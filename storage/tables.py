@@ -232,6 +232,31 @@ class SessionRow(SQLModel, table=True):
     method: str = Field(max_length=16)
 
 
+class SubstitutionRow(SQLModel, table=True):
+    """A reviewer's substitute for a period (``workflow.core.substitutes``): who named
+    them and when, and an early end with who and why. Rows are never deleted; events a
+    substitute wrote name the row's id (``meta.substitution``) and verify holds them
+    to it. (Its Alembic migration comes with the migrations.)"""
+
+    __tablename__ = "substitutions"
+    __table_args__ = (Index("ix_substitutions_substitute", "substitute"),
+                      Index("ix_substitutions_reviewer", "reviewer"))
+    id: int | None = Field(default=None, primary_key=True)
+    reviewer: str = Field(max_length=64)
+    substitute: str = Field(max_length=64)
+    starts_at: datetime = _dt()
+    #: the planned end (exclusive); an early end is ``ended_at``
+    ends_at: datetime = _dt()
+    reason: str = Field(max_length=2000)
+    created_at: datetime = _dt()
+    created_by: str = Field(max_length=64)
+    #: the operating-system account of a console command
+    operator: str | None = Field(default=None, max_length=128)
+    ended_at: datetime | None = _dt(nullable=True)
+    ended_by: str | None = Field(default=None, max_length=64)
+    end_reason: str | None = Field(default=None, max_length=2000)
+
+
 class TimerRow(SQLModel, table=True):
     """A durable timer: written with the transition that creates it, cancelled
     with the one that makes it moot, and marked fired in the same transaction
@@ -325,6 +350,7 @@ outbox = OutboxRow.__table__  # type: ignore[attr-defined]
 checkpoints = CheckpointRow.__table__  # type: ignore[attr-defined]
 ledger = LedgerRow.__table__  # type: ignore[attr-defined]
 tokens = TokenRow.__table__  # type: ignore[attr-defined]
+substitutions = SubstitutionRow.__table__  # type: ignore[attr-defined]
 deliveries = DeliveryRow.__table__  # type: ignore[attr-defined]
 passwords = PasswordRow.__table__  # type: ignore[attr-defined]
 sessions = SessionRow.__table__  # type: ignore[attr-defined]

@@ -24,7 +24,7 @@ from definitions.errors import BangfuError
 from definitions.org import Org
 from definitions.validate import timer_refs
 from workflow.clock import Clock, SimulatedClock, local
-from workflow.core.authz import platform_role
+from workflow.core.authz import platform_role, standing_in
 from workflow.core.budget import Balance, BudgetFacts
 from workflow.core.data import MAX_TEXT, coerce_text, with_papers
 from workflow.core.deadlines import TimeContext, WorkingDays
@@ -114,8 +114,10 @@ class Engine:
 
     # -- look-ups -----------------------------------------------------------
 
-    def actor(self, user: str) -> Actor:
-        """The org user ``user`` as an actor (``system`` is the timer actor).
+    def actor(self, user: str, reader: FactSource | None = None) -> Actor:
+        """The org user ``user`` as an actor (``system`` is the timer actor), with the
+        periods in which they stand in for a reviewer on leave: facts read through
+        ``reader`` (a command's unit of work, so an early end is seen) or the store.
 
         Raises:
             UnknownUser: not in the org.
@@ -125,7 +127,13 @@ class Engine:
         spec = self.org.users.get(user)
         if spec is None:
             raise UnknownUser(user, list(self.org.users))
-        return Actor(spec.id, spec.name, spec.unit, spec.roles)
+        periods = (reader if reader is not None else self.store).substitutions_of(spec.id)
+        return Actor(spec.id, spec.name, spec.unit, spec.roles, tuple(periods))
+
+    def _known(self, user: str) -> None:
+        """Raises UnknownUser unless ``user`` is the system or in the org."""
+        if user != SYSTEM and user not in self.org.users:
+            raise UnknownUser(user, list(self.org.users))
 
     def definition_for(self, case: Case) -> CompiledDefinition:
         """The exact definition version (and content) the case is pinned to."""
@@ -186,21 +194,28 @@ class Engine:
                 lang: str) -> list[tuple[Case, list[TriggerOption]]]:
         """The cases of ``defn`` on which ``actor`` can fire something now."""
         out: list[tuple[Case, list[TriggerOption]]] = []
-        states = sorted({src for t in defn.spec.transitions
-                         if set(t.roles) & set(actor.roles) for src in t.source})
-        if not states:
-            return out
-        scopes = {defn.spec.roles[r].scope for r in actor.roles if r in defn.spec.roles}
         candidates: list[Case] = []
-        if scopes & {"jurisdiction", "anyone"}:
-            units = None if "anyone" in scopes else self.subtree(actor.unit)
-            candidates = self.store.list_cases(process=defn.process, states=states,
-                                               units=units)
-        if "own" in scopes:
-            seen = {c.id for c in candidates}
-            candidates += [c for c in self.store.list_cases(
-                process=defn.process, states=states, applicant_user=actor.id)
-                if c.id not in seen]
+        seen: set[str] = set()
+        # the actor's own roles and units, then those of each reviewer they stand in for
+        faces = [actor, *(who for _, who in standing_in(self.org, actor, self.clock.now()))]
+        for face in faces:
+            states = sorted({src for t in defn.spec.transitions
+                             if set(t.roles) & set(face.roles) for src in t.source})
+            if not states:
+                continue
+            scopes = {defn.spec.roles[r].scope for r in face.roles if r in defn.spec.roles}
+            found: list[Case] = []
+            if scopes & {"jurisdiction", "anyone"}:
+                units = None if "anyone" in scopes else self.subtree(face.unit)
+                found = self.store.list_cases(process=defn.process, states=states,
+                                              units=units)
+            if "own" in scopes and face is actor:
+                found += self.store.list_cases(process=defn.process, states=states,
+                                               applicant_user=actor.id)
+            for c in found:
+                if c.id not in seen:
+                    seen.add(c.id)
+                    candidates.append(c)
         for case in candidates:
             if case.definition_version != defn.version:
                 continue
@@ -271,7 +286,7 @@ class Engine:
         typed = {**(data or {}), **self._coerced(defn, text, papers)}
         command = Submit(process, user, typed, unit, comment, idempotency_key,
                          process_version, campaign)
-        actor = self.actor(user)
+        self._known(user)
         self.sync_clock()
         campaign_id = self.campaign_for(process, campaign)
         time = self.time_context(campaign_id)
@@ -284,7 +299,9 @@ class Engine:
                 if prior is not None:
                     return prior
                 number = f"{prefix}-{uow.next_number(prefix):06d}"
-                facts = self._rival_facts(uow, defn, household_of(defn, typed), campaign_id)
+                facts = {**self._rival_facts(uow, defn, household_of(defn, typed), campaign_id),
+                         **self._stand_ins(uow)}
+                actor = self.actor(user, uow)
                 decision = account(decide_submit(defn, self.org, actor, command,
                                                  self.clock.now(), uuid.uuid4().hex, number,
                                                  time, facts), self.operator)
@@ -304,10 +321,11 @@ class Engine:
         scheduler's work (``fire_due``).
         """
         _check_command_text(idempotency_key, comment)
-        actor = self.actor(user)
+        self._known(user)
         self.sync_clock()
         with structlog.contextvars.bound_contextvars(case=case, actor=user, trigger=trigger):
             with self.store.unit_of_work() as uow:
+                actor = self.actor(user, uow)
                 current = uow.load_case(case)
                 defn = self.definition_for(current) if current is not None else None
                 typed = {**(data or {}), **(self._coerced(defn, text, papers) if defn else {})}
@@ -321,7 +339,8 @@ class Engine:
                 decision = decide_fire(defn, machine_for(defn), self.org, current, actor,
                                        command, self.clock.now(),
                                        self.time_context(current.campaign),
-                                       facts=self._facts(uow, defn, current, (trigger,)))
+                                       facts={**self._facts(uow, defn, current, (trigger,)),
+                                              **self._stand_ins(uow)})
                 decision = account(decision, self.operator)
                 uow.append(decision)
                 if decision.ledger:
@@ -470,6 +489,14 @@ class Engine:
                                           campaign.spec.budget_unlisted)
         return facts
 
+    def _stand_ins(self, uow: FactSource) -> dict[str, Any]:
+        """``{"stand_ins": reviewer → substitutes}`` of the periods running now (the
+        facts of who else is told), or nothing when none runs."""
+        found: dict[str, list[str]] = {}
+        for sub in uow.substitutions_at(self.clock.now()):
+            found.setdefault(sub.reviewer, []).append(sub.substitute)
+        return {"stand_ins": found} if found else {}
+
     def coerce(self, process_or_case: str | Case, raw: Mapping[str, str]) -> dict[str, Any]:
         """Typed data from ``name=value`` texts, by the fields of the definition."""
         if isinstance(process_or_case, Case):
@@ -509,10 +536,11 @@ class Engine:
             UnknownUser, CaseNotFound; PermissionDenied: no jurisdiction, or a declared
                 relation; CommentRequired: no reason.
         """
-        actor = self.actor(user)
+        self._known(user)
         _check_command_text(None, reason)
         self.sync_clock()
         with self.store.unit_of_work() as uow:
+            actor = self.actor(user, uow)
             current = uow.load_case(ref)
             if current is None:
                 raise CaseNotFound(ref)
@@ -585,8 +613,8 @@ class Engine:
                         case=case.number, process=case.process, actor="system",
                         trigger=f"timer:{timer.spec_id}"):
                     try:
-                        facts = self._facts(uow, defn, case, (timer.trigger,)) \
-                            if timer.trigger else {}
+                        facts = {**(self._facts(uow, defn, case, (timer.trigger,))
+                                    if timer.trigger else {}), **self._stand_ins(uow)}
                         decision = decide_timer(defn, machine_for(defn), self.org, case, timer,
                                                 now, self.time_context(case.campaign), facts)
                     except BangfuError as exc:

@@ -37,6 +37,7 @@ the rest are defined below.
     │   ├── UnbudgetedPayment         (workflow.core.budget) no budget line books the category
     │   ├── AuditError                e.g. a replay before the case existed, a bad state map
     │   ├── MigrationRefused          a migration would strand cases
+    │   ├── SubstitutionRefused       a substitute's period the rules do not allow
     │   ├── DeadlineError             (workflow.core.deadlines) a deadline that cannot be computed
     │   └── BulkImportError           (workflow.importing.errors) a file that cannot be imported
     ├── NumbersTaken                  (workflow.importing.errors) numbers taken while importing
@@ -166,7 +167,7 @@ class CaseClosed(CommandRejected):
 
 class PermissionDenied(CommandRejected):
     """``reason`` is one of: role, jurisdiction, own_case, separation_of_duties,
-    conflict_of_interest."""
+    conflict_of_interest, substitution_period (a substitute acting outside the period)."""
 
     code = "permission_denied"
 
@@ -364,6 +365,13 @@ class AuditError(CommandRejected):
     existed, a state map naming unknown states)."""
 
     code = "audit_error"
+
+
+class SubstitutionRefused(CommandRejected):
+    """A substitute's period that may not be recorded or ended: the same person, a
+    period out of bounds, a chain of substitutes, an overlap; nothing was written."""
+
+    code = "substitution_refused"
 
 
 class MigrationRefused(CommandRejected):

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from definitions.compile import CompiledDefinition
-from workflow.core.model import Case, Decision, Event, Timer
+from workflow.core.model import Case, Decision, Event, Substitution, Timer
 
 
 class FactSource(Protocol):
@@ -31,6 +31,21 @@ class FactSource(Protocol):
 
     def held_by_case(self, case_id: str) -> dict[str, int]:
         """Budget line → what the case still holds reserved."""
+        ...
+
+    def substitutions_of(self, user: str) -> list[Substitution]:
+        """The periods in which ``user`` stands in for a reviewer (not ended before
+        they began), oldest first: the facts of what a substitute may do."""
+        ...
+
+    def substitution_rows(self, user: str | None = None,
+                          ident: int | None = None) -> list[dict[str, Any]]:
+        """Substitution rows as stored (of ``user`` as reviewer or substitute, or the
+        one with id ``ident``), oldest start first."""
+        ...
+
+    def substitutions_at(self, at: datetime) -> list[Substitution]:
+        """The periods running at ``at``: who is told what their reviewer would be."""
         ...
 
 
@@ -57,6 +72,14 @@ class UnitOfWork(FactSource, Protocol):
     def add_ledger(self, campaign: str, case_id: str, seq: int, at: datetime,
                    entries: Sequence[Any]) -> None:
         """Write budget ledger rows with the event."""
+        ...
+
+    def add_substitution(self, **values: Any) -> int:
+        """Record a substitute's period (the columns of ``substitutions``); its id."""
+        ...
+
+    def end_substitution(self, ident: int, at: datetime, by: str, reason: str | None) -> bool:
+        """End a period early at ``at``; False if it was ended already."""
         ...
 
     def fail_timer(self, timer_id: int, at: datetime, error: str) -> None:
@@ -139,6 +162,15 @@ class CaseStore(Protocol):
     def timers(self, case_id: str | None = None, *, status: Sequence[str] | None = None,
                units: Sequence[str] | None = None) -> list[Timer]:
         """Timers of one case, or of the cases in ``units``, in due order."""
+        ...
+
+    def substitutions_of(self, user: str) -> list[Substitution]:
+        """``FactSource.substitutions_of``, read on its own."""
+        ...
+
+    def substitution_rows(self, user: str | None = None,
+                          ident: int | None = None) -> list[dict[str, Any]]:
+        """``FactSource.substitution_rows``, read on its own."""
         ...
 
     def get_meta(self, key: str) -> str | None:

@@ -184,13 +184,30 @@ def event_note(org: Org | None, event: Event, lang: str) -> str | None:
     return None
 
 
+def _person(org: Org | None, user: str) -> str:
+    spec = org.users.get(user) if org is not None else None
+    return f"{spec.name} ({user})" if spec is not None else user
+
+
+def by_text(org: Org | None, event: Event, lang: str) -> str:
+    """Who acted, as a person reads it: "王芳 (wang.fang)", or for a substitute's act
+    "张敏 (zhang.min) 代 王芳 (wang.fang)" / "... for ..."."""
+    who = _person(org, event.actor)
+    behalf = event.meta.get("on_behalf_of")
+    if not behalf:
+        return who
+    return who + _t(lang, " 代 ", " for ") + _person(org, str(behalf))
+
+
 def event_view(defn: CompiledDefinition, event: Event, lang: str,
                org: Org | None = None) -> View:
-    """One event of a history, its data and comment masked."""
+    """One event of a history, its data and comment masked; ``by`` says who acted (and
+    for whom, when a substitute did)."""
     return {
         "seq": event.seq, "at": event.at.isoformat(), "local_time": local(event.at),
         "kind": event.kind, "kind_label": event_kind_label(event.kind, lang),
-        "actor": event.actor, "role": event.role, "trigger": event.trigger,
+        "actor": event.actor, "on_behalf_of": event.meta.get("on_behalf_of"),
+        "by": by_text(org, event, lang), "role": event.role, "trigger": event.trigger,
         "trigger_label": event_label(defn, event, lang),
         "note": event_note(org, event, lang),
         "source": event.source, "dest": event.dest,

@@ -10,7 +10,6 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -28,6 +27,7 @@ from api.pages.web import (
     render,
 )
 from api.problems import STATUS, invalid_request
+from api.problems import http_error as json_http_error
 from api.problems import bangfu_error as json_error
 from definitions.errors import BangfuError
 from workflow.engine import Engine
@@ -97,7 +97,7 @@ def add_pages(app: FastAPI, engine: Engine, tokens: TokenStore, logins: LoginSto
     async def http_error(request: Request, exc: Exception) -> Any:
         assert isinstance(exc, HTTPException)
         if not is_page(request):
-            return await http_exception_handler(request, exc)
+            return await json_http_error(request, exc)
         if exc.status_code == 404:
             return error_page(request, 404, "there is no such page", "没有这个页面")
         return error_page(request, exc.status_code, str(exc.detail), str(exc.detail))

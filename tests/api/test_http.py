@@ -265,3 +265,48 @@ def test_readiness_says_whether_the_database_answers(engine: Engine, client: Tes
     engine.store.count_cases = broken  # type: ignore[method-assign]
     res = client.get("/ready")
     assert res.status_code == 503 and res.json()["code"] == "not_ready"
+
+
+def test_a_body_that_cannot_be_read_is_400_problem_details(client: TestClient,
+                                                           token: dict[str, str]) -> None:
+    """Bytes that are not UTF-8 JSON: 400 with a message in the asked language."""
+    res = client.post("/v1/cases/fire", content=b"\xff", headers={
+        **auth(token["wang.fang"], "en"), "Content-Type": "application/json"})
+    assert res.status_code == 400 and res.json()["code"] == "malformed_body"
+    assert "UTF-8" in res.json()["detail"]
+
+
+def test_a_method_a_path_does_not_take_is_405_with_its_methods(client: TestClient) -> None:
+    """OPTIONS /v1/cases/fire: 405 problem details, Allow naming exactly POST."""
+    res = client.options("/v1/cases/fire")
+    assert res.status_code == 405 and res.headers["allow"] == "POST"
+    assert res.headers["content-type"] == "application/problem+json"
+
+
+def test_a_reviewer_names_and_ends_a_substitute_over_http(
+        client: TestClient, token: dict[str, str]) -> None:
+    """wang.fang names zhang.min (201), sees it listed; liu.qiang may not end it (403);
+    wang.fang ends it."""
+    body = {"reviewer": "wang.fang", "substitute": "zhang.min", "from": "2027-01-04",
+            "to": "2027-01-10", "reason": "休产假"}
+    made = client.post("/v1/org/substitutes", json=body, headers=auth(token["wang.fang"]))
+    assert made.status_code == 201, made.text
+    ident = made.json()["id"]
+    listed = client.get("/v1/org/substitutes", headers=auth(token["wang.fang"])).json()
+    assert [(v["id"], v["state"]) for v in listed] == [(ident, "active")]
+    other = client.post(f"/v1/org/substitutes/{ident}/end", json={},
+                        headers=auth(token["liu.qiang"]))
+    assert other.status_code == 403 and other.json()["code"] == "permission_denied"
+    ended = client.post(f"/v1/org/substitutes/{ident}/end", json={"reason": "销假"},
+                        headers=auth(token["wang.fang"]))
+    assert ended.status_code == 200 and ended.json()["state"] == "ended"
+
+
+def test_a_refused_substitute_over_http_is_422_saying_why(
+        client: TestClient, token: dict[str, str]) -> None:
+    """A period over 90 days: 422 problem details with the rule, in English when asked."""
+    body = {"reviewer": "wang.fang", "substitute": "zhang.min", "from": "2027-01-04",
+            "to": "2027-12-31", "reason": "长假"}
+    res = client.post("/v1/org/substitutes", json=body, headers=auth(token["wang.fang"], "en"))
+    assert res.status_code == 422 and res.json()["code"] == "substitution_refused"
+    assert "at most 90 days" in res.json()["detail"]

@@ -296,4 +296,4 @@ def test_an_unknown_page_is_an_html_404(client: TestClient) -> None:
     """A mistyped desk address answers a page, while the API keeps its JSON 404."""
     page = client.get("/desk/nowhere/at/all")
     assert page.status_code == 404 and "没有这个页面" in page.text
-    assert client.get("/v1/nowhere").headers["content-type"] == "application/json"
+    assert client.get("/v1/nowhere").headers["content-type"] == "application/problem+json"

@@ -20,11 +20,13 @@ from definitions.errors import BangfuError
 from definitions.org import Org, normalise_id_number
 from definitions.schema import InstalmentSpec, TransitionSpec
 from workflow.core.authz import (
+    Grant,
     Refusal,
-    authorize,
+    authority,
     conflicted,
-    may_see_personal_data,
+    personal_data_grant,
     role_reaches,
+    standing_in,
 )
 from workflow.core.budget import ledger_entries
 from workflow.core.chain import event_hash, genesis
@@ -57,7 +59,7 @@ from workflow.core.model import (
 )
 from workflow.core.papers import check_papers, merge_papers
 from workflow.core.pii import mask_text
-from workflow.core.recipients import resolve, responsible
+from workflow.core.recipients import StandIns, resolve, responsible
 from workflow.core.replay import evolve
 from workflow.errors import (
     CaseClosed,
@@ -185,7 +187,7 @@ def decide_submit(defn: CompiledDefinition, org: Org, actor: Actor, command: Sub
     """
     spec = defn.spec
     roles = [r for r in spec.submit.roles if r in actor.roles]
-    if not roles:
+    if not roles and not _submit_for(defn, org, actor, command.unit or actor.unit, now):
         allowed = "、".join(defn.role_label(r) for r in spec.submit.roles)
         raise PermissionDenied(
             "role", f"user '{actor.id}' may not open a '{defn.process}' case; allowed roles: "
@@ -201,14 +203,19 @@ def decide_submit(defn: CompiledDefinition, org: Org, actor: Actor, command: Sub
     own_roles = [r for r in roles if spec.roles[r].scope == "own"]
     reaching = [r for r in roles if r not in own_roles and role_reaches(defn, org, r, actor, unit, None)]
     applicant_user: str | None = None
+    grant: Grant | None = None
     if reaching:
         role = reaching[0]
     elif own_roles and unit == actor.unit:
         role, applicant_user = own_roles[0], actor.id
     else:
-        raise PermissionDenied(
-            "jurisdiction", f"user '{actor.id}' may not open a case for '{org.unit_path(unit, 'en')}'",
-            f"用户 '{actor.id}' 无权为「{org.unit_path(unit)}」提交申请")
+        grant = _submit_for(defn, org, actor, unit, now)
+        if grant is None:
+            raise PermissionDenied(
+                "jurisdiction", f"user '{actor.id}' may not open a case for "
+                f"'{org.unit_path(unit, 'en')}'",
+                f"用户 '{actor.id}' 无权为「{org.unit_path(unit)}」提交申请")
+        role = grant.role
     check_data(defn, command.data)
     recorded = [f for f in command.data if spec.fields[f].recorded_by]
     if recorded:
@@ -232,16 +239,20 @@ def decide_submit(defn: CompiledDefinition, org: Org, actor: Actor, command: Sub
         meta={"number": number, "unit": unit, "applicant_user": applicant_user,
               "process": defn.process, "definition_hash": defn.content_hash,
               "campaign": time.campaign.id if time and time.campaign else None,
+              **(grant.meta if grant else {}),
               **({"proposal": proposal} if proposal else {}),
               **({"documents": flagged} if flagged else {})},
     )
     event = seal(event, genesis(case_id))
     case = evolve(defn, None, event)
-    if spec.roles[role].scope != "own" and conflicted(defn, org, case, actor):
-        raise PermissionDenied(
-            "conflict_of_interest",
-            f"user '{actor.id}' declared a relation to this applicant and must not file the case",
-            f"用户 '{actor.id}' 已申报与该申请人存在亲属等关系，须回避，不得代为提交")
+    for who in (actor, *([org_actor(org, grant.on_behalf_of)] if grant and
+                         grant.on_behalf_of else [])):
+        if spec.roles[role].scope != "own" and who is not None and \
+                conflicted(defn, org, case, who):
+            raise PermissionDenied(
+                "conflict_of_interest",
+                f"user '{who.id}' declared a relation to this applicant and must not file the "
+                "case", f"用户 '{who.id}' 已申报与该申请人存在亲属等关系，须回避，不得代为提交")
     household = household_of(defn, data)
     rival = rival_refusal(facts or {})
     if time is None:
@@ -261,7 +272,26 @@ def decide_submit(defn: CompiledDefinition, org: Org, actor: Actor, command: Sub
         raise rival
     plans, _, _ = plan_entry(defn, None, case, time, now)
     return Decision(event=event, case=case, previous_version=None, timers=tuple(plans),
-                    messages=entry_messages(defn, org, None, case, event), household=household)
+                    messages=entry_messages(defn, org, None, case, event, _stand_ins(facts)),
+                    household=household)
+
+
+def _submit_for(defn: CompiledDefinition, org: Org, actor: Actor, unit: str,
+                now: datetime) -> Grant | None:
+    """The reviewer's submitting role a substitute files a case with in the reviewer's
+    units within the period (never a role of one's own application)."""
+    for sub, who in standing_in(org, actor, now):
+        for r in defn.spec.submit.roles:
+            if r in who.roles and defn.spec.roles[r].scope != "own" and \
+                    role_reaches(defn, org, r, who, unit, None):
+                return Grant(r, who.id, sub.id)
+    return None
+
+
+def org_actor(org: Org, user: str) -> Actor | None:
+    """An org user as an actor (no substitutions), or None."""
+    spec = org.users.get(user)
+    return Actor(spec.id, spec.name, spec.unit, spec.roles) if spec else None
 
 
 def guard_context(defn: CompiledDefinition, case: Case, actor: Actor, now: datetime,
@@ -285,18 +315,19 @@ def pending_fields(spec: TransitionSpec, data: Mapping[str, Any]) -> frozenset[s
 
 
 def _authorised(defn: CompiledDefinition, org: Org, case: Case, actor: Actor,
-                specs: tuple[TransitionSpec, ...]
-                ) -> tuple[list[tuple[TransitionSpec, str]], list[Refusal]]:
-    """The transitions of one trigger ``actor`` may take (with the role they act in),
-    and why not the others: the authorisation of firing and of options alike."""
-    allowed: list[tuple[TransitionSpec, str]] = []
+                specs: tuple[TransitionSpec, ...], now: datetime | None
+                ) -> tuple[list[tuple[TransitionSpec, Grant]], list[Refusal]]:
+    """The transitions of one trigger ``actor`` may take (with the grant they act on:
+    their role, and for whom as a substitute at ``now``), and why not the others: the
+    authorisation of firing and of options alike."""
+    allowed: list[tuple[TransitionSpec, Grant]] = []
     refusals: list[Refusal] = []
     for spec in specs:
-        role, refusal = authorize(defn, org, case, actor, spec)
+        grant, refusal = authority(defn, org, case, actor, spec, now)
         if refusal is not None:
             refusals.append(refusal)
-        elif role is not None:
-            allowed.append((spec, role))
+        elif grant is not None:
+            allowed.append((spec, grant))
     return allowed, refusals
 
 
@@ -336,7 +367,7 @@ def decide_fire(defn: CompiledDefinition, machine: CompiledMachine, org: Org, ca
         raise InvalidTrigger(case.number, command.trigger, case.state,
                              defn.state_label(case.state),
                              defn.triggers_from.get(case.state, ()), defn.triggers)
-    allowed, refusals = _authorised(defn, org, case, actor, specs)
+    allowed, refusals = _authorised(defn, org, case, actor, specs, now)
     if not allowed:
         r = _pick_refusal(refusals)
         raise PermissionDenied(r.reason, r.en, r.zh)
@@ -362,8 +393,9 @@ def decide_fire(defn: CompiledDefinition, machine: CompiledMachine, org: Org, ca
     missing = _missing(defn, taken.required, ctx.data)
     if missing:
         raise MissingData(case.number, command.trigger, missing)
-    role = next(r for s, r in allowed if s == taken)
-    notes = dict(meta or {})
+    grant = next(g for s, g in allowed if s == taken)
+    role = grant.role
+    notes = {**(meta or {}), **grant.meta}
     if given is not command.data:
         flagged = check_papers(defn, ctx.data, time, case.number, command.trigger,
                                 refuse_missing=False)
@@ -384,7 +416,7 @@ def decide_fire(defn: CompiledDefinition, machine: CompiledMachine, org: Org, ca
     )
     event = seal(event, case.head_hash)
     after = evolve(defn, case, event)
-    messages = entry_messages(defn, org, case, after, event)
+    messages = entry_messages(defn, org, case, after, event, _stand_ins(facts))
     ledger = tuple(ledger_entries(taken.budget, (facts or {}).get("budget"), after))
     if time is None:
         return Decision(event=event, case=after, previous_version=case.version,
@@ -414,8 +446,14 @@ def _instalment(defn: CompiledDefinition, number: str, trigger: str, spec: Insta
              "yearly_fen": yearly, "amount_fen": paid.amount_fen})
 
 
+def _stand_ins(facts: Mapping[str, Any] | None) -> StandIns | None:
+    """Who stands in for whom now (``facts["stand_ins"]``), for the messages."""
+    found = (facts or {}).get("stand_ins")
+    return found if isinstance(found, Mapping) else None
+
+
 def entry_messages(defn: CompiledDefinition, org: Org, before: Case | None, after: Case,
-                   event: Event) -> tuple[Message, ...]:
+                   event: Event, stand_ins: StandIns | None = None) -> tuple[Message, ...]:
     """Who to tell that a case entered a state: the holders of its responsible
     role (``notify`` template), or on a final state the applicant and whoever
     filed for them (``decision``). A transition within the same state tells
@@ -435,7 +473,7 @@ def entry_messages(defn: CompiledDefinition, org: Org, before: Case | None, afte
         people = [u for u in dict.fromkeys((after.applicant_user, after.submitted_by))
                   if u and u in org.users and u != event.actor]
         return tuple(Message(spec.notify or "decision", u, context) for u in people)
-    people = [u for u in responsible(defn, org, after) if u != event.actor]
+    people = [u for u in responsible(defn, org, after, stand_ins) if u != event.actor]
     kind = (edge.notify if edge is not None else None) or spec.notify or "waiting"
     return tuple(Message(kind, u, context) for u in people)
 
@@ -479,10 +517,11 @@ def decide_timer(defn: CompiledDefinition, machine: CompiledMachine, org: Org, c
                "timer_label": {"zh": label.zh, "en": label.en} if label else None,
                "deadline": timer.deadline_at.isoformat(), "seq": timer.seq}
     if timer.kind == "remind":
-        recipients = responsible(defn, org, case)
+        recipients = responsible(defn, org, case, _stand_ins(facts))
         kind = "reminder"
     else:
-        recipients = resolve(defn, org, case, spec.escalate_to if spec is not None else ())
+        recipients = resolve(defn, org, case, spec.escalate_to if spec is not None else (),
+                             _stand_ins(facts))
         kind = "escalation"
     # A case-wide deadline that passed makes the case overdue; a state's makes it late.
     template = "overdue" if kind == "escalation" and timer.scope == "case" else kind
@@ -513,15 +552,18 @@ def decide_reveal(defn: CompiledDefinition, org: Org, case: Case, actor: Actor,
         PermissionDenied: no jurisdiction, or a declared relation.
         CommentRequired: no reason (blanks and invisible characters are none).
     """
-    if actor.is_system or not may_see_personal_data(defn, org, case, actor):
+    grant = personal_data_grant(defn, org, case, actor, now)
+    if grant is None:
         raise PermissionDenied(
             "jurisdiction", f"user '{actor.id}' may not see the personal data of case "
             f"'{case.number}'", f"用户 '{actor.id}' 无权查看案件 '{case.number}' 的完整个人信息")
-    if conflicted(defn, org, case, actor):
-        raise PermissionDenied(
-            "conflict_of_interest", f"user '{actor.id}' declared a relation to the applicant "
-            f"of case '{case.number}' and may not see their personal data",
-            f"用户 '{actor.id}' 已申报与案件 '{case.number}' 的申请人存在关系，不能查看其完整个人信息")
+    reviewer = org_actor(org, grant.on_behalf_of) if grant.on_behalf_of else None
+    for who in (actor, *([reviewer] if reviewer else [])):
+        if conflicted(defn, org, case, who):
+            raise PermissionDenied(
+                "conflict_of_interest", f"user '{who.id}' declared a relation to the "
+                f"applicant of case '{case.number}' and may not see their personal data",
+                f"用户 '{who.id}' 已申报与案件 '{case.number}' 的申请人存在关系，不能查看其完整个人信息")
     if not has_words(reason):
         raise CommentRequired(case.number, "reveal")
     fields = sorted(f for f, spec in defn.spec.fields.items() if spec.pii in ("id_number", "phone")
@@ -529,7 +571,7 @@ def decide_reveal(defn: CompiledDefinition, org: Org, case: Case, actor: Actor,
     event = Event(case_id=case.id, seq=case.version + 1, at=now, kind="reveal",
                   actor=actor.id, role=None, trigger="reveal", source=case.state,
                   dest=case.state, data={}, comment=reason, definition_version=defn.version,
-                  meta={"fields": fields})
+                  meta={"fields": fields, **grant.meta})
     event = seal(event, case.head_hash)
     return Decision(event=event, case=evolve(defn, case, event), previous_version=case.version)
 
@@ -552,7 +594,7 @@ def options(defn: CompiledDefinition, machine: CompiledMachine, org: Org, case: 
     for trigger in defn.triggers_from.get(case.state, ()):
         specs = defn.by_trigger_source[(trigger, case.state)]
         ok = False
-        allowed, refusals = _authorised(defn, org, case, actor, specs)
+        allowed, refusals = _authorised(defn, org, case, actor, specs, now)
         reasons = list(dict.fromkeys(r.zh if zh else r.en for r in refusals))
         if allowed:
             reasons = []

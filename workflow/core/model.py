@@ -14,13 +14,32 @@ SYSTEM = "system"
 
 
 @dataclass(frozen=True, slots=True)
+class Substitution:
+    """A period in which ``substitute`` acts for ``reviewer`` (on leave): in the
+    reviewer's units, with the reviewer's process roles, from ``starts_at`` until
+    ``ends_at`` (exclusive; an early end already moved it)."""
+
+    id: int
+    reviewer: str
+    substitute: str
+    starts_at: datetime
+    ends_at: datetime
+    reason: str
+
+    def active_at(self, now: datetime) -> bool:
+        return self.starts_at <= now < self.ends_at
+
+
+@dataclass(frozen=True, slots=True)
 class Actor:
-    """Someone (or the system) acting on cases."""
+    """Someone (or the system) acting on cases; ``substitutions`` are the periods in
+    which they stand in for someone else (facts the engine loads)."""
 
     id: str
     name: str
     unit: str
     roles: tuple[str, ...]
+    substitutions: tuple[Substitution, ...] = ()
 
     @property
     def is_system(self) -> bool:

@@ -8,6 +8,8 @@ the nearest unit above the case (a township's party secretary and mayor).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from definitions.compile import CompiledDefinition
 from definitions.org import Org
 from definitions.schema import FIRST_RESPONSIBLE
@@ -39,16 +41,42 @@ def first_responsible(org: Org, unit: str) -> list[str]:
     return []
 
 
-def resolve(defn: CompiledDefinition, org: Org, case: Case, targets: tuple[str, ...]) -> list[str]:
-    """Users for a list of roles and ``first_responsible``, without duplicates."""
+#: reviewer → the substitutes standing in for them now (facts the engine reads)
+StandIns = Mapping[str, Sequence[str]]
+
+
+def with_stand_ins(defn: CompiledDefinition, org: Org, case: Case, users: list[str],
+                   stand_ins: StandIns | None) -> list[str]:
+    """``users`` and, after each, whoever stands in for them now: a substitute is told
+    what the reviewer would be, unless they declared a relation to the applicant."""
+    if not stand_ins:
+        return users
+    out = list(users)
+    for user in users:
+        for sub in stand_ins.get(user, ()):
+            spec = org.users.get(sub)
+            if spec is None or sub in out or conflicted(
+                    defn, org, case, Actor(spec.id, spec.name, spec.unit, spec.roles)):
+                continue
+            out.append(sub)
+    return out
+
+
+def resolve(defn: CompiledDefinition, org: Org, case: Case, targets: tuple[str, ...],
+            stand_ins: StandIns | None = None) -> list[str]:
+    """Users for a list of roles and ``first_responsible`` (and their substitutes now),
+    without duplicates."""
     out: list[str] = []
     for target in targets:
         found = first_responsible(org, case.unit) if target == FIRST_RESPONSIBLE else \
             holders(defn, org, case, target)
         out += [u for u in found if u not in out]
-    return out
+    return with_stand_ins(defn, org, case, out, stand_ins)
 
 
-def responsible(defn: CompiledDefinition, org: Org, case: Case) -> list[str]:
+def responsible(defn: CompiledDefinition, org: Org, case: Case,
+                stand_ins: StandIns | None = None) -> list[str]:
+    """The holders of the state's responsible role over the case, and their substitutes."""
     role = defn.states[case.state].responsible
-    return holders(defn, org, case, role) if role else []
+    return with_stand_ins(defn, org, case, holders(defn, org, case, role) if role else [],
+                          stand_ins)

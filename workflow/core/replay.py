@@ -71,8 +71,12 @@ def evolve(defn: CompiledDefinition, case: Case | None, event: Event) -> Case:
     # Cases are never mutated, so unchanged mappings are shared, not copied.
     duties = case.duties
     duty = _duty_of(defn, event)
-    if duty is not None and event.actor not in duties.get(duty, ()):
-        duties = {**duties, duty: (*duties.get(duty, ()), event.actor)}
+    if duty is not None:
+        # a substitute's act is a duty done by both people (separation of duties)
+        behalf = event.meta.get("on_behalf_of")
+        for who in (event.actor, *([str(behalf)] if behalf else [])):
+            if who not in duties.get(duty, ()):
+                duties = {**duties, duty: (*duties.get(duty, ()), who)}
     first = case.first_entered
     if event.dest not in first:
         first = {**first, event.dest: event.at.isoformat()}

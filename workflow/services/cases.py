@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from workflow.core.authz import may_read, platform_role
+from workflow.core.authz import may_read, platform_role, standing_in
 from workflow.core.model import Case, CommandResult
 from workflow.engine import Engine
 from workflow.errors import CaseNotFound, InvalidData, UsageError, UserRequired
@@ -133,7 +133,7 @@ def readable(engine: Engine, user: str, ref: str) -> Case:
     """
     actor = engine.actor(user)
     case = engine.get_case(ref)
-    if not may_read(engine.definition_for(case), engine.org, case, actor):
+    if not may_read(engine.definition_for(case), engine.org, case, actor, engine.clock.now()):
         raise CaseNotFound(ref)
     return case
 
@@ -143,9 +143,12 @@ def list_readable(engine: Engine, user: str, lang: str, *, process: str | None =
                   offset: int = 0) -> Page:
     """The cases ``user`` may read, oldest first, one page of them, with the total."""
     actor = engine.actor(user)
-    units = engine.subtree(actor.unit) if actor.unit in engine.org.units else []
+    now = engine.clock.now()
+    roots = [actor.unit, *(who.unit for _, who in standing_in(engine.org, actor, now))]
+    units = sorted({u for root in roots if root in engine.org.units
+                    for u in engine.subtree(root)})
     found = [c for c in engine.store.list_cases(process=process, states=states, units=units)
-             if may_read(engine.definition_for(c), engine.org, c, actor)]
+             if may_read(engine.definition_for(c), engine.org, c, actor, now)]
     seen = {c.id for c in found}
     found += [c for c in engine.store.list_cases(process=process, states=states,
                                                  applicant_user=actor.id) if c.id not in seen]

@@ -29,6 +29,7 @@ from workflow.core.localtime import local
 from workflow.core.model import Case, Event
 from workflow.core.pii import mask_data, mask_text
 from workflow.core.replay import replay_pinned
+from workflow.core.substitutes import check_events, period
 from workflow.core.verify import Finding, check_case
 from workflow.engine import Engine
 from workflow.errors import (
@@ -331,6 +332,7 @@ def verify(engine: Engine, case_ref: str | None = None,
     report.findings += _check_definitions(engine)
     households = store.households()
     side = store.side_rows()
+    periods = {int(r["id"]): period(r) for r in engine.store.substitution_rows()}
     if case_ref is not None:
         case = engine.get_case(case_ref)
         items = iter([(case.id, case, store.history(case.id))])
@@ -354,6 +356,8 @@ def verify(engine: Engine, case_ref: str | None = None,
         resolve = _resolver(engine, process, strict=True)
         findings = check_case(resolve, stored, events, ref)
         report.findings += findings
+        report.findings += [Finding(ref, seq, en, zh)
+                            for seq, en, zh in check_events(events, periods)]
         if stored is not None and not findings:
             want = household_of(resolve(stored.definition_version, stored.definition_hash),
                                 stored.data)

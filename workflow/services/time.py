@@ -85,7 +85,7 @@ def deadlines(engine: Engine, lang: str, *, unit: str | None = None,
     actor = engine.actor(reader) if reader is not None else None
     for d in engine.deadlines(unit=unit, overdue=overdue):
         if actor is not None and not may_read(engine.definition_for(d.case), engine.org,
-                                              d.case, actor):
+                                              d.case, actor, engine.clock.now()):
             continue
         defn = engine.definition_for(d.case)
         rows.append({"case": d.case.number, "unit": d.case.unit,
