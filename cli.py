@@ -20,6 +20,7 @@ from cli_commands.audit import audit_app
 from cli_commands.cases import case_app, queue
 from cli_commands.definitions import definitions_app, init, org_app, schema_text
 from cli_commands.demo import demo
+from cli_commands.login import login, logout
 from cli_commands.notify import notify_app
 from cli_commands.reports import report_app
 from cli_commands.serve import serve, users_app
@@ -64,6 +65,8 @@ app.add_typer(report_app, name="report")
 app.command()(demo)
 app.add_typer(notify_app, name="notify")
 app.command()(serve)
+app.command()(login)
+app.command()(logout)
 app.add_typer(users_app, name="users")
 
 

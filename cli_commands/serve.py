@@ -30,17 +30,25 @@ users_app.add_typer(token_app, name="token")
 @handled
 def serve(
     host: Annotated[str, typer.Option("--host", help="监听地址 / address")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="端口 / port")] = 8000,
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="端口（0：任一空闲端口）/ "
+                                      "port (0: any free one)")] = 8000,
     openapi: Annotated[bool, typer.Option("--openapi", help="只输出 OpenAPI 文档 / print the "
                                           "OpenAPI document and stop")] = False,
     db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh",
     as_json: JsonOpt = False,
 ) -> None:
-    """运行 HTTP API（令牌登录）/ run the HTTP API (token login)."""
+    """运行 HTTP API（令牌登录）/ run the HTTP API (token login).
+
+    The address is bound before the first line is printed, so whoever reads that line
+    (a script, a test) can connect at once; with ``--port 0`` the line names the port."""
+    import socket
+    import sys
+
     import uvicorn
 
     from api import create_app
     from workflow.bootstrap import open_tokens
+    from workflow.errors import UsageError
 
     engine = open_engine(db, definitions)
     app = create_app(engine, open_tokens(engine))
@@ -50,9 +58,27 @@ def serve(
         typer.echo(json.dumps(app.openapi(), ensure_ascii=False, indent=1))
         return
     ui = Ui(lang, as_json)
-    out.print(ui.t(f"帮扶 HTTP API：http://{host}:{port}（文档 /docs，OpenAPI /openapi.json）",
-                   f"Bangfu HTTP API: http://{host}:{port} (docs /docs, OpenAPI /openapi.json)"))
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+                         f"无法在 {host}:{port} 上监听：{exc.strerror or exc}") from None
+    bound = sock.getsockname()[1]
+    url = f"http://{host}:{bound}"
+    if as_json:
+        emit({"url": url, "docs": f"{url}/docs", "openapi": f"{url}/openapi.json"})
+    else:
+        out.print(ui.t(f"帮扶 HTTP API：{url}（文档 /docs，OpenAPI /openapi.json）",
+                       f"Bangfu HTTP API: {url} (docs /docs, OpenAPI /openapi.json)"))
+    sys.stdout.flush()
+    try:
+        uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
+    finally:
+        sock.close()
 
 
 @token_app.command("create")

@@ -61,10 +61,11 @@ class OrgSpec(_Frozen):
 #: role id → (labels, the administrative acts it permits). No process names them.
 PLATFORM_ROLES: Mapping[str, tuple[Mapping[str, str], frozenset[str]]] = {
     "administrator": ({"zh": "系统管理员", "en": "administrator"},
-                      frozenset({"migrate", "register", "tokens", "org"})),
+                      frozenset({"migrate", "register", "tokens", "org", "org_view"})),
     # seals the record for the inspectors; not the administrator, who could then
     # rewrite history and its checkpoints together
-    "auditor": ({"zh": "审计员", "en": "auditor"}, frozenset({"checkpoint", "verify"})),
+    "auditor": ({"zh": "审计员", "en": "auditor"},
+                frozenset({"checkpoint", "verify", "replay", "export", "org_view"})),
 }
 
 #: what each administrative act of a platform role is called
@@ -75,6 +76,9 @@ PLATFORM_ACTS: Mapping[str, Mapping[str, str]] = {
     "tokens": {"zh": "管理 API 令牌", "en": "manage API tokens"},
     "org": {"zh": "更改组织架构", "en": "change the org"},
     "verify": {"zh": "通过 API 校验全部记录", "en": "verify the whole trail over the API"},
+    "replay": {"zh": "通过 API 重放任一案件", "en": "replay any case over the API"},
+    "export": {"zh": "导出审计记录", "en": "export the audit trail"},
+    "org_view": {"zh": "通过 API 查看组织架构和用户", "en": "read the org and its users over the API"},
 }
 
 

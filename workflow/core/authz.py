@@ -10,7 +10,7 @@ reaches every case.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from definitions.compile import CompiledDefinition
@@ -126,6 +126,16 @@ def may_read(defn: CompiledDefinition, org: Org, case: Case, actor: Actor) -> bo
         return True
     return org.in_subtree(case.unit, actor.unit) and any(
         defn.spec.roles[r].scope == "jurisdiction" for r in actor.roles if r in defn.spec.roles)
+
+
+def may_read_unit(definitions: Iterable[CompiledDefinition], org: Org, actor: Actor,
+                  unit: str) -> bool:
+    """Reports of ``unit`` (its lists, forms, figures) are read by holders of a
+    jurisdiction role, in any process, whose unit contains it; deny by default."""
+    return unit in org.units and actor.unit in org.units and \
+        org.in_subtree(unit, actor.unit) and any(
+            defn.spec.roles[r].scope == "jurisdiction" for defn in definitions
+            for r in actor.roles if r in defn.spec.roles)
 
 
 def may_see_personal_data(defn: CompiledDefinition, org: Org, case: Case, actor: Actor) -> bool:
