@@ -9,7 +9,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from definitions.errors import BangfuError, UnknownDefinition
+from definitions.errors import BangfuError, DefinitionInvalid, UnknownDefinition
 from workflow.errors import (
     CaseClosed,
     CaseNotFound,
@@ -33,6 +33,7 @@ STATUS: tuple[tuple[type[BaseException], int], ...] = (
     (CaseClosed, 409),
     (ConcurrencyConflict, 412),
     (UnknownUser, 422),
+    (DefinitionInvalid, 422),
     (CommandRejected, 422),
     (BangfuError, 400),
 )
