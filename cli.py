@@ -20,6 +20,7 @@ from cli_commands.audit import audit_app
 from cli_commands.cases import case_app, queue
 from cli_commands.definitions import definitions_app, init, org_app, schema_text
 from cli_commands.demo import demo
+from cli_commands.importing import case_import
 from cli_commands.login import login, logout
 from cli_commands.notify import notify_app
 from cli_commands.reports import report_app
@@ -54,6 +55,7 @@ def _root(show_version: Annotated[bool, typer.Option(
 
 app.command()(init)
 app.add_typer(definitions_app, name="definitions")
+case_app.command("import")(case_import)
 app.add_typer(case_app, name="case")
 app.command()(queue)
 app.add_typer(org_app, name="org")
