@@ -318,24 +318,27 @@ org_app = typer.Typer(help="组织架构与用户：查看、更改 / the jurisd
 
 @org_app.callback()
 @handled
-def org_show(ctx: typer.Context, db: DbOpt = None, definitions: DefsOpt = None,
-             lang: LangOpt = "zh", as_json: JsonOpt = False) -> None:
+def org_show(ctx: typer.Context, server: ServerOpt = None, db: DbOpt = None,
+             definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False) -> None:
     """组织架构与用户 / the jurisdiction tree and its users."""
     if ctx.invoked_subcommand is not None:
         return
-    from workflow.services.org import org_view, role_label
-
     ui = Ui(lang, as_json)
-    engine = open_engine(db, definitions)
-    view = org_view(engine)
+    if server:
+        from cli_commands.remote import connect
+
+        view = connect(server, None, lang).get("/v1/org")
+    else:
+        from workflow.services.org import org_view
+
+        view = org_view(open_engine(db, definitions), lang)
     if as_json:
         emit(view)
         return
     table = Table(ui.t("用户", "User"), ui.t("姓名", "Name"), ui.t("所属", "Unit"),
                   ui.t("角色", "Roles"))
     for u in view["users"]:
-        table.add_row(u["id"], u["name"], engine.org.unit_path(u["unit"], lang),
-                      ", ".join(role_label(engine, r, lang) for r in u["roles"]))
+        table.add_row(u["id"], u["name"], u["unit_path"], ", ".join(u["role_labels"]))
     out.print(table)
 
 
@@ -345,16 +348,25 @@ def org_load(
     file: Annotated[Path, typer.Argument(help="组织架构文件 / org file")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="只列出变化 / list the changes "
                                           "only")] = False,
-    user: AsOpt = None, db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh",
-    as_json: JsonOpt = False,
+    user: AsOpt = None, server: ServerOpt = None, db: DbOpt = None,
+    definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False,
 ) -> None:
     """用新文件替换组织架构：先整体校验，列出变化，记录操作人（需系统管理员角色）/ replace the
     org with a file: checked whole, the changes listed, recorded with who (administrator)."""
-    from workflow.services.org import load_org
-
     ui = Ui(lang, as_json)
-    engine = open_engine(db, definitions)
-    changes = load_org(engine, need_user(user), file, lang, dry_run=dry_run)
+    if server:
+        from cli_commands.remote import connect
+        from definitions.loader import load_yaml_file
+
+        remote = connect(server, user, lang)
+        _, _, text = load_yaml_file(file)  # read here, checked there
+        changes = remote.post("/v1/org", {"yaml": text, "source": file.name},
+                              params={"dry_run": "true" if dry_run else None})["changes"]
+    else:
+        from workflow.services.org import load_org
+
+        engine = open_engine(db, definitions)
+        changes = load_org(engine, need_user(user), file, lang, dry_run=dry_run)
     if as_json:
         emit({"dry_run": dry_run, "changes": changes})
         return

@@ -113,6 +113,9 @@ class Remote:
         return self._send("POST", path, params=params, json=dict(body),
                           headers=dict(headers or {})).json()
 
+    def delete(self, path: str) -> Any:
+        return self._send("DELETE", path).json()
+
     def download(self, path: str, params: Mapping[str, Any] | None = None) -> httpx.Response:
         """The answer itself (a file: its bytes and headers)."""
         return self._send("GET", path, params=params)

@@ -14,6 +14,7 @@ from cli_commands.common import (
     DefsOpt,
     JsonOpt,
     LangOpt,
+    ServerOpt,
     Ui,
     emit,
     handled,
@@ -88,8 +89,8 @@ def token_create(
     expires: Annotated[str, typer.Option("--expires", help="有效期，如 90d / life, e.g. 90d")]
     = "90d",
     label: Annotated[str | None, typer.Option("--label", help="备注 / label")] = None,
-    user: AsOpt = None, db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh",
-    as_json: JsonOpt = False,
+    user: AsOpt = None, server: ServerOpt = None, db: DbOpt = None,
+    definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False,
 ) -> None:
     """为用户新建令牌（仅显示一次；需系统管理员角色）/ make a token for a user (shown once;
     needs the administrator role)."""
@@ -98,33 +99,45 @@ def token_create(
     from workflow.services.time import parse_advance
 
     ui = Ui(lang, as_json)
-    engine = open_engine(db, definitions)
-    made = create_token(engine, open_tokens(engine), need_user(user), owner,
-                        parse_advance(expires), label)
+    if server:
+        from cli_commands.remote import connect
+
+        made = connect(server, user, lang).post("/v1/tokens", {
+            "user": owner, "expires": expires, "label": label})
+    else:
+        engine = open_engine(db, definitions)
+        new = create_token(engine, open_tokens(engine), need_user(user), owner,
+                           parse_advance(expires), label)
+        made = {"id": new.id, "user": new.user, "token": new.token,
+                "expires_at": new.expires_at}
     if as_json:
-        emit({"id": made.id, "user": made.user, "token": made.token,
-              "expires_at": made.expires_at})
+        emit(made)
         return
-    out.print(made.token)
-    out.print(ui.t(f"令牌 {made.id} 属于 {made.user}，{made.expires_at} 到期；只显示这一次，请妥善保存",
-                   f"token {made.id} of {made.user}, expires {made.expires_at}; shown only "
-                   "this once: keep it safe"))
+    out.print(made["token"])
+    out.print(ui.t(f"令牌 {made['id']} 属于 {made['user']}，{made['expires_at']} 到期；只显示这一次，"
+                   "请妥善保存", f"token {made['id']} of {made['user']}, expires "
+                   f"{made['expires_at']}; shown only this once: keep it safe"))
 
 
 @token_app.command("list")
 @handled
 def token_list(
     owner: Annotated[str | None, typer.Option("--user", help="只列此用户 / one user's")] = None,
-    user: AsOpt = None, db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh",
-    as_json: JsonOpt = False,
+    user: AsOpt = None, server: ServerOpt = None, db: DbOpt = None,
+    definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False,
 ) -> None:
     """列出令牌（不显示令牌本身）/ list tokens (never the token itself)."""
     from workflow.bootstrap import open_tokens
     from workflow.services.identity import list_tokens
 
     ui = Ui(lang, as_json)
-    engine = open_engine(db, definitions)
-    rows = list_tokens(engine, open_tokens(engine), need_user(user), owner)
+    if server:
+        from cli_commands.remote import connect
+
+        rows = connect(server, user, lang).get("/v1/tokens", {"user": owner})
+    else:
+        engine = open_engine(db, definitions)
+        rows = list_tokens(engine, open_tokens(engine), need_user(user), owner)
     if as_json:
         emit(rows)
         return
@@ -140,16 +153,21 @@ def token_list(
 @handled
 def token_revoke(
     token_id: Annotated[int, typer.Argument(help="令牌编号 / token id")],
-    user: AsOpt = None, db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh",
-    as_json: JsonOpt = False,
+    user: AsOpt = None, server: ServerOpt = None, db: DbOpt = None,
+    definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False,
 ) -> None:
     """吊销令牌 / revoke a token."""
     from workflow.bootstrap import open_tokens
     from workflow.services.identity import revoke_token
 
     ui = Ui(lang, as_json)
-    engine = open_engine(db, definitions)
-    revoke_token(engine, open_tokens(engine), need_user(user), token_id)
+    if server:
+        from cli_commands.remote import connect
+
+        connect(server, user, lang).delete(f"/v1/tokens/{token_id}")
+    else:
+        engine = open_engine(db, definitions)
+        revoke_token(engine, open_tokens(engine), need_user(user), token_id)
     if as_json:
         emit({"revoked": token_id})
     else:

@@ -58,10 +58,10 @@ WALK: list[tuple[str, tuple[str, ...]]] = [
     ("jiang.duban", ("audit", "verify", "--json")),
 ]
 #: the users a token is made for
-USERS = sorted({who for who, _ in WALK if who} | {"ma.hui"})
+USERS = sorted({who for who, _ in WALK if who} | {"ma.hui", "admin"})
 #: commands that take no --as locally (they read as the console operator)
 NO_AS = {("definitions", "list"), ("definitions", "graph"), ("definitions", "show"),
-         ("audit", "replay"), ("audit", "verify"), ("report", "stats")}
+         ("audit", "replay"), ("audit", "verify"), ("report", "stats"), ("org",)}
 
 
 @dataclass
@@ -74,7 +74,7 @@ class Pair:
     tokens: dict[str, str]
 
     def here(self, who: str, args: tuple[str, ...]) -> object:
-        extra = ["--as", who] if who and args[:2] not in NO_AS else []
+        extra = ["--as", who] if who and args[:2] not in NO_AS and args not in NO_AS else []
         return bangfu(*args, *extra, "--db", str(self.local))
 
     def there(self, who: str, args: tuple[str, ...]) -> object:
@@ -204,3 +204,36 @@ def test_a_report_downloaded_over_the_network_is_the_local_file(pair: Pair,
     assert (tmp_path / "there.csv").read_bytes() == (tmp_path / "here.csv").read_bytes()
     assert {k: v for k, v in json.loads(there.output).items() if k != "file"} == \
         {k: v for k, v in json.loads(here.output).items() if k != "file"}
+
+
+def test_the_administrator_changes_the_org_over_the_network_as_here(pair: Pair,
+                                                                   tmp_path: Path) -> None:
+    """`org` and `org load --dry-run` print the same here (--as admin) and over the
+    network (the administrator's token), and the load applies there."""
+    from definitions import SHIPPED_ORG
+
+    text = Path(SHIPPED_ORG).read_text(encoding="utf-8")
+    new = tmp_path / "new-org.yaml"
+    new.write_text(text.replace("  - {id: zhang.min,", "  - {id: qian.li, name: 钱丽, unit: "
+                                "shangcun, roles: [village_staff]}\n  - {id: zhang.min,", 1),
+                   encoding="utf-8")
+    for args in (("org",), ("org", "load", str(new), "--dry-run"), ("org", "load", str(new))):
+        here, there = pair.here("admin", args), pair.there("admin", args)
+        assert (there.exit_code, there.output) == (here.exit_code, here.output), args  # type: ignore[attr-defined]
+    assert "qian.li" in pair.there("admin", ("org",)).output  # type: ignore[attr-defined]
+
+
+def test_tokens_are_made_and_revoked_over_the_network(pair: Pair) -> None:
+    """The administrator makes a token remotely; it works at once; revoked, it is refused."""
+    made = pair.there("admin", ("users", "token", "create", "zhang.min", "--json"))
+    assert made.exit_code == 0, made.output  # type: ignore[attr-defined]
+    token = json.loads(made.output)  # type: ignore[attr-defined]
+    listed = pair.there("admin", ("users", "token", "list", "--user", "zhang.min", "--json"))
+    assert token["id"] in [r["id"] for r in json.loads(listed.output)]  # type: ignore[attr-defined]
+    assert token["token"] not in listed.output  # type: ignore[attr-defined]
+    env = {"BANGFU_TOKEN": token["token"]}
+    assert bangfu("queue", "--server", pair.url, env=env).exit_code == 0
+    gone = pair.there("admin", ("users", "token", "revoke", str(token["id"])))
+    assert gone.exit_code == 0, gone.output  # type: ignore[attr-defined]
+    refused = bangfu("queue", "--server", pair.url, "--lang", "en", env=env)
+    assert refused.exit_code == 1 and "bangfu login --server" in refused.output
