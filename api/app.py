@@ -17,6 +17,8 @@ from workflow.ports import TokenStore
 
 #: the largest request body taken (a bulk fire of a village's list fits many times)
 MAX_BODY = 1024 * 1024
+#: the header every answer carries, and the version of the API it names
+API_HEADER, API_VERSION = "X-Bangfu-Api", "1"
 
 
 def create_app(engine: Engine, tokens: TokenStore) -> FastAPI:
@@ -38,10 +40,14 @@ def create_app(engine: Engine, tokens: TokenStore) -> FastAPI:
         size = request.headers.get("content-length")
         if size is not None and (not size.isdigit() or int(size) > MAX_BODY):
             zh = language(request) == "zh"
-            return problem(413, "too_large", "request too large",
-                           f"请求体超过 {MAX_BODY:,} 字节" if zh else
-                           f"the request body is over {MAX_BODY:,} bytes")
-        return await call_next(request)
+            answer = problem(413, "too_large", "request too large",
+                             f"请求体超过 {MAX_BODY:,} 字节" if zh else
+                             f"the request body is over {MAX_BODY:,} bytes")
+        else:
+            answer = await call_next(request)
+        # how a client (the CLI's --server) knows it speaks to a Bangfu server
+        answer.headers[API_HEADER] = API_VERSION
+        return answer
 
     @app.get("/health", tags=["operations"])
     def health() -> dict[str, Any]:

@@ -6,7 +6,8 @@ returns; the command renders it the same way. A refusal comes back as RFC 9457
 problem details and is raised again as a ``RemoteRefusal`` carrying the server's
 message and the exit code the local command would have ended with (1 refused, 2
 bad command line, 3 conflict, 4 not found). No answer, or one that is not a Bangfu
-server's, is ``ServerUnreachable`` (exit 69). ``--as`` is refused with ``--server``:
+server's (every answer of one carries ``X-Bangfu-Api``), is ``ServerUnreachable``
+(exit 69). ``--as`` is refused with ``--server``:
 the token's user acts.
 """
 
@@ -106,15 +107,27 @@ class Remote:
         self._http.close()
 
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
-        return self._send("GET", path, params=params).json()
+        return self._json(self._send("GET", path, params=params))
 
     def post(self, path: str, body: Mapping[str, Any], *, params: Mapping[str, Any] | None
              = None, headers: Mapping[str, str] | None = None) -> Any:
-        return self._send("POST", path, params=params, json=dict(body),
-                          headers=dict(headers or {})).json()
+        return self._json(self._send("POST", path, params=params, json=dict(body),
+                                     headers=dict(headers or {})))
 
     def delete(self, path: str) -> Any:
-        return self._send("DELETE", path).json()
+        return self._json(self._send("DELETE", path))
+
+    def _json(self, res: httpx.Response) -> Any:
+        try:
+            return res.json()
+        except ValueError:
+            raise self._stranger(res.status_code) from None
+
+    def _stranger(self, status: int) -> ServerUnreachable:
+        return ServerUnreachable(
+            f"the server at '{self.server}' answered HTTP {status} with no Bangfu answer; is "
+            "it a Bangfu server?",
+            f"服务器 '{self.server}' 返回 HTTP {status}，但不是帮扶服务器的应答；请确认地址是否正确")
 
     def download(self, path: str, params: Mapping[str, Any] | None = None) -> httpx.Response:
         """The answer itself (a file: its bytes and headers)."""
@@ -139,6 +152,8 @@ class Remote:
                 "'bangfu serve' running there?",
                 f"无法连接帮扶服务器 '{self.server}'（{reason}）；请确认该地址正在运行 "
                 "bangfu serve") from None
+        if res.headers.get("X-Bangfu-Api") is None:
+            raise self._stranger(res.status_code)
         if res.is_success:
             return res
         raise self._refusal(res)
@@ -150,11 +165,7 @@ class Remote:
             body = None
         if not isinstance(body, dict) or not isinstance(body.get("code"), str) or \
                 not isinstance(body.get("detail"), str):
-            return ServerUnreachable(
-                f"the server at '{self.server}' answered HTTP {res.status_code} without a "
-                "Bangfu problem report; is it a Bangfu server?",
-                f"服务器 '{self.server}' 返回 HTTP {res.status_code}，但不是帮扶服务器的错误说明；"
-                "请确认地址是否正确")
+            return self._stranger(res.status_code)
         hint = ""
         if res.status_code == 401:
             hint = (f"（请重新登录：bangfu login --server {self.server}）" if self.lang == "zh"

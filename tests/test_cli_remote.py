@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.cli import bangfu
-from tests.helpers.servers import bangfu_serve, free_port
+from tests.helpers.servers import bangfu_serve, free_port, serve_http
 
 START = "2027-01-04T09:00+08:00"
 CASE = "CF27-000001"
@@ -237,3 +237,13 @@ def test_tokens_are_made_and_revoked_over_the_network(pair: Pair) -> None:
     assert gone.exit_code == 0, gone.output  # type: ignore[attr-defined]
     refused = bangfu("queue", "--server", pair.url, "--lang", "en", env=env)
     assert refused.exit_code == 1 and "bangfu login --server" in refused.output
+
+
+def test_a_server_that_is_not_bangfu_is_named(tmp_path: Path) -> None:
+    """An HTTP server without Bangfu's problem reports: exit 69, the status named."""
+    with serve_http() as other:
+        res = bangfu("case", "advance", CASE, "accept", "--server", other.url, "--lang", "en",
+                     env={"BANGFU_TOKEN": "bf_x"})
+        assert other.requests and other.requests[0].headers["authorization"] == "Bearer bf_x"
+    assert res.exit_code == 69, res.output
+    assert "is it a Bangfu server?" in res.output and other.url in res.output
