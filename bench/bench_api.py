@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import argparse
 import random
+import sqlite3
 import statistics
 import sys
 import time
+from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 
@@ -86,7 +88,7 @@ def _applications(db: Path, n: int) -> list[str]:
 
     from workflow.bootstrap import close_engine, init_database, open_engine
 
-    db.unlink(missing_ok=True)
+    _remove(db)
     init_database(str(db), simulated_start=bench_verify.START)
     engine = open_engine(str(db))
     numbers = []
@@ -97,7 +99,15 @@ def _applications(db: Path, n: int) -> list[str]:
                                                   bench_verify.START.date(), f"bulk-{i}"))
         numbers.append(engine.submit("relief_application", "wang.fang", data).case_number)
     close_engine(engine)
+    with closing(sqlite3.connect(db)) as conn:  # its WAL folded in, so one file copies it
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return numbers
+
+
+def _remove(db: Path) -> None:
+    """The database and what SQLite keeps beside it (a stale WAL spoils a new file)."""
+    for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        path.unlink(missing_ok=True)
 
 
 def bulk_fire(folder: Path, n: int) -> None:
@@ -116,6 +126,7 @@ def bulk_fire(folder: Path, n: int) -> None:
 
     here, served = folder / "bench-bulk.db", folder / "bench-bulk-served.db"
     numbers = _applications(here, n)
+    _remove(served)
     shutil.copyfile(here, served)
     body = {"cases": numbers, "trigger": "accept", "comment": "村两委集中受理"}
     results = {}
@@ -143,6 +154,7 @@ def bulk_fire(folder: Path, n: int) -> None:
             began = time.perf_counter()
             res = http.post("/v1/cases/fire", json=body,
                             headers={"Authorization": f"Bearer {token}"})
+            assert res.status_code == 200, (res.status_code, res.text[:500])
             results["bangfu serve"] = (time.perf_counter() - began, res.json())
     finally:
         proc.terminate()
