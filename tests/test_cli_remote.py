@@ -37,6 +37,8 @@ WALK: list[tuple[str, tuple[str, ...]]] = [
     ("wang.fang", ("case", "advance", CASE, "accept")),
     ("liu.qiang", ("case", "advance", CASE, "pass_deliberation")),
     ("wang.fang", ("case", "advance", CASE, "close_notice")),
+    ("wang.fang", ("case", "advance", CASE, "close_notice", "--json", "--lang", "en")),
+    ("wang.fang", ("case", "advance", CASE, "withdraw")),
     ("", ("clock", "advance", "3d")),
     ("yang.jing", ("case", "advance", CASE, "approve_preliminary", "-s",
                    "home_visit_note=入户核实")),
@@ -247,3 +249,18 @@ def test_a_server_that_is_not_bangfu_is_named(tmp_path: Path) -> None:
         assert other.requests and other.requests[0].headers["authorization"] == "Bearer bf_x"
     assert res.exit_code == 69, res.output
     assert "is it a Bangfu server?" in res.output and other.url in res.output
+
+
+def test_a_reveal_over_the_network_needs_a_reason_and_is_in_the_history(pair: Pair) -> None:
+    """`case show --reveal` without a reason: exit 1, nothing recorded; with one the full
+    numbers are shown and the history names the reveal, as locally."""
+    for run in (pair.here, pair.there):
+        assert run("li.xiulan", SUBMIT).exit_code == 0  # type: ignore[attr-defined]
+    bare = pair.there("wang.fang", ("case", "show", CASE, "--reveal", "--lang", "en"))
+    assert bare.exit_code == 1 and "reason" in bare.output  # type: ignore[attr-defined]
+    args = ("case", "show", CASE, "--reveal", "--reason", "入户核对身份")
+    here, there = pair.here("wang.fang", args), pair.there("wang.fang", args)
+    assert there.exit_code == 0 and "331122195803120422" in there.output  # type: ignore[attr-defined]
+    assert there.output == here.output  # type: ignore[attr-defined]
+    history = pair.there("wang.fang", ("case", "history", CASE))
+    assert "查看完整身份证号和电话" in history.output and "入户核对身份" in history.output  # type: ignore[attr-defined]
