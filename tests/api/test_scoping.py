@@ -88,9 +88,11 @@ def test_a_village_token_reaches_no_case_of_another_village(
                          ids=[f"{m} {p}" for m, p, _ in ROUTES])
 def test_without_a_token_only_the_open_routes_answer(
         engine: Engine, theirs: str, method: str, path: str, query: list[str]) -> None:
-    """The public gets 401 everywhere but health, readiness and the notice routes."""
+    """The public gets 401 everywhere but health, readiness and the notice routes; every
+    answer says it is Bangfu's (X-Bangfu-Api)."""
     with TestClient(create_app(engine, open_tokens(engine))) as client:
         res = _request(client, method, path, query, theirs, {"Accept-Language": "en"})
+    assert res.headers["x-bangfu-api"] == "1"
     if path.startswith(OPEN):
         assert res.status_code != 401, res.text
     else:
