@@ -194,9 +194,12 @@ def _report(kind: str, params: dict[str, Any], build: Callable[[], Any], server:
         return
     wanted = format_of(out_path, fmt)
     res = remote.download(f"/v1/reports/{kind}", {**params, "format": wanted})
-    try:
-        out_path.write_bytes(res.content)
+    part = out_path.with_name(f".{out_path.name}.part")
+    try:  # whole or not at all
+        part.write_bytes(res.content)
+        part.replace(out_path)
     except OSError as exc:
+        part.unlink(missing_ok=True)
         raise FileError(f"cannot write '{out_path}': {exc}", f"无法写入 '{out_path}'：{exc}") \
             from None
     facts = json.loads(res.headers.get("X-Bangfu-Report") or "{}")
