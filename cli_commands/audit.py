@@ -23,7 +23,6 @@ from cli_commands.common import (
     open_engine,
     out,
 )
-from workflow.services.secrets import checkpoint_key
 
 audit_app = typer.Typer(help="审计：重放、校验、检查点、导出 / audit trail", no_args_is_help=True)
 
@@ -106,7 +105,7 @@ def _verify_here(db: str | None, definitions: Path | None, case: str | None,
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     from workflow.services.audit import verify_view
-    from workflow.services.inspection import read_checkpoint, verify
+    from workflow.services.inspection import checkpoint_key, read_checkpoint, verify
 
     engine = open_engine(db, definitions)
     external = read_checkpoint(checkpoint) if checkpoint is not None else None
@@ -132,7 +131,7 @@ def audit_checkpoint(
     """对全部案件链头做检查点（需审计员角色；设置 BANGFU_CHECKPOINT_KEY 则签名）/ take a
     checkpoint of every chain head (needs the auditor role; signed with
     BANGFU_CHECKPOINT_KEY when set)."""
-    from workflow.services.inspection import make_checkpoint
+    from workflow.services.inspection import checkpoint_key, make_checkpoint
 
     ui = Ui(lang, as_json)
     key = checkpoint_key()

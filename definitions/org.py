@@ -65,7 +65,7 @@ PLATFORM_ROLES: Mapping[str, tuple[Mapping[str, str], frozenset[str]]] = {
     # seals the record for the inspectors; not the administrator, who could then
     # rewrite history and its checkpoints together
     "auditor": ({"zh": "审计员", "en": "auditor"},
-                frozenset({"checkpoint", "verify", "replay", "export", "org_view"})),
+                frozenset({"checkpoint", "verify", "inspect", "export", "org_view"})),
 }
 
 #: what each administrative act of a platform role is called
@@ -76,7 +76,7 @@ PLATFORM_ACTS: Mapping[str, Mapping[str, str]] = {
     "tokens": {"zh": "管理 API 令牌", "en": "manage API tokens"},
     "org": {"zh": "更改组织架构", "en": "change the org"},
     "verify": {"zh": "通过 API 校验全部记录", "en": "verify the whole trail over the API"},
-    "replay": {"zh": "通过 API 重放任一案件", "en": "replay any case over the API"},
+    "inspect": {"zh": "查看案件在任意时刻的重放", "en": "replay any case as of any moment"},
     "export": {"zh": "导出审计记录", "en": "export the audit trail"},
     "org_view": {"zh": "通过 API 查看组织架构和用户", "en": "read the org and its users over the API"},
 }

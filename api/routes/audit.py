@@ -1,4 +1,4 @@
-"""Routes of the inspection team (platform acts ``replay``, ``verify``, ``export``): a
+"""Routes of the inspection team (platform acts ``inspect``, ``verify``, ``export``): a
 case replayed as of a moment, the verification of the whole trail, the trail as a
 zip (masked; unmasked with a reason, recorded in every exported case's history)."""
 
@@ -24,7 +24,7 @@ def replay(ref: str, engine: Eng, who: User, lng: Lang,
     up to then."""
     from workflow.services.time import parse_time
 
-    svc.require_act(engine, who, "replay")
+    svc.require_act(engine, who, "inspect")
     return svc.replay_view(engine, ref, parse_time(as_of) if as_of else None, lng)
 
 
@@ -33,8 +33,7 @@ def audit_verify(engine: Eng, who: User, lng: Lang,
                  case: Annotated[str | None, Query(max_length=32)] = None) -> dict[str, Any]:
     """Every chain, replay and checkpoint (or one ``case``); checkpoint signatures with
     the server's ``BANGFU_CHECKPOINT_KEY`` when it has one."""
-    from workflow.services.inspection import verify
-    from workflow.services.secrets import checkpoint_key
+    from workflow.services.inspection import checkpoint_key, verify
 
     svc.require_act(engine, who, "verify")
     key = checkpoint_key()

@@ -23,7 +23,7 @@ from workflow.views import View, event_view, field_rows
 
 def require_act(engine: Engine, user: str, act: str) -> None:
     """Raises UnknownUser, PermissionDenied unless ``user`` holds a platform role
-    granting ``act`` (``replay``, ``export``, ``verify``: the inspection team's)."""
+    granting ``act`` (``inspect``, ``export``, ``verify``: the inspection team's)."""
     platform_role(engine.org, engine.actor(user), act)
 
 
