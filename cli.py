@@ -21,6 +21,8 @@ from cli_commands.cases import case_app, queue
 from cli_commands.db import db_app
 from cli_commands.definitions import definitions_app, init, org_app, schema_text
 from cli_commands.demo import demo
+from cli_commands.importing import case_import
+from cli_commands.login import login, logout
 from cli_commands.notify import notify_app
 from cli_commands.org import substitute_app
 from cli_commands.reports import report_app
@@ -55,6 +57,7 @@ def _root(show_version: Annotated[bool, typer.Option(
 
 app.command()(init)
 app.add_typer(definitions_app, name="definitions")
+case_app.command("import")(case_import)
 app.add_typer(case_app, name="case")
 app.command()(queue)
 org_app.add_typer(substitute_app, name="substitute")
@@ -67,6 +70,8 @@ app.add_typer(report_app, name="report")
 app.command()(demo)
 app.add_typer(notify_app, name="notify")
 app.command()(serve)
+app.command()(login)
+app.command()(logout)
 app.add_typer(users_app, name="users")
 app.add_typer(db_app, name="db")
 

@@ -3,13 +3,15 @@ message of the CLI in the language the request asks for (``Accept-Language``).""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.routing import BaseRoute
 
-from definitions.errors import BangfuError, UnknownDefinition
+from definitions.errors import BangfuError, DefinitionInvalid, UnknownDefinition
 from workflow.errors import (
     CaseClosed,
     CaseNotFound,
@@ -33,6 +35,7 @@ STATUS: tuple[tuple[type[BaseException], int], ...] = (
     (CaseClosed, 409),
     (ConcurrencyConflict, 412),
     (UnknownUser, 422),
+    (DefinitionInvalid, 422),
     (CommandRejected, 422),
     (BangfuError, 400),
 )
@@ -70,6 +73,17 @@ async def invalid_request(request: Request, exc: Exception) -> JSONResponse:
                    "请求格式不正确" if zh else "the request is not well formed", errors=errors)
 
 
+def flat_routes(routes: Iterable[BaseRoute]) -> Iterator[BaseRoute]:
+    """The routes of an app with those of its included routers in their place (FastAPI
+    keeps an included router as one route holding its own; none of ours has a prefix)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from flat_routes(inner.routes)
+        else:
+            yield route
+
+
 async def http_error(request: Request, exc: Exception) -> JSONResponse:
     """Starlette's own answers (no such path, a method the path does not take) as problem
     details; a 405 lists in ``Allow`` every method of every route of that path."""
@@ -81,7 +95,7 @@ async def http_error(request: Request, exc: Exception) -> JSONResponse:
     if exc.status_code == 405:
         # A path that names its own resource (/v1/cases/fire) is not one of its
         # parameterised sibling's (/v1/cases/{ref}): its own routes say what it takes.
-        matching = [r for r in request.app.router.routes
+        matching = [r for r in flat_routes(request.app.router.routes)
                     if r.matches(request.scope)[0] != Match.NONE]
         static = [r for r in matching if "{" not in getattr(r, "path", "{")]
         methods = sorted({m for r in static or matching

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from cli_commands.common import (
     AsOpt,
@@ -16,6 +15,7 @@ from cli_commands.common import (
     DefsOpt,
     JsonOpt,
     LangOpt,
+    ServerOpt,
     Ui,
     emit,
     err,
@@ -39,46 +39,27 @@ def audit_replay(
     as_of: Annotated[str | None, typer.Option(
         "--as-of", help="如 2027-01-18T12:00+08:00，或日期 2027-01-18（当天零点）/ a time, "
         "or a date (its local midnight)")] = None,
+    server: ServerOpt = None,
     db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False,
 ) -> None:
     """重放案件，显示某一时刻的状态和数据 / the case as it was at a moment."""
-    from workflow.core.data import field_label, pii_kinds
-    from workflow.core.localtime import local
-    from workflow.core.pii import mask_data
-    from workflow.services.inspection import replay_case
-    from workflow.services.time import parse_time
-    from workflow.views import event_view, value_text
+    from cli_commands.render import print_replay
 
     ui = Ui(lang, as_json)
-    engine = open_engine(db, definitions)
-    when = parse_time(as_of) if as_of else None
-    replayed, events = replay_case(engine, case, when)
-    defn = engine.definition_for(replayed)
-    timeline = [event_view(defn, e, lang, engine.org) for e in events]
-    data = mask_data(replayed.data, pii_kinds(defn))
-    if as_json:
-        emit({"case": replayed.number, "as_of": when.isoformat() if when else None,
-              "state": replayed.state, "state_label": defn.state_label(replayed.state, lang),
-              "version": replayed.version, "definition_version": replayed.definition_version,
-              "data": data, "events": timeline})
-        return
-    table = Table("#", ui.t("时间", "Time"), ui.t("操作人", "Actor"), ui.t("操作", "Action"),
-                  ui.t("状态", "State"), ui.t("理由", "Comment"))
-    for e in timeline:
-        src = defn.state_label(e["source"], lang) if e["source"] else ""
-        table.add_row(str(e["seq"]), e["local_time"], e["by"], e["trigger_label"],
-                      f"{src} → {defn.state_label(e['dest'], lang)}" if src else
-                      defn.state_label(e["dest"], lang),
-                      "; ".join(filter(None, [e["comment"], e["note"]])))
-    out.print(table)
-    moment = local(when) if when else ui.t("现在", "now")
-    label = defn.state_label(replayed.state, lang)
-    out.print(ui.t(f"{moment} 时案件 {replayed.number} 处于「{label}」（版本 {replayed.version}）",
-                   f"At {moment} case {replayed.number} was in '{label}'"
-                   f" (version {replayed.version})"))
-    for name, value in data.items():
-        out.print(f"  {field_label(defn, name, lang)}: {value_text(defn, name, value, lang)}",
-                  markup=False)
+    if server:
+        from urllib.parse import quote
+
+        from cli_commands.remote import connect
+
+        view = connect(server, None, lang).get(f"/v1/audit/replay/{quote(case, safe='')}",
+                                               {"as_of": as_of})
+    else:
+        from workflow.services.audit import replay_view
+        from workflow.services.time import parse_time
+
+        engine = open_engine(db, definitions)
+        view = replay_view(engine, case, parse_time(as_of) if as_of else None, lang)
+    print_replay(view, ui)
 
 
 @audit_app.command("paper")
@@ -119,17 +100,46 @@ def audit_verify(
     case: Annotated[str | None, typer.Option("--case", help="只校验一个案件 / one case")] = None,
     checkpoint: Annotated[Path | None, typer.Option(
         "--checkpoint", help="另行保存的检查点文件 / an exported checkpoint")] = None,
+    server: ServerOpt = None,
     db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False,
 ) -> None:
     """校验全部哈希链、检查点和重放结果 / verify every chain, checkpoint and replay."""
     ui = Ui(lang, as_json)
-    done = verification(db, definitions, checkpoint, case, progress=not as_json)
-    if as_json:
-        emit(done.to_dict(lang))
+    if server:
+        from cli_commands.remote import connect
+        from workflow.errors import UsageError
+
+        if checkpoint is not None:
+            raise UsageError("--checkpoint is a file of this machine: verify it against a copy "
+                             "of the database here, without --server",
+                             "--checkpoint 是本机文件：请在本机对数据库副本校验，不用 --server")
+        view = connect(server, None, lang).get("/v1/audit/verify", {"case": case})
     else:
-        done.render(ui)
-    if not done.ok:
+        view = _verify_here(db, definitions, case, checkpoint, as_json, lang)
+    if as_json:
+        emit(view)
+    else:
+        for f in view["findings"]:
+            err.print(f"\u2717 {f['message']}", markup=False)
+        n = len(view["findings"])
+        verdict = ui.t("校验通过", "verified") if view["ok"] else \
+            ui.t(f"发现 {n} 处问题", f"{n} problem(s)")
+        cases, events, cps = view["cases"], view["events"], view["checkpoints"]
+        seconds, rate = view["seconds"], view["events_per_second"]
+        out.print(ui.t(f"{verdict}:案件 {cases} 件，记录 {events} 条，检查点 {cps} 个，用时 "
+                       f"{seconds:.2f} 秒（{rate:,.0f} 条/秒）",
+                       f"{verdict}: {cases} cases, {events} events, {cps} checkpoints in "
+                       f"{seconds:.2f} s ({rate:,.0f} events/s)"))
+        if not view["signatures_checked"] and cps:
+            out.print(ui.t("检查点签名未校验：未设置 BANGFU_CHECKPOINT_KEY",
+                           "checkpoint signatures not checked: BANGFU_CHECKPOINT_KEY is not set"))
+    if not view["ok"]:
         raise typer.Exit(1)
+
+
+def _verify_here(db: str | None, definitions: Path | None, case: str | None,
+                 checkpoint: Path | None, as_json: bool, lang: str) -> dict[str, Any]:
+    return verification(db, definitions, checkpoint, case, progress=not as_json).to_dict(lang)
 
 
 @dataclass
@@ -144,13 +154,9 @@ class Verification:
         return self.report.ok
 
     def to_dict(self, lang: str) -> dict[str, Any]:
-        report = self.report
-        return {"ok": report.ok, "cases": report.cases, "events": report.events,
-                "checkpoints": report.checkpoints, "signatures_checked": self.signatures_checked,
-                "seconds": round(report.seconds, 3),
-                "events_per_second": round(report.events_per_second),
-                "findings": [{"case": f.case, "seq": f.seq, "message": f.text(lang)}
-                             for f in report.findings]}
+        from workflow.services.audit import verify_view
+
+        return verify_view(self.report, lang, self.signatures_checked)
 
     def render(self, ui: Ui) -> None:
         report, rate = self.report, self.report.events_per_second
@@ -219,7 +225,11 @@ def audit_export(
     out_dir: Annotated[Path, typer.Option("--out", help="输出目录 / output folder")],
     case: Annotated[str | None, typer.Option("--case", help="只导出一个案件 / one case")] = None,
     unmasked: Annotated[bool, typer.Option(
-        "--unmasked", help="不脱敏（仅限督查组，需 --as）/ full personal data, inspectors only")] = False,
+        "--unmasked", help="不脱敏（仅限督查组，需 --as 和 --reason，记入每个导出案件的记录）/ "
+        "full personal data: the inspection team, with --as and --reason, recorded in "
+        "each exported case's history")] = False,
+    reason: Annotated[str | None, typer.Option(
+        "--reason", help="未脱敏导出的理由 / why the personal data is exported")] = None,
     user: AsOpt = None, db: DbOpt = None, definitions: DefsOpt = None,
     lang: LangOpt = "zh", as_json: JsonOpt = False,
 ) -> None:
@@ -232,7 +242,7 @@ def audit_export(
         raise UserRequired("--unmasked needs --as USER of the inspection team",
                            "--unmasked 需要用 --as 指明督查组用户")
     report = export_trail(open_engine(db, definitions), out_dir, case,
-                          user if unmasked else None, lang)
+                          user if unmasked else None, lang, reason=reason)
     if as_json:
         emit({"events_file": str(report.events_file), "timeline_file": str(report.timeline_file),
               "cases": report.cases, "events": report.events, "masked": report.masked})

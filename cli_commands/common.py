@@ -39,6 +39,9 @@ LangOpt = Annotated[str, typer.Option("--lang", envvar="BANGFU_LANG",
 JsonOpt = Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")]
 AsOpt = Annotated[str | None, typer.Option("--as", envvar="BANGFU_USER",
                                            help="以哪个用户身份操作 / acting user")]
+ServerOpt = Annotated[str | None, typer.Option(
+    "--server", envvar="BANGFU_SERVER", help="通过网络在帮扶服务器上执行（先 bangfu login）/ run "
+    "on a Bangfu server over the network (bangfu login first)")]
 DefsOpt = Annotated[Path | None, typer.Option("--definitions", envvar="BANGFU_DEFINITIONS",
                                               help="流程定义目录 / folder of process definitions")]
 SetOpt = Annotated[list[str] | None, typer.Option(
@@ -50,6 +53,8 @@ DocOpt = Annotated[list[str] | None, typer.Option(
 F = TypeVar("F", bound=Callable[..., Any])
 #: the engines the running command opened, closed when it ends
 _opened: list[Engine] = []
+#: other things it opened (HTTP clients), closed when it ends
+_closing: list[Any] = []
 
 
 @dataclass
@@ -76,6 +81,23 @@ def _fail(ui: Ui, exc: BangfuError, code: int) -> NoReturn:
     raise typer.Exit(code)
 
 
+def exit_code_of(exc: BangfuError) -> int:
+    """1 refused or invalid, 2 bad command line, 3 conflict, 4 not found; an error that
+    names its own (a refusal over the network, as the server's problem says) ends so."""
+    from workflow.errors import CaseNotFound, ConcurrencyConflict, UnknownUser, UserRequired
+
+    explicit = getattr(exc, "exit_code", None)
+    if isinstance(explicit, int):
+        return explicit
+    if isinstance(exc, UserRequired):
+        return 2
+    if isinstance(exc, ConcurrencyConflict):
+        return 3
+    if isinstance(exc, (CaseNotFound, UnknownUser)):
+        return 4
+    return 1
+
+
 def handled(fn: F) -> F:
     """Turn Bangfu errors into one paragraph and an exit code; never a traceback."""
 
@@ -83,7 +105,6 @@ def handled(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from definitions.errors import BangfuError
         from workflow.core.pii import mask_text
-        from workflow.errors import CaseNotFound, ConcurrencyConflict, UnknownUser, UserRequired
         from workflow.logs import configure
 
         lang = kwargs.get("lang") or "zh"
@@ -103,14 +124,8 @@ def handled(fn: F) -> F:
             raise
         except BrokenPipeError:
             reader_gone()
-        except UserRequired as exc:
-            _fail(ui, exc, 2)
-        except ConcurrencyConflict as exc:
-            _fail(ui, exc, 3)
-        except (CaseNotFound, UnknownUser) as exc:
-            _fail(ui, exc, 4)
         except BangfuError as exc:
-            _fail(ui, exc, 1)
+            _fail(ui, exc, exit_code_of(exc))
         except Exception as exc:  # the last line of defence: no traceback for users
             if os.environ.get("BANGFU_DEBUG"):
                 raise
@@ -191,7 +206,16 @@ def released_at_exit(engine: Engine) -> Engine:
     return engine
 
 
+def closed_at_exit(thing: Any) -> None:
+    """``thing.close()`` when the running command ends (see ``handled``)."""
+    _closing.append(thing)
+
+
 def _release_opened() -> None:
+    while _closing:
+        _closing.pop().close()
+    if not _opened:
+        return
     from workflow.bootstrap import close_engine
 
     while _opened:

@@ -7,6 +7,7 @@ import getpass
 import json
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import typer
 from rich.table import Table
@@ -17,6 +18,7 @@ from cli_commands.common import (
     DefsOpt,
     JsonOpt,
     LangOpt,
+    ServerOpt,
     Ui,
     emit,
     err,
@@ -64,18 +66,19 @@ def init(
 
 @definitions_app.command("list")
 @handled
-def definitions_list(db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh",
-                     as_json: JsonOpt = False) -> None:
+def definitions_list(server: ServerOpt = None, db: DbOpt = None, definitions: DefsOpt = None,
+                     lang: LangOpt = "zh", as_json: JsonOpt = False) -> None:
     """列出已登记的流程定义，及目录中尚未登记的版本 / list the registered definitions, and
     versions on disk not registered yet."""
     ui = Ui(lang, as_json)
-    engine = open_engine(db, definitions)
-    rows: list[dict[str, Any]] = [
-        {"process": d.process, "version": d.version, "label": d.spec.labels.get(lang),
-         "hash": d.content_hash, "states": len(d.spec.states),
-         "transitions": len(d.spec.transitions), "source": d.source, "registered": registered}
-        for registered, group in ((True, list(engine.definitions)),
-                                  (False, list(engine.unregistered))) for d in group]
+    if server:
+        from cli_commands.remote import connect
+
+        rows: list[dict[str, Any]] = connect(server, None, lang).get("/v1/definitions")
+    else:
+        from workflow.services.definitions import definition_rows
+
+        rows = definition_rows(open_engine(db, definitions), lang)
     if as_json:
         emit(rows)
         return
@@ -87,7 +90,7 @@ def definitions_list(db: DbOpt = None, definitions: DefsOpt = None, lang: LangOp
         table.add_row(r["process"], version, r["label"], r["hash"][:12],
                       str(r["states"]), str(r["transitions"]))
     out.print(table)
-    if engine.unregistered:
+    if not all(r["registered"] for r in rows):
         out.print(ui.t("未登记的版本不会被使用；系统管理员可用 'bangfu definitions register' 登记",
                        "unregistered versions are not used; an administrator registers them "
                        "with 'bangfu definitions register'"))
@@ -166,36 +169,61 @@ def definitions_validate(
 def definitions_show(
     process: Annotated[str, typer.Argument(help="流程 id / process id")],
     version: Annotated[int | None, typer.Option(help="版本 / version")] = None,
+    server: ServerOpt = None,
     db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False,
 ) -> None:
     """显示流程的状态与流转 / show a definition's states and transitions."""
     ui = Ui(lang, as_json)
-    d = open_engine(db, definitions).definitions.get(process, version)
+    if server:
+        from cli_commands.remote import connect
+
+        d = connect(server, None, lang).get(f"/v1/definitions/{quote(process, safe='')}",
+                                            {"version": version})
+    else:
+        from workflow.services.definitions import definition_view
+
+        d = definition_view(open_engine(db, definitions), process, version)
     if as_json:
-        emit({"hash": d.content_hash, **d.spec.model_dump(mode="json")})
+        emit(d)
         return
+    _print_definition(d, ui)
+
+
+def _label(labels: dict[str, str], ui: Ui) -> str:
+    return labels["zh" if ui.zh else "en"]
+
+
+def _role(d: dict[str, Any], role: str, ui: Ui) -> str:
+    spec = d["roles"].get(role)
+    if spec is None:
+        return ui.t("系统", "System") if role == "system" else role
+    return _label(spec["labels"], ui)
+
+
+def _print_definition(d: dict[str, Any], ui: Ui) -> None:
+    """A definition's states and transitions, from its view (the file as parsed)."""
     from rich.text import Text
 
-    out.print(Text.assemble((d.spec.labels.get(lang), "bold"),
-                            f" ({d.process} v{d.version}, {d.content_hash[:12]})"))
+    out.print(Text.assemble((_label(d["labels"], ui), "bold"),
+                            f" ({d['process']} v{d['version']}, {d['hash'][:12]})"))
     states = Table(ui.t("状态", "State"), ui.t("名称", "Name"), ui.t("负责角色", "Responsible"),
                    ui.t("计时", "Timers"))
-    for s in d.spec.states:
-        mark = " （初始）" if s.initial and ui.zh else " (initial)" if s.initial else \
-            (ui.t(" （终止）", " (final)") if s.final else "")
-        states.add_row(s.id + mark, s.labels.get(lang),
-                       d.role_label(s.responsible, lang) if s.responsible else "",
-                       ", ".join(f"{t.id}: {t.after or t.at}" for t in s.timers))
+    for s in d["states"]:
+        mark = " （初始）" if s["initial"] and ui.zh else " (initial)" if s["initial"] else \
+            (ui.t(" （终止）", " (final)") if s["final"] else "")
+        states.add_row(s["id"] + mark, _label(s["labels"], ui),
+                       _role(d, s["responsible"], ui) if s["responsible"] else "",
+                       ", ".join(f"{t['id']}: {t['after'] or t['at']}" for t in s["timers"]))
     out.print(states)
     trans = Table(ui.t("操作", "Trigger"), ui.t("从", "From"), ui.t("到", "To"),
                   ui.t("角色", "Roles"), ui.t("条件", "Conditions"), ui.t("必填", "Required"))
-    for t in d.spec.transitions:
-        conds = [g.name for g in t.guards] + list(t.when)
-        if t.comment == "required":
+    for t in d["transitions"]:
+        conds = [g["name"] for g in t["guards"]] + list(t["when"])
+        if t["comment"] == "required":
             conds.append(ui.t("须填理由", "reason required"))
-        trans.add_row(f"{t.trigger}\n{t.labels.get(lang)}", ", ".join(t.source), t.dest,
-                      ", ".join(d.role_label(r, lang) for r in t.roles), "\n".join(conds),
-                      ", ".join(t.required))
+        trans.add_row(f"{t['trigger']}\n{_label(t['labels'], ui)}", ", ".join(t["source"]),
+                      t["dest"], ", ".join(_role(d, r, ui) for r in t["roles"]),
+                      "\n".join(conds), ", ".join(t["required"]))
     out.print(trans)
 
 
@@ -205,23 +233,25 @@ def definitions_graph(
     process: Annotated[str, typer.Argument(help="流程 id / process id")],
     fmt: Annotated[str, typer.Option("--format", help="mermaid")] = "mermaid",
     version: Annotated[int | None, typer.Option(help="版本 / version")] = None,
+    server: ServerOpt = None,
     db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh",
     as_json: JsonOpt = False,
 ) -> None:
     """输出状态图 / print the state diagram."""
-    from workflow.core.machine import mermaid
-    from workflow.errors import UsageError
+    from workflow.services.definitions import diagram_view
 
-    if fmt != "mermaid":
-        raise UsageError(f"unknown graph format '{fmt}'; supported: mermaid",
-                         f"不支持的图形格式 '{fmt}'；支持：mermaid")
-    d = open_engine(db, definitions).definitions.get(process, version)
-    text = mermaid(d, lang)
-    if as_json:
-        emit({"process": d.process, "version": d.version, "hash": d.content_hash,
-              "format": fmt, "graph": text})
+    if server:
+        from cli_commands.remote import connect
+
+        view = connect(server, None, lang).get(
+            f"/v1/definitions/{quote(process, safe='')}/diagram",
+            {"version": version, "format": fmt})
     else:
-        print(text)
+        view = diagram_view(open_engine(db, definitions), process, version, lang, fmt)
+    if as_json:
+        emit(view)
+    else:
+        print(view["graph"])
 
 
 @definitions_app.command("schema")
@@ -288,24 +318,27 @@ org_app = typer.Typer(help="组织架构与用户：查看、更改 / the jurisd
 
 @org_app.callback()
 @handled
-def org_show(ctx: typer.Context, db: DbOpt = None, definitions: DefsOpt = None,
-             lang: LangOpt = "zh", as_json: JsonOpt = False) -> None:
+def org_show(ctx: typer.Context, server: ServerOpt = None, db: DbOpt = None,
+             definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False) -> None:
     """组织架构与用户 / the jurisdiction tree and its users."""
     if ctx.invoked_subcommand is not None:
         return
-    from workflow.services.org import org_view, role_label
-
     ui = Ui(lang, as_json)
-    engine = open_engine(db, definitions)
-    view = org_view(engine)
+    if server:
+        from cli_commands.remote import connect
+
+        view = connect(server, None, lang).get("/v1/org")
+    else:
+        from workflow.services.org import org_view
+
+        view = org_view(open_engine(db, definitions), lang)
     if as_json:
         emit(view)
         return
     table = Table(ui.t("用户", "User"), ui.t("姓名", "Name"), ui.t("所属", "Unit"),
                   ui.t("角色", "Roles"))
     for u in view["users"]:
-        table.add_row(u["id"], u["name"], engine.org.unit_path(u["unit"], lang),
-                      ", ".join(role_label(engine, r, lang) for r in u["roles"]))
+        table.add_row(u["id"], u["name"], u["unit_path"], ", ".join(u["role_labels"]))
     out.print(table)
 
 
@@ -315,16 +348,25 @@ def org_load(
     file: Annotated[Path, typer.Argument(help="组织架构文件 / org file")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="只列出变化 / list the changes "
                                           "only")] = False,
-    user: AsOpt = None, db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh",
-    as_json: JsonOpt = False,
+    user: AsOpt = None, server: ServerOpt = None, db: DbOpt = None,
+    definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False,
 ) -> None:
     """用新文件替换组织架构：先整体校验，列出变化，记录操作人（需系统管理员角色）/ replace the
     org with a file: checked whole, the changes listed, recorded with who (administrator)."""
-    from workflow.services.org import load_org
-
     ui = Ui(lang, as_json)
-    engine = open_engine(db, definitions)
-    changes = load_org(engine, need_user(user), file, lang, dry_run=dry_run)
+    if server:
+        from cli_commands.remote import connect
+        from definitions.loader import load_yaml_file
+
+        remote = connect(server, user, lang)
+        _, _, text = load_yaml_file(file)  # read here, checked there
+        changes = remote.post("/v1/org", {"yaml": text, "source": file.name},
+                              params={"dry_run": "true" if dry_run else None})["changes"]
+    else:
+        from workflow.services.org import load_org
+
+        engine = open_engine(db, definitions)
+        changes = load_org(engine, need_user(user), file, lang, dry_run=dry_run)
     if as_json:
         emit({"dry_run": dry_run, "changes": changes})
         return

@@ -3,6 +3,7 @@ disbursement form, statistics, population costs, aid progress)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,6 +15,7 @@ from cli_commands.common import (
     DefsOpt,
     JsonOpt,
     LangOpt,
+    ServerOpt,
     Ui,
     emit,
     handled,
@@ -39,6 +41,7 @@ def _yuan(fen: int) -> str:
 @handled
 def report_budget(
     campaign: Annotated[str | None, typer.Option(help="活动 / campaign")] = None,
+    server: ServerOpt = None,
     db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False,
 ) -> None:
     """预算执行：各科目的预算、已预留、已发放、结余，与已办结案件逐户核对 /
@@ -46,7 +49,12 @@ def report_budget(
     from workflow.services.reports import LINE_SUMS, budget
 
     ui = Ui(lang, as_json)
-    view = budget(open_engine(db, definitions), campaign, lang)
+    if server:
+        from cli_commands.remote import connect
+
+        view = connect(server, None, lang).get("/v1/reports/budget", {"campaign": campaign})
+    else:
+        view = budget(open_engine(db, definitions), campaign, lang)
     if as_json:
         emit({k: v for k, v in view.items() if k != "label"})
         if not view["reconciles"]:
@@ -165,6 +173,44 @@ def _report_out(table: Any, out_path: Path | None, fmt: str | None, ui: Ui) -> N
         out.print(line)
 
 
+def _report(kind: str, params: dict[str, Any], build: Callable[[], Any], server: str | None,
+            out_path: Path | None, fmt: str | None, ui: Ui) -> None:
+    """The report built here, or asked of ``server`` (the same table, or the same file)."""
+    if server is None:
+        _report_out(build(), out_path, fmt, ui)
+        return
+    import json
+
+    from cli_commands.remote import connect
+    from workflow.errors import FileError, UsageError
+    from workflow.reporting.table import table_from_dict
+    from workflow.reporting.writers import format_of
+
+    remote = connect(server, None, ui.lang)
+    if out_path is None:
+        if fmt is not None:
+            raise UsageError("--format needs --out FILE", "--format 需要同时用 --out 指定输出文件")
+        _report_out(table_from_dict(remote.get(f"/v1/reports/{kind}", params)), None, None, ui)
+        return
+    wanted = format_of(out_path, fmt)
+    res = remote.download(f"/v1/reports/{kind}", {**params, "format": wanted})
+    part = out_path.with_name(f".{out_path.name}.part")
+    try:  # whole or not at all
+        part.write_bytes(res.content)
+        part.replace(out_path)
+    except OSError as exc:
+        part.unlink(missing_ok=True)
+        raise FileError(f"cannot write '{out_path}': {exc}", f"无法写入 '{out_path}'：{exc}") \
+            from None
+    facts = json.loads(res.headers.get("X-Bangfu-Report") or "{}")
+    rows = int(res.headers.get("X-Bangfu-Rows") or 0)
+    if ui.as_json:
+        emit({"file": str(out_path), "format": wanted, "kind": facts.get("kind", kind),
+              "rows": rows, "meta": facts.get("meta", {})})
+    else:
+        out.print(ui.t(f"已写入 {out_path}（{rows} 行）", f"Wrote {out_path} ({rows} rows)"))
+
+
 @report_app.command("notice")
 @handled
 def report_notice(
@@ -173,15 +219,18 @@ def report_notice(
     fmt: FormatOpt = None, out_path: OutOpt = None, campaign: CampaignOpt = None,
     include_refused: Annotated[bool, typer.Option(
         "--include-refused", help="含公示后不予通过、撤回的 / also refused and withdrawn")] = False,
+    server: ServerOpt = None,
     db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False,
 ) -> None:
     """公示名单（姓名按活动设定，身份证号脱敏，不含电话；文末公示单位、时间、异议受理）/
     the public notice list: names by the campaign's policy, IDs masked, no phones."""
     from workflow.reporting import notice_list
 
-    table = notice_list(open_engine(db, definitions), level, unit, campaign, lang=lang,
-                        include_refused=include_refused)
-    _report_out(table, out_path, fmt, Ui(lang, as_json))
+    _report("notice", {"level": level, "unit": unit, "campaign": campaign,
+                       "include_refused": "true" if include_refused else None},
+            lambda: notice_list(open_engine(db, definitions), level, unit, campaign, lang=lang,
+                                include_refused=include_refused),
+            server, out_path, fmt, Ui(lang, as_json))
 
 
 @report_app.command("form")
@@ -193,14 +242,18 @@ def report_form(
         "--pending-only", help="只列待发放的 / only households not yet paid")] = False,
     rows_per_page: Annotated[int, typer.Option(
         "--rows-per-page", help="每页户数，每页小计 / households per printed page")] = 10,
+    server: ServerOpt = None,
     db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False,
 ) -> None:
     """慰问金发放签收表（本人签字、慰问干部签字，金额大写，分页小计、页码）/ the disbursement form."""
     from workflow.reporting import disbursement_form
 
-    table = disbursement_form(open_engine(db, definitions), village, campaign, lang=lang,
-                              include_completed=not pending_only, page_rows=rows_per_page)
-    _report_out(table, out_path, fmt, Ui(lang, as_json))
+    _report("form", {"village": village, "campaign": campaign, "rows_per_page": rows_per_page,
+                     "pending_only": "true" if pending_only else None},
+            lambda: disbursement_form(open_engine(db, definitions), village, campaign,
+                                      lang=lang, include_completed=not pending_only,
+                                      page_rows=rows_per_page),
+            server, out_path, fmt, Ui(lang, as_json))
 
 
 @report_app.command("stats")
@@ -208,13 +261,15 @@ def report_form(
 def report_stats(
     unit: Annotated[str | None, typer.Option("--unit", help="单位及其下级 / unit and below")] = None,
     fmt: FormatOpt = None, out_path: OutOpt = None, campaign: CampaignOpt = None,
+    server: ServerOpt = None,
     db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False,
 ) -> None:
     """按村和类别统计件数与金额 / cases and amounts by village, category and state."""
     from workflow.reporting import statistics
 
-    table = statistics(open_engine(db, definitions), campaign, unit=unit, lang=lang)
-    _report_out(table, out_path, fmt, Ui(lang, as_json))
+    _report("stats", {"unit": unit, "campaign": campaign},
+            lambda: statistics(open_engine(db, definitions), campaign, unit=unit, lang=lang),
+            server, out_path, fmt, Ui(lang, as_json))
 
 
 @report_app.command("population")

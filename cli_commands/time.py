@@ -11,10 +11,12 @@ import typer
 from rich.table import Table
 
 from cli_commands.common import (
+    AsOpt,
     DbOpt,
     DefsOpt,
     JsonOpt,
     LangOpt,
+    ServerOpt,
     Ui,
     emit,
     handled,
@@ -94,31 +96,44 @@ def fired_summary(fired: list[Any]) -> None:
 def deadlines(
     overdue: Annotated[bool, typer.Option("--overdue", help="只看已逾期 / overdue only")] = False,
     unit: Annotated[str | None, typer.Option(help="单位及其下级 / unit and below")] = None,
+    user: AsOpt = None, server: ServerOpt = None,
     db: DbOpt = None, definitions: DefsOpt = None, lang: LangOpt = "zh", as_json: JsonOpt = False,
 ) -> None:
-    """时限一览：每个案件和每个村的临近与逾期时限 / upcoming and missed deadlines."""
+    """时限一览：每个案件和每个村的临近与逾期时限；用 --as 时只看该用户可看的案件 /
+    upcoming and missed deadlines; with --as, of the cases that user may read."""
+    from datetime import datetime
+
     from workflow.core.localtime import local
-    from workflow.services import time
 
     ui = Ui(lang, as_json)
-    board = time.deadlines(open_engine(db, definitions), lang, unit=unit, overdue=overdue)
+    if server:
+        from cli_commands.remote import connect
+
+        board = connect(server, user, lang).get("/v1/deadlines", {
+            "overdue": "true" if overdue else None, "unit": unit})
+    else:
+        from workflow.services import time
+
+        engine = open_engine(db, definitions)
+        board = time.deadlines_of(engine, user, lang, unit=unit, overdue=overdue) if user \
+            else time.board_view(time.deadlines(engine, lang, unit=unit, overdue=overdue))
     if as_json:
-        emit({"now": board.now.isoformat(), "deadlines": board.rows,
-              "by_village": board.by_village})
+        emit(board)
         return
     table = Table(ui.t("案件", "Case"), ui.t("村（社区）", "Village"), ui.t("状态", "State"),
                   ui.t("时限", "Deadline"), ui.t("截止", "Due"), ui.t("逾期", "Overdue"),
                   ui.t("已督办", "Escalated"))
-    for r in board.rows:
+    for r in board["deadlines"]:
         table.add_row(r["case"], r["village"], r["state"], r["label"], r["local"],
                       ui.t("是", "yes") if r["overdue"] else "", str(r["escalations"] or ""))
     out.print(table)
     summary = Table(ui.t("村（社区）", "Village"), ui.t("未完成时限", "Open"),
                     ui.t("已逾期", "Overdue"))
-    for village, n in sorted(board.by_village.items()):
+    for village, n in sorted(board["by_village"].items()):
         summary.add_row(village, str(n["open"]), str(n["overdue"]))
     out.print(summary)
-    out.print(ui.t(f"当前时间 {local(board.now)}", f"Now {local(board.now)}"))
+    now = local(datetime.fromisoformat(board["now"]))
+    out.print(ui.t(f"当前时间 {now}", f"Now {now}"))
 
 
 @scheduler_app.command("run")

@@ -61,11 +61,11 @@ class OrgSpec(_Frozen):
 #: role id → (labels, the administrative acts it permits). No process names them.
 PLATFORM_ROLES: Mapping[str, tuple[Mapping[str, str], frozenset[str]]] = {
     "administrator": ({"zh": "系统管理员", "en": "administrator"},
-                      frozenset({"migrate", "register", "tokens", "passwords", "org"})),
+                      frozenset({"migrate", "register", "tokens", "passwords", "org", "org_view"})),
     # seals the record for the inspectors; not the administrator, who could then
     # rewrite history and its checkpoints together
     "auditor": ({"zh": "审计员", "en": "auditor"},
-                frozenset({"checkpoint", "verify", "inspect"})),
+                frozenset({"checkpoint", "verify", "inspect", "export", "org_view"})),
 }
 
 #: what each administrative act of a platform role is called
@@ -78,6 +78,8 @@ PLATFORM_ACTS: Mapping[str, Mapping[str, str]] = {
     "org": {"zh": "更改组织架构", "en": "change the org"},
     "verify": {"zh": "通过 API 校验全部记录", "en": "verify the whole trail over the API"},
     "inspect": {"zh": "查看案件在任意时刻的重放", "en": "replay any case as of any moment"},
+    "export": {"zh": "导出审计记录", "en": "export the audit trail"},
+    "org_view": {"zh": "通过 API 查看组织架构和用户", "en": "read the org and its users over the API"},
 }
 
 

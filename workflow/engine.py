@@ -528,9 +528,12 @@ class Engine:
         log.info("command.replayed", idempotency_key=key, case=number)
         return CommandResult(event.case_id, number, event.dest, event.seq, event, True, case)
 
-    def reveal(self, ref: str, user: str, reason: str | None) -> Case:
+    def reveal(self, ref: str, user: str, reason: str | None, *,
+               export: bool = False) -> Case:
         """Record that ``user`` is shown the case's full ID and phone numbers, with the
         reason, as an event of the case (its version moves on); returns the case.
+        ``export``: shown in an unmasked export of the trail (the caller checked the
+        platform act granting it).
 
         Raises:
             UnknownUser, CaseNotFound; PermissionDenied: no jurisdiction, or a declared
@@ -545,7 +548,8 @@ class Engine:
             if current is None:
                 raise CaseNotFound(ref)
             decision = account(decide_reveal(self.definition_for(current), self.org, current,
-                                             actor, reason, self.clock.now()), self.operator)
+                                             actor, reason, self.clock.now(), export=export),
+                               self.operator)
             uow.append(decision)
         log.info("case.revealed", case=current.number, actor=actor.id)
         return decision.case

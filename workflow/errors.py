@@ -20,6 +20,7 @@ the rest are defined below.
     ├── NotAuthenticated              a request with no token, or one unknown, expired or revoked
     ├── CaseNotFound
     ├── UsageError                    options that do not go together, an unknown choice
+    │   └── OptionConflict            (cli_commands.remote) --as with --server
     ├── FileError                     a file that cannot be read or written as asked
     ├── CommandRejected               a command the rules refuse; nothing written
     │   ├── InvalidTrigger            not a trigger of this state
@@ -56,6 +57,9 @@ the rest are defined below.
     ├── ConcurrencyConflict           someone else changed the case first
     ├── IdempotencyKeyReused          same key, different command
     ├── ClockError                    clock commands on a real-clock database, time going back
+    ├── RemoteRefusal                 (cli_commands.remote) what a server refused, as its problem says
+    ├── ServerUnreachable             (cli_commands.remote) no answer, or not a Bangfu server's
+    ├── NotLoggedIn                   (cli_commands.credentials) no token for the server
     └── StorageError                  database missing, not initialised, unreachable
         ├── DamagedRecord             a stored row that no longer reads back
         ├── SchemaOutdated            a database at an older schema: 'bangfu db upgrade'

@@ -9,12 +9,12 @@ core's check, recorded as an event (``Engine.reveal``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from definitions.compile import CompiledDefinition
-from workflow.core.data import pii_kinds
+from workflow.core.data import field_label, pii_kinds
 from workflow.core.deadlines import timer_spec
 from workflow.core.localtime import local
 from workflow.core.model import Case, CommandResult, Event, Timer, TriggerOption
@@ -156,6 +156,9 @@ def event_label(defn: CompiledDefinition, event: Event, lang: str) -> str:
                   f"Reminder: '{timer_text}' ends {when}")
     if event.kind == "escalation":
         return _t(lang, f"督办：已超过「{timer_text}」", f"Escalation: '{timer_text}' has passed")
+    if event.kind == "reveal" and event.trigger == "export":
+        return _t(lang, "导出完整身份证号和电话（审计导出）",
+                  "Full ID and phone numbers exported (audit export)")
     if event.kind == "reveal":
         return _t(lang, "查看完整身份证号和电话", "Full ID and phone numbers revealed")
     if event.kind == "migration":
@@ -199,10 +202,21 @@ def by_text(org: Org | None, event: Event, lang: str) -> str:
     return who + _t(lang, " 代 ", " for ") + _person(org, str(behalf))
 
 
+def field_rows(defn: CompiledDefinition, data: Mapping[str, Any], lang: str, *,
+               papers: bool = False) -> list[View]:
+    """The fields of ``data`` as a person reads them (label and text), the papers left
+    out unless ``papers``: what a terminal or a page shows, from the view alone."""
+    return [{"name": name, "label": field_label(defn, name, lang),
+             "text": value_text(defn, name, value, lang)}
+            for name, value in data.items() if papers or name not in defn.documents_fields]
+
+
 def event_view(defn: CompiledDefinition, event: Event, lang: str,
                org: Org | None = None) -> View:
     """One event of a history, its data and comment masked; ``by`` says who acted (and
     for whom, when a substitute did)."""
+    data = mask_data(event.data, pii_kinds(defn), names=False)
+    person = org.users.get(event.actor) if org is not None else None
     return {
         "seq": event.seq, "at": event.at.isoformat(), "local_time": local(event.at),
         "kind": event.kind, "kind_label": event_kind_label(event.kind, lang),
@@ -211,7 +225,12 @@ def event_view(defn: CompiledDefinition, event: Event, lang: str,
         "trigger_label": event_label(defn, event, lang),
         "note": event_note(org, event, lang),
         "source": event.source, "dest": event.dest,
-        "data": mask_data(event.data, pii_kinds(defn), names=False),
+        "source_label": defn.state_label(event.source, lang) if event.source else None,
+        "dest_label": defn.state_label(event.dest, lang),
+        "actor_name": person.name if person is not None else None,
+        "data": data,
+        "data_text": ", ".join(f"{r['label']}={r['text']}"
+                               for r in field_rows(defn, data, lang, papers=True)),
         "comment": mask_text(event.comment) if event.comment else None,
         "definition_version": event.definition_version,
     }

@@ -27,8 +27,8 @@ from api.pages.web import (
     render,
 )
 from api.problems import STATUS, invalid_request
-from api.problems import http_error as json_http_error
 from api.problems import bangfu_error as json_error
+from api.problems import http_error as json_http_error
 from definitions.errors import BangfuError
 from workflow.engine import Engine
 from workflow.ports import LoginStore, TokenStore

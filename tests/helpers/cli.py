@@ -12,9 +12,11 @@ from cli import app
 #: the environment a CLI run sees: no developer settings leak in
 CLEAN_ENV: dict[str, str | None] = {
     "BANGFU_DB": None, "BANGFU_DEFINITIONS": None, "BANGFU_CAMPAIGNS": None,
-    "BANGFU_CALENDARS": None, "BANGFU_USER": None, "BANGFU_LANG": None, "COLUMNS": "200"}
+    "BANGFU_CALENDARS": None, "BANGFU_USER": None, "BANGFU_LANG": None, "COLUMNS": "200",
+    "BANGFU_SERVER": None, "BANGFU_TOKEN": None}
 
 
-def bangfu(*args: str) -> Any:
-    """Run the CLI in-process (exit code and output checked by the caller)."""
-    return CliRunner().invoke(app, list(args), env=CLEAN_ENV)
+def bangfu(*args: str, env: dict[str, str | None] | None = None) -> Any:
+    """Run the CLI in-process (exit code and output checked by the caller); ``env``
+    adds to the clean environment (``BANGFU_TOKEN`` for a run with ``--server``)."""
+    return CliRunner().invoke(app, list(args), env={**CLEAN_ENV, **(env or {})})

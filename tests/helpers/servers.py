@@ -1,13 +1,18 @@
-"""Local servers for the channel tests: an SMTP server (aiosmtpd) and an HTTP server
-that records every request and answers as told. Both listen on 127.0.0.1 on a free
-port; no traffic leaves the machine. The fixtures are in
-``tests/notifications/conftest.py``.
+"""Local servers: for the channel tests an SMTP server (aiosmtpd) and an HTTP server
+that records every request and answers as told (fixtures in
+``tests/notifications/conftest.py``); for the CLI over the network a real ``bangfu
+serve`` in a subprocess. All listen on 127.0.0.1 on a free port; no traffic leaves
+the machine.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +21,7 @@ from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -146,3 +152,34 @@ def serve_smtp(*, auth: bool = False, **kwargs: Any) -> Iterator[SmtpServer]:
         yield SmtpServer("127.0.0.1", port, handler, logins)
     finally:
         controller.stop()
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@contextmanager
+def bangfu_serve(db: Path, log: Path) -> Iterator[str]:
+    """``bangfu serve`` on ``db`` in a subprocess for the block, on a free port of
+    127.0.0.1; yields its URL. The server binds its address before it prints it, so
+    the URL answers once read (no waiting). Its stderr goes to ``log``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BANGFU_")}
+    env["PYTHONPATH"] = str(ROOT)
+    with log.open("wb") as errors:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cli", "serve", "--db", str(db), "--port", "0",
+             "--lang", "en"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=errors)
+        try:
+            assert proc.stdout is not None
+            line = proc.stdout.readline().decode("utf-8")
+            found = re.search(r"http://127\.0\.0\.1:\d+", line)
+            assert found, f"bangfu serve did not start: {line!r} {log.read_text()}"
+            yield found.group(0)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()

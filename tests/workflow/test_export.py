@@ -110,7 +110,8 @@ def test_unmasked_export_is_refused_for_a_non_inspector(demo: Engine, tmp_path: 
 def test_unmasked_export_by_the_inspector_has_full_id_numbers(demo: Engine,
                                                               tmp_path: Path) -> None:
     """jiang.duban of the inspection team gets every full ID number and phone."""
-    report = export_trail(demo, tmp_path / "out", unmasked_by="jiang.duban")
+    report = export_trail(demo, tmp_path / "out", unmasked_by="jiang.duban",
+                          reason="督查组年度抽查")
     assert not report.masked
     ids, phones = personal(demo)
     for path in (report.events_file, report.timeline_file):
@@ -125,7 +126,7 @@ def test_cli_unmasked_export_refused_for_non_inspector(demo: Engine, tmp_path: P
     result = bangfu("audit", "export", "--out", str(tmp_path / "out"), "--unmasked",
                     "--as", "wang.fang", "--db", db, "--lang", "en")
     assert result.exit_code == 1  # type: ignore[attr-defined]
-    assert "may not export unmasked personal data" in result.output  # type: ignore[attr-defined]
+    assert "may not export the audit trail" in result.output  # type: ignore[attr-defined]
     assert not (tmp_path / "out").exists()
 
 
@@ -133,9 +134,35 @@ def test_cli_unmasked_export_by_the_inspector(demo: Engine, tmp_path: Path) -> N
     """`bangfu audit export --unmasked --as jiang.duban` writes the full ID numbers."""
     db = str(tmp_path / "demo.db")
     result = bangfu("audit", "export", "--out", str(tmp_path / "out"), "--unmasked",
-                    "--as", "jiang.duban", "--db", db, "--json")
+                    "--as", "jiang.duban", "--reason", "督查组年度抽查", "--db", db, "--json")
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
     body = json.loads(result.output)  # type: ignore[attr-defined]
     assert body["masked"] is False and body["cases"] == 300
     text = (tmp_path / "out" / "events.jsonl").read_text(encoding="utf-8")
     assert set(ID_NUMBER.findall(text)) == personal(demo)[0]
+
+
+def test_an_unmasked_export_needs_a_reason_and_writes_nothing_without(demo: Engine,
+                                                                     tmp_path: Path) -> None:
+    """Without a reason the inspector's unmasked export is refused: no file, no event."""
+    from workflow.errors import UsageError
+
+    before = demo.store.counts()  # type: ignore[attr-defined]
+    with pytest.raises(UsageError, match="reason"):
+        export_trail(demo, tmp_path / "out", unmasked_by="jiang.duban", reason="  ")
+    assert not (tmp_path / "out").exists()
+    assert demo.store.counts() == before  # type: ignore[attr-defined]
+
+
+def test_an_unmasked_export_is_in_each_exported_cases_history(demo: Engine,
+                                                              tmp_path: Path) -> None:
+    """The export of one case unmasked records who, when and why in that case only."""
+    number = demo.store.list_cases()[0].number
+    other = demo.store.list_cases()[1].number
+    versions = demo.get_case(other).version
+    export_trail(demo, tmp_path / "out", number, unmasked_by="jiang.duban",
+                 reason="核对签收表")
+    last = demo.history(number)[-1]
+    assert (last.kind, last.trigger, last.actor, last.comment) == (
+        "reveal", "export", "jiang.duban", "核对签收表")
+    assert demo.get_case(other).version == versions

@@ -16,7 +16,7 @@ separation of duties and declared relations of either one refuse.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -260,6 +260,16 @@ def may_read(defn: CompiledDefinition, org: Org, case: Case, actor: Actor,
         return True
     return _reaches(defn, org, case, actor) or any(
         _reaches(defn, org, case, who) for _, who in standing_in(org, actor, now))
+
+
+def may_read_unit(definitions: Iterable[CompiledDefinition], org: Org, actor: Actor,
+                  unit: str) -> bool:
+    """Reports of ``unit`` (its lists, forms, figures) are read by holders of a
+    jurisdiction role, in any process, whose unit contains it; deny by default."""
+    return unit in org.units and actor.unit in org.units and \
+        org.in_subtree(unit, actor.unit) and any(
+            defn.spec.roles[r].scope == "jurisdiction" for defn in definitions
+            for r in actor.roles if r in defn.spec.roles)
 
 
 def personal_data_grant(defn: CompiledDefinition, org: Org, case: Case, actor: Actor,

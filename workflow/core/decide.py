@@ -543,7 +543,7 @@ def _note(defn: CompiledDefinition, case: Case, now: datetime, kind: str,
 
 
 def decide_reveal(defn: CompiledDefinition, org: Org, case: Case, actor: Actor,
-                  reason: str | None, now: datetime) -> Decision:
+                  reason: str | None, now: datetime, *, export: bool = False) -> Decision:
     """Showing a case's full ID and phone numbers to ``actor``, as an event of the
     case's trail (who, when, why): only to a holder of a jurisdiction role over the
     case with no declared relation to the applicant, and only with a reason.
@@ -551,8 +551,14 @@ def decide_reveal(defn: CompiledDefinition, org: Org, case: Case, actor: Actor,
     Raises:
         PermissionDenied: no jurisdiction, or a declared relation.
         CommentRequired: no reason (blanks and invisible characters are none).
+
+    With ``export``, the case's personal data goes into an unmasked export of the
+    trail: the caller has checked the platform act that grants it (the inspection
+    team's, over every case), so jurisdiction is not asked; a declared relation and a
+    missing reason refuse it all the same. The event says ``export``.
     """
-    grant = personal_data_grant(defn, org, case, actor, now)
+    grant = Grant("export") if export and not actor.is_system else \
+        personal_data_grant(defn, org, case, actor, now)
     if grant is None:
         raise PermissionDenied(
             "jurisdiction", f"user '{actor.id}' may not see the personal data of case "
@@ -565,13 +571,14 @@ def decide_reveal(defn: CompiledDefinition, org: Org, case: Case, actor: Actor,
                 f"applicant of case '{case.number}' and may not see their personal data",
                 f"用户 '{who.id}' 已申报与案件 '{case.number}' 的申请人存在关系，不能查看其完整个人信息")
     if not has_words(reason):
-        raise CommentRequired(case.number, "reveal")
+        raise CommentRequired(case.number, "export" if export else "reveal")
     fields = sorted(f for f, spec in defn.spec.fields.items() if spec.pii in ("id_number", "phone")
                     and case.data.get(f) not in (None, ""))
     event = Event(case_id=case.id, seq=case.version + 1, at=now, kind="reveal",
-                  actor=actor.id, role=None, trigger="reveal", source=case.state,
-                  dest=case.state, data={}, comment=reason, definition_version=defn.version,
-                  meta={"fields": fields, **grant.meta})
+                  actor=actor.id, role=None, trigger="export" if export else "reveal",
+                  source=case.state, dest=case.state, data={}, comment=reason,
+                  definition_version=defn.version,
+                  meta={"fields": fields, **grant.meta, **({"export": True} if export else {})})
     event = seal(event, case.head_hash)
     return Decision(event=event, case=evolve(defn, case, event), previous_version=case.version)
 

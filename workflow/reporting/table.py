@@ -123,6 +123,18 @@ class Table:
                          for r in self.rows]}
 
 
+def table_from_dict(data: Mapping[str, Any]) -> Table:
+    """A table back from ``Table.as_dict`` (what the HTTP API answers), to print it as
+    the command line prints its own."""
+    columns = tuple(Column(c["key"], c["label"], c.get("kind", "text"))
+                    for c in data["columns"])
+    rows = tuple(Row({c.key: r.get(c.key) for c in columns}, r.get("kind", "data"))
+                 for r in data["rows"])
+    return Table(data["kind"], data["title"], columns, rows, tuple(data.get("notes", ())),
+                 tuple(data.get("footer", ())), bool(data.get("public")),
+                 str(data.get("lang", "zh")), dict(data.get("meta") or {}))
+
+
 def masked(table: Table) -> Table:
     """A public table with every text masked once more; other tables unchanged."""
     if not table.public:

@@ -17,6 +17,7 @@ from workflow.views import (
     View,
     case_view,
     event_view,
+    field_rows,
     list_cells,
     option_view,
     papers_view,
@@ -62,12 +63,24 @@ def show(engine: Engine, user: str | None, ref: str, lang: str, *,
         case = engine.reveal(case.id, user, reason)
     defn = engine.definition_for(case)
     info = case_view(engine, case, lang, reveal)
+    info["viewer"] = user
+    info["fields"] = field_rows(defn, info["data"], lang)
     info["timers"] = [timer_view(defn, t, lang) for t in engine.store.timers(case.id)]
     papers = papers_view(engine, case, lang)
     if papers is not None:
         info["documents_check"] = papers
     info["options"] = [option_view(o) for o in engine.options(case, user, lang)] if user else []
     return info
+
+
+def options(engine: Engine, user: str, ref: str, lang: str) -> View:
+    """What ``user`` may fire on the case now, and why not the rest, with the case's
+    state and version (to send back as the expected version)."""
+    case = engine.get_case(ref)
+    defn = engine.definition_for(case)
+    return {"case": case.number, "state": case.state,
+            "state_label": defn.state_label(case.state, lang), "version": case.version,
+            "user": user, "options": [option_view(o) for o in engine.options(case, user, lang)]}
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,19 +152,24 @@ def readable(engine: Engine, user: str, ref: str) -> Case:
 
 
 def list_readable(engine: Engine, user: str, lang: str, *, process: str | None = None,
-                  states: Sequence[str] | None = None, limit: int = 50,
-                  offset: int = 0) -> Page:
-    """The cases ``user`` may read, oldest first, one page of them, with the total."""
+                  states: Sequence[str] | None = None, unit: str | None = None,
+                  limit: int = 50, offset: int = 0) -> Page:
+    """The cases ``user`` may read (in ``unit``'s subtree, if given), oldest first, one
+    page of them, with the total."""
+    _check_unit(engine, unit)
     actor = engine.actor(user)
     now = engine.clock.now()
     roots = [actor.unit, *(who.unit for _, who in standing_in(engine.org, actor, now))]
     units = sorted({u for root in roots if root in engine.org.units
                     for u in engine.subtree(root)})
+    if unit is not None:
+        units = [u for u in units if engine.org.in_subtree(u, unit)]
     found = [c for c in engine.store.list_cases(process=process, states=states, units=units)
-             if may_read(engine.definition_for(c), engine.org, c, actor, now)]
+             if may_read(engine.definition_for(c), engine.org, c, actor, now)] if units else []
     seen = {c.id for c in found}
     found += [c for c in engine.store.list_cases(process=process, states=states,
-                                                 applicant_user=actor.id) if c.id not in seen]
+                                                 applicant_user=actor.id)
+              if c.id not in seen and (unit is None or engine.org.in_subtree(c.unit, unit))]
     found.sort(key=lambda c: (c.created_at, c.number))
     page = found[offset:offset + limit]
     return Page([case_view(engine, c, lang) for c in page],

@@ -12,7 +12,10 @@ from definitions.compile import SHIPPED_PROCESSES, load_directory
 from definitions.errors import DefinitionInvalid
 from definitions.files import KINDS, FileCheck, check_file, kind_of
 from definitions.loader import load_yaml_file
+from workflow.core.machine import mermaid
 from workflow.core.registry import REGISTRY
+from workflow.engine import Engine
+from workflow.errors import UsageError
 
 
 def _known(files: Sequence[Path], folder: Path | None) -> tuple[set[str] | None, set[str] | None]:
@@ -72,3 +75,40 @@ def validate_files(files: Sequence[Path], folder: Path | None, lang: str) -> lis
     processes, roles = _known(files, folder)
     return [file_view(check_file(f, known_guards=REGISTRY, known_processes=processes,
                                  known_roles=roles), lang) for f in files]
+
+
+# -- the registered definitions, as views ---------------------------------------------
+
+
+def definition_rows(engine: Engine, lang: str) -> list[dict[str, Any]]:
+    """The registered definitions, then the versions on disk not registered yet."""
+    return [{"process": d.process, "version": d.version, "label": d.spec.labels.get(lang),
+             "hash": d.content_hash, "states": len(d.spec.states),
+             "transitions": len(d.spec.transitions), "source": d.source,
+             "registered": registered}
+            for registered, group in ((True, list(engine.definitions)),
+                                      (False, list(engine.unregistered))) for d in group]
+
+
+def definition_view(engine: Engine, process: str, version: int | None = None
+                    ) -> dict[str, Any]:
+    """A registered definition as its file says it (the parsed model) and its hash.
+
+    Raises:
+        UnknownDefinition: no such process or version."""
+    d = engine.definitions.get(process, version)
+    return {"hash": d.content_hash, **d.spec.model_dump(mode="json")}
+
+
+def diagram_view(engine: Engine, process: str, version: int | None, lang: str,
+                 fmt: str = "mermaid") -> dict[str, Any]:
+    """The state diagram as mermaid text.
+
+    Raises:
+        UsageError: a format other than mermaid; UnknownDefinition."""
+    if fmt != "mermaid":
+        raise UsageError(f"unknown graph format '{fmt}'; supported: mermaid",
+                         f"不支持的图形格式 '{fmt}'；支持：mermaid")
+    d = engine.definitions.get(process, version)
+    return {"process": d.process, "version": d.version, "hash": d.content_hash,
+            "format": fmt, "graph": mermaid(d, lang)}

@@ -19,14 +19,14 @@ from typing import Any
 
 from definitions.compile import CompiledDefinition
 from definitions.hashing import legacy_body_hash, source_hash
-from workflow.core.authz import platform_role
+from workflow.core.authz import conflicted, platform_role
 from workflow.core.chain import checkpoint_hash, checkpoint_signature, export_record
 from workflow.core.data import field_label, pii_kinds
-from workflow.core.decide import household_of
+from workflow.core.decide import has_words, household_of
 from workflow.core.effects import SideRows
 from workflow.core.effects import check as check_effects
 from workflow.core.localtime import local
-from workflow.core.model import Case, Event
+from workflow.core.model import Actor, Case, Event
 from workflow.core.pii import mask_data, mask_text
 from workflow.core.replay import replay_pinned
 from workflow.core.substitutes import check_events, period
@@ -38,6 +38,7 @@ from workflow.errors import (
     FileError,
     PermissionDenied,
     StorageError,
+    UsageError,
 )
 from workflow.privatefiles import open_private
 from workflow.views import event_label
@@ -410,20 +411,26 @@ class ExportReport:
 
 
 def export_trail(engine: Engine, out_dir: Path, case_ref: str | None = None,
-                 unmasked_by: str | None = None, lang: str = "zh") -> ExportReport:
+                 unmasked_by: str | None = None, lang: str = "zh",
+                 reason: str | None = None) -> ExportReport:
     """Events as JSON Lines and a per-case timeline as CSV (UTF-8 with BOM, for
-    Excel). Personal data is masked unless an inspector asks for it by name.
+    Excel). Personal data is masked unless an inspector asks for it by name, with a
+    reason: each case exported unmasked then records a reveal event (``export``: who,
+    when, why), written after the files and before they are put in place.
 
     Raises:
-        PermissionDenied: ``unmasked_by`` is not an inspector.
+        PermissionDenied: ``unmasked_by`` holds no platform role granting ``export``,
+            or declared a relation to an applicant of the export; UsageError: no reason.
     """
+    actor = None
     if unmasked_by is not None:
         actor = engine.actor(unmasked_by)
-        if "inspector" not in actor.roles:
-            raise PermissionDenied(
-                "role", f"user '{unmasked_by}' may not export unmasked personal data; only "
-                "the inspection team may", f"用户 '{unmasked_by}' 无权导出未脱敏的个人信息，仅限督查组")
-    masked = unmasked_by is None
+        platform_role(engine.org, actor, "export")
+        if not has_words(reason):
+            raise UsageError("an unmasked export needs a reason (--reason): it is recorded in "
+                             "the history of every case exported",
+                             "未脱敏导出须填写理由（--reason），并记入每个导出案件的记录")
+    masked = actor is None
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -440,22 +447,29 @@ def export_trail(engine: Engine, out_dir: Path, case_ref: str | None = None,
     # export without leaving half a file where the last good export was.
     events_tmp = events_file.with_name(events_file.name + ".part")
     timeline_tmp = timeline_file.with_name(timeline_file.name + ".part")
+    exported: list[str] = []
     try:
         with _closed_after(items):
-            n_cases, n_events = _write_trail(engine, items, events_tmp, timeline_tmp, masked,
-                                             lang)
+            n_events = _write_trail(engine, items, events_tmp, timeline_tmp, actor, lang,
+                                    exported)
+        if actor is not None:
+            for case_id in exported:
+                engine.reveal(case_id, actor.id, reason, export=True)
     except BaseException:
         events_tmp.unlink(missing_ok=True)
         timeline_tmp.unlink(missing_ok=True)
         raise
     events_tmp.replace(events_file)
     timeline_tmp.replace(timeline_file)
-    return ExportReport(events_file, timeline_file, n_cases, n_events, masked)
+    return ExportReport(events_file, timeline_file, len(exported), n_events, masked)
 
 
 def _write_trail(engine: Engine, items: Any, events_path: Path, timeline_path: Path,
-                 masked: bool, lang: str) -> tuple[int, int]:
-    n_cases = n_events = 0
+                 reader: Actor | None, lang: str, exported: list[str]) -> int:
+    """Writes the files; appends each case's id to ``exported``; returns the events.
+    With a ``reader`` (unmasked), an applicant they declared a relation to refuses it."""
+    masked = reader is None
+    n_events = 0
     with open_private(events_path, "w", encoding="utf-8") as jf, \
             open_private(timeline_path, "w", encoding="utf-8-sig", newline="") as cf:
         writer = csv.writer(cf)
@@ -466,8 +480,13 @@ def _write_trail(engine: Engine, items: Any, events_path: Path, timeline_path: P
         for _, stored, events in items:
             if stored is None:
                 continue
-            n_cases += 1
             defn = engine.definition_for(stored)
+            if reader is not None and conflicted(defn, engine.org, stored, reader):
+                raise PermissionDenied(
+                    "conflict_of_interest", f"user '{reader.id}' declared a relation to the "
+                    f"applicant of case '{stored.number}' and may not export their personal data",
+                    f"用户 '{reader.id}' 已申报与案件 '{stored.number}' 的申请人存在关系，不能导出其完整个人信息")
+            exported.append(stored.id)
             kinds = pii_kinds(defn)
             bad = next((e for e in events if not isinstance(e.data, Mapping)
                         or not isinstance(e.meta, Mapping)), None)
@@ -489,4 +508,4 @@ def _write_trail(engine: Engine, items: Any, events_path: Path, timeline_path: P
                     defn.state_label(e.dest, lang), record.get("comment") or "",
                     "; ".join(f"{field_label(defn, k, lang)}={v}" for k, v in data.items()),
                     e.hash[:16]])
-    return n_cases, n_events
+    return n_events

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from definitions.loader import load_yaml_file
+from definitions.loader import load_yaml_file, load_yaml_text
 from definitions.org import PLATFORM_ROLES, Org, build_org
 from workflow.core.authz import platform_role
 from workflow.core.localtime import LOCAL_TZ, local
@@ -22,11 +22,21 @@ from workflow.engine import Engine
 from workflow.errors import PermissionDenied, SubstitutionRefused
 
 
-def org_view(engine: Engine) -> dict[str, Any]:
+def org_view(engine: Engine, lang: str = "zh") -> dict[str, Any]:
+    """The units and the users (no phone, e-mail or declared relation), with the path of
+    each user's unit and the labels of their roles."""
     org = engine.org
     return {"units": [u.model_dump() for u in org.spec.units],
-            "users": [{"id": u.id, "name": u.name, "unit": u.unit, "roles": list(u.roles)}
+            "users": [{"id": u.id, "name": u.name, "unit": u.unit, "roles": list(u.roles),
+                       "unit_path": org.unit_path(u.unit, lang),
+                       "role_labels": [role_label(engine, r, lang) for r in u.roles]}
                       for u in org.spec.users]}
+
+
+def org_view_as(engine: Engine, user: str, lang: str) -> dict[str, Any]:
+    """``org_view`` for ``user``, who needs a platform role granting ``org_view``."""
+    platform_role(engine.org, engine.actor(user), "org_view")
+    return org_view(engine, lang)
 
 
 def role_label(engine: Engine, role: str, lang: str) -> str:
@@ -93,18 +103,31 @@ def org_changes(old: Org, new: Org, lang: str = "zh") -> list[dict[str, Any]]:
 def load_org(engine: Engine, user: str, path: Path, lang: str = "zh", *,
              dry_run: bool = False) -> list[dict[str, Any]]:
     """Replace the registered org with the file at ``path``, as ``user`` (a platform
-    role granting ``org``): checked whole first, the changes listed, then stored with
-    who and when in the org's history. Returns the changes (none applied with
-    ``dry_run``).
+    role granting ``org``): see ``load_org_text``.
 
     Raises:
         UnknownUser, PermissionDenied; DefinitionInvalid: the file, every problem.
     """
+    platform_role(engine.org, engine.actor(user), "org")
+    _, _, text = load_yaml_file(path)
+    return load_org_text(engine, user, text, str(path), lang, dry_run=dry_run)
+
+
+def load_org_text(engine: Engine, user: str, text: str, source: str, lang: str = "zh", *,
+                  dry_run: bool = False) -> list[dict[str, Any]]:
+    """Replace the registered org with the org file ``text`` (named ``source`` in
+    problems and in the history), as ``user`` (a platform role granting ``org``):
+    checked whole first, the changes listed, then stored with who and when in the
+    org's history. Returns the changes (none applied with ``dry_run``).
+
+    Raises:
+        UnknownUser, PermissionDenied; DefinitionInvalid: the text, every problem.
+    """
     actor = engine.actor(user)
     platform_role(engine.org, actor, "org")
-    data, lines, text = load_yaml_file(path)
+    data, lines = load_yaml_text(text, source)
     roles = {r for d in engine.definitions for r in d.spec.roles}
-    new = build_org(data, lines, str(path), roles)
+    new = build_org(data, lines, source, roles)
     changes = org_changes(engine.org, new, lang)
     if dry_run or not changes:
         return changes
@@ -112,11 +135,11 @@ def load_org(engine: Engine, user: str, path: Path, lang: str = "zh", *,
     now = engine.clock.now()
     history = json.loads(engine.store.get_meta("org_history") or "[]")
     history.append({"at": now.isoformat(), "by": actor.id, "operator": engine.operator,
-                    "source": str(path), "changes": [c["text"] for c in
-                                                      org_changes(engine.org, new, "en")]})
+                    "source": source, "changes": [c["text"] for c in
+                                                  org_changes(engine.org, new, "en")]})
     engine.store.set_meta("org_yaml", text)
     engine.store.set_meta("org_json", json.dumps(data, ensure_ascii=False, default=str))
-    engine.store.set_meta("org_source", str(path))
+    engine.store.set_meta("org_source", source)
     engine.store.set_meta("org_history", json.dumps(history, ensure_ascii=False))
     engine.org = new
     return changes

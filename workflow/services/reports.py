@@ -5,13 +5,18 @@ aid progress), each a ``Table`` for the writers. Services over an Engine.
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from definitions.standards import yuan_fen
+from workflow.core.authz import may_read_unit
 from workflow.core.model import Case
 from workflow.engine import Engine
-from workflow.errors import UsageError
+from workflow.errors import PermissionDenied, UsageError
 from workflow.reporting.lookups import granted
+from workflow.reporting.table import Table
+from workflow.reporting.writers import format_of, write
 
 LINE_SUMS = ("allocated_fen", "reserved_fen", "paid_fen", "remaining_fen")
 
@@ -113,3 +118,42 @@ def budget(engine: Engine, campaign: str | None, lang: str) -> dict[str, Any]:
             "differences": differences, "booked_without_case_fen": stray,
             "outside_budget": list(outside.values()),
             "reconciles": paid_on_cases == totals["paid_fen"] and not differences}
+
+
+# -- reports as one user reads them (the HTTP API's; deny by default) -----------------
+
+#: what each format is served as
+MEDIA_TYPES = {"csv": "text/csv; charset=utf-8",
+               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+               "html": "text/html; charset=utf-8"}
+
+
+def county_of(engine: Engine) -> str:
+    """The unit at the top of the org (whose reports cover every campaign's budget)."""
+    return next(u.id for u in engine.org.spec.units if u.parent is None)
+
+
+def require_unit_reader(engine: Engine, user: str, unit: str) -> None:
+    """Raises UnknownUser; PermissionDenied unless ``user`` holds a jurisdiction role
+    over ``unit`` (an unknown unit is refused by the report itself, naming it)."""
+    actor = engine.actor(user)
+    if unit in engine.org.units and not may_read_unit(engine.definitions, engine.org, actor,
+                                                      unit):
+        raise PermissionDenied(
+            "jurisdiction", f"user '{actor.id}' may not read the reports of '{unit}': they are "
+            "for holders of a role over it", f"用户 '{actor.id}' 无权查看 '{unit}' 的报表：仅限对该单位有管辖权的人员")
+
+
+def report_file(table: Table, fmt: str) -> tuple[bytes, str, str]:
+    """``table`` written as ``fmt`` (csv, xlsx or html): its bytes, media type and a
+    file name (kind, unit, campaign) for a download.
+
+    Raises:
+        ReportError: an unknown format."""
+    kind = format_of(f"report.{fmt}", fmt)
+    parts = [table.kind, *(str(table.meta[k]) for k in ("level", "unit", "village", "campaign")
+                           if table.meta.get(k))]
+    name = "-".join(p for p in parts if p.isascii() and p.replace("_", "").isalnum())
+    with tempfile.TemporaryDirectory(prefix="bangfu-report-") as folder:
+        path = write(table, Path(folder) / f"{name}.{kind}", kind)
+        return path.read_bytes(), MEDIA_TYPES[kind], path.name

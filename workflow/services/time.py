@@ -100,3 +100,18 @@ def deadlines(engine: Engine, lang: str, *, unit: str | None = None,
         entry["open"] += 1
         entry["overdue"] += int(r["overdue"])
     return Board(engine.clock.now(), rows, per_unit)
+
+
+def board_view(board: Board) -> View:
+    """The board as plain data (what ``--json`` prints and the API answers)."""
+    return {"now": board.now.isoformat(), "deadlines": board.rows,
+            "by_village": board.by_village}
+
+
+def deadlines_of(engine: Engine, user: str, lang: str, *, unit: str | None = None,
+                 overdue: bool = False) -> View:
+    """The deadlines board as ``user`` reads it: the cases of their units (or of
+    ``unit`` among them) that they may read."""
+    actor = engine.actor(user)
+    return board_view(deadlines(engine, lang, unit=unit or actor.unit, overdue=overdue,
+                                reader=user))
