@@ -82,15 +82,17 @@ def test_a_reviewers_command_does_not_fire_other_cases_due_timers(
 
 def test_opening_an_engine_reads_its_settings_once_and_registers_in_one_transaction(
         db_path: str) -> None:
-    """Opening reads every setting in one statement and registers the definitions in one
-    transaction: two transactions in all."""
+    """Opening reads every setting in one statement, the schema revision in one read
+    (``storage.schema.check_current``) and registers the definitions in one transaction:
+    three transactions in all."""
     from workflow.bootstrap import open_engine
 
     with statements() as log:
         engine = open_engine(db_path)
     engine.store.close()  # type: ignore[attr-defined]
     begins = [s for s in log if _verb(s) == "BEGIN"]
-    assert len(begins) == 2, log
+    assert len(begins) == 3, "\n".join(log)
+    assert sum(1 for s in log if "FROM alembic_version" in s) == 1
     assert sum(1 for s in log if "FROM bangfu_meta" in s) == 1
     assert sum(1 for s in log if "FROM definitions" in s) == 1
 
