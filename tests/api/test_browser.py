@@ -6,46 +6,27 @@ screenshot at a phone's width into ``BANGFU_ARTIFACTS`` (default tests/artifacts
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
+from tests.helpers.browser import PHONE, artifacts, chromium, log_in
 from tests.helpers.cases import PROCESS, application
-from tests.helpers.pages import PASSWORD, page_app, served
+from tests.helpers.pages import page_app, served
 from workflow import Engine
-
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update"]
-#: an ordinary phone's screen
-PHONE = {"width": 390, "height": 844}
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        found = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+    with chromium() as found:
         yield found
-        found.close()
 
 
 @pytest.fixture
 def shots() -> Path:
-    folder = Path(os.environ.get("BANGFU_ARTIFACTS") or ROOT / "tests" / "artifacts")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _log_in(page: Page, base: str, user: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=user]", user)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit].primary")
-    page.wait_for_url(f"{base}/desk")
+    return artifacts()
 
 
 def _log_out(page: Page) -> None:
@@ -79,7 +60,7 @@ def test_the_relief_road_through_the_pages(engine: Engine, browser: Browser,
             page.wait_for_url("**/login?next=/desk")
             page.screenshot(path=shots / "login.png", full_page=True)
 
-            _log_in(page, base, "wang.fang")
+            log_in(page, base, "wang.fang")
             assert number in page.inner_text("table.list")
             assert _fits_the_phone(page)
             page.screenshot(path=shots / "desk.png", full_page=True)
@@ -89,7 +70,7 @@ def test_the_relief_road_through_the_pages(engine: Engine, browser: Browser,
             assert "受理" in page.inner_text("p.ok")
             _log_out(page)
 
-            _log_in(page, base, "liu.qiang")
+            log_in(page, base, "liu.qiang")
             page.goto(f"{base}/desk/cases/{number}")
             _fire(page, "pass_deliberation")
             _log_out(page)
@@ -103,7 +84,7 @@ def test_the_relief_road_through_the_pages(engine: Engine, browser: Browser,
             page.wait_for_selector("#object p.ok")
             page.screenshot(path=shots / "notice.png", full_page=True)
 
-            _log_in(page, base, "yang.jing")
+            log_in(page, base, "yang.jing")
             page.goto(f"{base}/desk/cases/{number}")
             _fire(page, "dismiss_objection", "经入户核实，车辆为借用，异议不成立")
             history = page.inner_text("ol.history")
@@ -126,7 +107,7 @@ def test_the_desk_in_english(engine: Engine, browser: Browser, shots: Path) -> N
         page = context.new_page()
         try:
             page.goto(f"{base}/login?lang=en")
-            _log_in(page, base, "wang.fang")
+            log_in(page, base, "wang.fang")
             assert "My queue" in page.inner_text("h1")
             page.screenshot(path=shots / "desk-en.png", full_page=True)
         finally:
